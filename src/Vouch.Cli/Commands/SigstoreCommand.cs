@@ -168,7 +168,7 @@ internal static class SigstoreCommand
         }
         catch (SigstoreFormatException e)
         {
-            throw new UsageException($"{path}: {e.Code}: {e.Message}");
+            throw new UsageException($"{e.Code}: {path}: {e.Message}");
         }
     }
 

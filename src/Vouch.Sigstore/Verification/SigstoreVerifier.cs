@@ -87,9 +87,11 @@ public sealed class SigstoreVerifier
             }
 
             var chain = material.Certificates.Select(Certificate.Parse).ToList();
-            if (chain.Any(c => c.IsSelfIssued))
+            // Roots must come from the trusted root. Early npm bundles (2023) carry the full public-good chain:
+            // a copy of a trusted CA certificate adds nothing and is tolerated; any other root is refused.
+            if (chain.Skip(1).Any(c => c.IsSelfIssued && !IsTrustedCaCertificate(c)) || chain[0].IsSelfIssued)
             {
-                return VerificationResult.Fail(SigstoreCodes.CertificateRootInBundle, "the bundle ships a root certificate; roots must come from the trusted root");
+                return VerificationResult.Fail(SigstoreCodes.CertificateRootInBundle, "the bundle ships a root certificate that is not in the trusted root; roots must come from the trusted root");
             }
 
             leaf = chain[0];
@@ -240,6 +242,9 @@ public sealed class SigstoreVerifier
             Statement = statement,
         };
     }
+
+    private bool IsTrustedCaCertificate(Certificate certificate) =>
+        _root.CertificateAuthorities.Any(ca => ca.Chain.Any(c => c.Raw.AsSpan().SequenceEqual(certificate.Raw)));
 
     private static VerificationResult? VerifyMessageSignature(PublicKey key, Artifact artifact, byte[] signature)
     {
