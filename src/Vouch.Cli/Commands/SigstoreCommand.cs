@@ -70,7 +70,7 @@ internal static class SigstoreCommand
         }
 
         var bundleBytes = ReadFile(r.BundlePath, "bundle", Limits.MaxBundleBytes);
-        var root = r.TrustedRootPath is null ? TrustedRoot.PublicGood : ParseTrustedRoot(r.TrustedRootPath);
+        var (root, trustSource) = r.TrustedRootPath is null ? TrustMaterialLoader.TrustedRoot() : (ParseTrustedRoot(r.TrustedRootPath), r.TrustedRootPath);
 
         var artifact = Vouch.Sigstore.Verification.Artifact.ParseDigest(r.Artifact);
         if (artifact is null)
@@ -119,16 +119,16 @@ internal static class SigstoreCommand
         }
         catch (SigstoreFormatException e)
         {
-            return Report(stdout, stderr, r.Json, VerificationResultFrom(e), ExitCodes.BadInput);
+            return Report(stdout, stderr, r.Json, VerificationResultFrom(e), ExitCodes.BadInput, trustSource);
         }
 
         var result = new SigstoreVerifier(root).Verify(bundle, artifact, signer);
-        return Report(stdout, stderr, r.Json, result, result.IsValid ? ExitCodes.Ok : ExitCodes.CheckFailed);
+        return Report(stdout, stderr, r.Json, result, result.IsValid ? ExitCodes.Ok : ExitCodes.CheckFailed, trustSource);
     }
 
     private static VerificationResult VerificationResultFrom(SigstoreFormatException e) => new() { Code = e.Code, Message = e.Message };
 
-    private static int Report(TextWriter stdout, TextWriter stderr, bool json, VerificationResult result, int exitCode)
+    private static int Report(TextWriter stdout, TextWriter stderr, bool json, VerificationResult result, int exitCode, string trustSource)
     {
         if (json)
         {
@@ -142,6 +142,7 @@ internal static class SigstoreCommand
                 ["logEntries"] = result.LogEntries.Select(e => new { logIndex = e.LogIndex, log = e.LogBaseUrl, integratedTime = e.IntegratedTime, kind = e.Kind, version = e.KindVersion }).ToList(),
                 ["timestamps"] = result.Timestamps.Select(t => new { source = t.Source == TimestampSource.TransparencyLog ? "tlog" : "tsa", time = t.Time, authority = t.Authority }).ToList(),
                 ["predicateType"] = result.Statement?.PredicateType,
+                ["trustedRoot"] = trustSource,
             };
             stdout.WriteLine(JsonSerializer.Serialize(doc, CliJson.Options));
         }
@@ -149,7 +150,7 @@ internal static class SigstoreCommand
         {
             var who = result.SubjectAlternativeName is null ? "the given key" : $"{result.SubjectAlternativeName} ({result.CertificateExtensions?.Issuer})";
             var when = result.Timestamps.Count > 0 ? $", signed {result.Timestamps.Min(t => t.Time):u}" : "";
-            stdout.WriteLine($"OK: bundle verified, signed by {who}{when}, {result.LogEntries.Count} transparency log entr{(result.LogEntries.Count == 1 ? "y" : "ies")}");
+            stdout.WriteLine($"OK: bundle verified, signed by {who}{when}, {result.LogEntries.Count} transparency log entr{(result.LogEntries.Count == 1 ? "y" : "ies")} (trusted root: {trustSource})");
         }
 
         if (!result.IsValid)
