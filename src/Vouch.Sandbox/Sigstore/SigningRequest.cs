@@ -45,7 +45,7 @@ public enum CertificateChain
     /// <summary>Leaf and intermediate.</summary>
     LeafAndIntermediate,
 
-    /// <summary>Leaf, intermediate and the root: verifiers must reject a root in the bundle.</summary>
+    /// <summary>Leaf, intermediate and the root (as early npm bundles did). Vouch tolerates a byte-identical copy of a trusted CA certificate and refuses any other root.</summary>
     LeafIntermediateAndRoot,
 }
 
