@@ -84,6 +84,14 @@ public sealed class NpmAttestationVerifier
             return new(provenance with { Status = EvidenceStatus.Invalid, Problem = problem }, publish with { Status = EvidenceStatus.Invalid, Problem = problem });
         }
 
+        return Verify(name, version, tarballSha512, items);
+    }
+
+    /// <summary>Verifies attestations already split into (predicate type, bundle JSON) pairs.</summary>
+    public AttestationEvidence Verify(string name, string version, byte[] tarballSha512, IReadOnlyList<(string PredicateType, string BundleJson)> items)
+    {
+        var provenance = new ProvenanceEvidence();
+        var publish = new PublishAttestationEvidence();
         var artifact = Artifact.FromDigest(HashAlgorithmName.SHA512, tarballSha512);
         foreach (var (predicateType, bundleJson) in items)
         {

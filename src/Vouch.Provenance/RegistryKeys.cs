@@ -47,6 +47,9 @@ public sealed class RegistryKeys
 
     public static RegistryKeys Empty(string source) => new([], source);
 
+    /// <summary>A key set made of <paramref name="trusted"/> and further keys (from another source).</summary>
+    public static RegistryKeys Combine(RegistryKeys trusted, IEnumerable<RegistryKey> more, string source) => new([.. trusted.Keys, .. more], source);
+
     public KeyLookup Find(string keyId, string usage, DateTimeOffset? at)
     {
         var candidates = Keys.Where(k => k.KeyId == keyId && k.Usage == usage).ToList();
