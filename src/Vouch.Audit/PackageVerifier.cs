@@ -188,7 +188,7 @@ public sealed class PackageVerifier
         return extra.Count == 0 ? _trustedKeys : RegistryKeys.Combine(_trustedKeys, extra, $"{_trustedKeys.Source} and the registry's keys");
     }
 
-    internal static string Status(EvidenceStatus status) => status switch
+    public static string Status(EvidenceStatus status) => status switch
     {
         EvidenceStatus.Verified => "verified",
         EvidenceStatus.Invalid => "invalid",

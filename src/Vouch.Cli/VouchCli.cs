@@ -14,6 +14,7 @@ internal static class VouchCli
         var root = new RootCommand("Vouch: verify and enforce npm supply-chain trust (Sigstore provenance, registry signatures, policy).");
         root.Subcommands.Add(SigstoreCommand.Create(stdout, stderr));
         root.Subcommands.Add(TrustCommand.Create(stdout, stderr));
+        root.Subcommands.Add(VerifyCommand.Create(stdout, stderr));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
