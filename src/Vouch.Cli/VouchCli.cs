@@ -16,7 +16,8 @@ internal static class VouchCli
         root.Subcommands.Add(TrustCommand.Create(stdout, stderr));
         root.Subcommands.Add(VerifyCommand.Create(stdout, stderr));
 
-        var parse = root.Parse(args);
+        // Scoped package names start with "@": never treat arguments as response files.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
             await stderr.WriteLineAsync($"vouch: {parse.Errors[0].Message} (see 'vouch --help')").ConfigureAwait(false);

@@ -91,6 +91,12 @@ internal static class VerifyCommand
             Ansi = stdout == Console.Out && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null ? AnsiSupport.Detect : AnsiSupport.No,
             ColorSystem = ColorSystemSupport.Detect,
         });
+        if (stdout != Console.Out || Console.IsOutputRedirected)
+        {
+            // Not a terminal: don't wrap cells at an assumed 80 columns.
+            console.Profile.Width = 200;
+        }
+
         var table = new Table().AddColumns("package", "integrity", "signature", "provenance", "publish attestation", "evidence", "source");
         foreach (var r in reports)
         {

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Vouch.Cli;
+
+namespace Vouch.Cli.Tests;
+
+/// <summary>`vouch verify` end to end against the recorded npm data served on 127.0.0.1.</summary>
+public sealed class VerifyCommandTests : IAsyncLifetime
+{
+    private FixtureRegistry _registry = null!;
+    private readonly DirectoryInfo _cache = Directory.CreateTempSubdirectory("vouch-verify-");
+
+    public async Task InitializeAsync() => _registry = await FixtureRegistry.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _registry.DisposeAsync();
+        _cache.Delete(recursive: true);
+    }
+
+    private async Task<(int Exit, JsonArray Json, string Err)> VerifyJson(params string[] specs)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var exit = await VouchCli.RunAsync(["verify", "--json", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", _cache.FullName, .. specs], o, e);
+        return (exit, JsonNode.Parse(o.ToString())!.AsArray(), e.ToString());
+    }
+
+    private static string Codes(JsonNode report) => string.Join(",", report["problems"]!.AsArray().Select(p => (string)p!["code"]!));
+
+    [Theory]
+    [InlineData("sigstore@1.0.0", "https://github.com/sigstore/sigstore-js", "06528997c3c8ab9f864fad9a3658446aca7fd86d", ".github/workflows/publish.yml", "https://slsa.dev/provenance/v0.2")]
+    [InlineData("tuf-js@1.0.0", "https://github.com/theupdateframework/tuf-js", null, null, "https://slsa.dev/provenance/v0.2")]
+    [InlineData("@sigstore/protobuf-specs@0.2.1", "https://github.com/sigstore/protobuf-specs", "90ce2af553f37d3a76006f6c1f4a2cfbf9e1974e", ".github/workflows/typescript-publish.yml", "https://slsa.dev/provenance/v1")]
+    public async Task Verify_WhenPackageHasProvenance_ReportsSourceAndPasses(string spec, string repo, string? commit, string? workflow, string predicateType)
+    {
+        var (exit, json, err) = await VerifyJson(spec);
+        var r = json.Single()!;
+        Assert.True(exit == 0, err + json);
+        Assert.Equal("verified", (string?)r["integrity"]!["status"]);
+        if (spec.StartsWith('@'))
+        {
+            // signatures.json records no registry signature for this package.
+            Assert.Equal("absent", (string?)r["signature"]!["status"]);
+        }
+        else
+        {
+            Assert.Equal("verified", (string?)r["signature"]!["status"]);
+            Assert.StartsWith("SHA256:jl3b", (string?)r["signature"]!["keyId"], StringComparison.Ordinal);
+        }
+
+        Assert.Equal("verified", (string?)r["provenance"]!["status"]);
+        Assert.Equal(predicateType, (string?)r["provenance"]!["predicateType"]);
+        Assert.Equal(repo, (string?)r["provenance"]!["sourceRepository"]);
+        if (commit is not null)
+        {
+            Assert.Equal(commit, (string?)r["provenance"]!["sourceCommit"]);
+            Assert.Equal(workflow, (string?)r["provenance"]!["workflowPath"]);
+        }
+
+        Assert.Equal("https://token.actions.githubusercontent.com", (string?)r["provenance"]!["issuer"]);
+        Assert.NotNull(r["provenance"]!["logIndex"]);
+        Assert.Equal("verified", (string?)r["publishAttestation"]!["status"]);
+        Assert.Equal("provenance", (string?)r["publisher"]!["evidenceLevel"]);
+        Assert.Equal("transparency-log", (string?)r["publishTimeSource"]);
+        Assert.Empty(r["problems"]!.AsArray());
+    }
+
+    [Theory]
+    [InlineData("kms-demo@1.0.0")]
+    [InlineData("node-fetch@1.7.1")]
+    [InlineData("async@2.5.0")]
+    public async Task Verify_WhenSignedPackageWithoutProvenance_SignatureVerifiesProvenanceAbsent(string spec)
+    {
+        var (exit, json, err) = await VerifyJson(spec);
+        var r = json.Single()!;
+        if (spec.StartsWith("kms-demo", StringComparison.Ordinal))
+        {
+            // No tarball recorded for kms-demo: the registry cannot serve it.
+            Assert.Equal("VOUCH_TARBALL_NOT_FOUND", Codes(r));
+            Assert.Equal(1, exit);
+            return;
+        }
+
+        Assert.True(exit == 0, err + json);
+        Assert.Equal("verified", (string?)r["signature"]!["status"]);
+        Assert.Equal("absent", (string?)r["provenance"]!["status"]);
+        Assert.Equal("none", (string?)r["publisher"]!["evidenceLevel"]);
+        Assert.Equal("packument", (string?)r["publishTimeSource"]);
+    }
+
+    [Fact]
+    public async Task Verify_WhenTarballByteFlipped_FailsIntegrity()
+    {
+        _registry.TarballBytes["sigstore-1.0.0.tgz"][200] ^= 0x01;
+        var (exit, json, _) = await VerifyJson("sigstore@1.0.0");
+        Assert.Equal(1, exit);
+        Assert.Equal("invalid", (string?)json[0]!["integrity"]!["status"]);
+        Assert.Contains("VOUCH_INTEGRITY_MISMATCH", Codes(json[0]!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_WhenSignatureOfAnotherVersion_FailsSignature()
+    {
+        var other = JsonNode.Parse(File.ReadAllText(Vouch.Tests.SharedFixtures.Path("npm", "signatures.json")))!.AsArray().First(r => (string)r!["name"]! == "tuf-js")!;
+        _registry.Tamper.Add((name, _, doc) =>
+        {
+            if (name == "sigstore")
+            {
+                doc["dist"]!["signatures"] = other["signatures"]!.DeepClone();
+            }
+        });
+        var (exit, json, _) = await VerifyJson("sigstore@1.0.0");
+        Assert.Equal(1, exit);
+        Assert.Equal("invalid", (string?)json[0]!["signature"]!["status"]);
+        Assert.Equal("VOUCH_SIG_INVALID", Codes(json[0]!));
+    }
+
+    [Fact]
+    public async Task Verify_WhenAttestationOfAnotherPackage_FailsProvenanceAndPublish()
+    {
+        _registry.Attestations["sigstore@1.0.0"] = _registry.Attestations["tuf-js@1.0.0"];
+        var (exit, json, _) = await VerifyJson("sigstore@1.0.0");
+        Assert.Equal(1, exit);
+        Assert.Equal("invalid", (string?)json[0]!["provenance"]!["status"]);
+        Assert.Contains("VOUCH_PROVENANCE_SUBJECT_MISMATCH", Codes(json[0]!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_WhenPredicateRepositoryEdited_FailsProvenance()
+    {
+        var doc = JsonNode.Parse(_registry.Attestations["sigstore@1.0.0"])!;
+        var bundle = doc["attestations"]!.AsArray().First(a => ((string)a!["predicateType"]!).Contains("slsa", StringComparison.Ordinal))!["bundle"]!;
+        var payload = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String((string)bundle["dsseEnvelope"]!["payload"]!));
+        bundle["dsseEnvelope"]!["payload"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(payload.Replace("sigstore/sigstore-js", "attacker/sigstore-js", StringComparison.Ordinal)));
+        _registry.Attestations["sigstore@1.0.0"] = doc.ToJsonString();
+
+        var (exit, json, _) = await VerifyJson("sigstore@1.0.0");
+        Assert.Equal(1, exit);
+        Assert.Contains("VOUCH_PROVENANCE_INVALID", Codes(json[0]!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_WhenPackageJsonClaimsAnotherRepository_FailsSourceBinding()
+    {
+        _registry.Tamper.Add((name, _, doc) =>
+        {
+            if (name == "sigstore")
+            {
+                doc["repository"] = new JsonObject { ["type"] = "git", ["url"] = "git+https://github.com/someone-else/sigstore-js.git" };
+            }
+        });
+        var (exit, json, _) = await VerifyJson("sigstore@1.0.0");
+        Assert.Equal(1, exit);
+        Assert.Equal("VOUCH_SOURCE_MISMATCH", Codes(json[0]!));
+    }
+
+    [Fact]
+    public async Task Verify_WhenPublishedAfterKeyExpired_FailsKeyWindow()
+    {
+        // node-fetch has no publish attestation, so its publish time comes from the packument: after
+        // the key's TUF validity window (until 2025-01-29) the signature must not count.
+        _registry.PublishTime = "2025-06-01T00:00:00.000Z";
+        var (exit, json, _) = await VerifyJson("node-fetch@1.7.1");
+        Assert.Equal(1, exit);
+        Assert.Equal("invalid", (string?)json[0]!["signature"]!["status"]);
+        Assert.Equal("VOUCH_SIG_KEY_NOT_VALID", Codes(json[0]!));
+    }
+
+    [Fact]
+    public async Task Verify_WhenPackageUnknown_FailsNotFound()
+    {
+        var (exit, json, _) = await VerifyJson("no-such-package@1.0.0");
+        Assert.Equal(1, exit);
+        Assert.Equal("VOUCH_PACKAGE_NOT_FOUND", Codes(json[0]!));
+    }
+
+    [Fact]
+    public async Task Verify_WhenRegistryUnreachable_ExitsThree()
+    {
+        var e = new StringWriter();
+        var exit = await VouchCli.RunAsync(["verify", "--registry", "http://127.0.0.1:9/", "--cache-dir", _cache.FullName, "sigstore@1.0.0"], new StringWriter(), e);
+        Assert.Equal(3, exit);
+        Assert.Contains("registry or network failed", e.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_WhenSpecInvalid_ExitsTwo()
+    {
+        var exit = await VouchCli.RunAsync(["verify", "--registry", _registry.BaseUrl.ToString(), "Not A Spec!!"], new StringWriter(), new StringWriter());
+        Assert.Equal(2, exit);
+    }
+
+    [Fact]
+    public async Task Verify_WhenTableOutput_ShowsEvidence()
+    {
+        var o = new StringWriter();
+        var exit = await VouchCli.RunAsync(["verify", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", _cache.FullName, "sigstore@1.0.0"], o, new StringWriter());
+        Assert.Equal(0, exit);
+        Assert.Contains("sigstore@1.0.0", o.ToString(), StringComparison.Ordinal);
+        Assert.Contains("verified", o.ToString(), StringComparison.Ordinal);
+        Assert.Contains("1 of 1 passed", o.ToString(), StringComparison.Ordinal);
+    }
+}
