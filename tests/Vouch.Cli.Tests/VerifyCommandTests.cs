@@ -202,3 +202,35 @@ public sealed class VerifyCommandTests : IAsyncLifetime
         Assert.Contains("1 of 1 passed", o.ToString(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>The same through the built binary, as users and CI run it.</summary>
+public sealed class VerifyBinaryTests
+{
+    [Fact]
+    public async Task VouchBinary_WhenVerifyingRecordedPackage_PrintsJsonAndExitsZero()
+    {
+        await using var registry = await FixtureRegistry.StartAsync();
+        var cache = Directory.CreateTempSubdirectory("vouch-bin-");
+        var dll = Path.Combine(AppContext.BaseDirectory, "vouch.dll");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { dll, "verify", "--json", "--registry", registry.BaseUrl.ToString(), "--cache-dir", cache.FullName, "sigstore@1.0.0", "@sigstore/protobuf-specs@0.2.1" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await stderr);
+        var json = JsonNode.Parse(await stdout)!.AsArray();
+        Assert.Equal(2, json.Count);
+        Assert.All(json, r => Assert.Equal("verified", (string?)r!["provenance"]!["status"]));
+        Assert.Equal("@sigstore/protobuf-specs", (string?)json[1]!["name"]);
+    }
+}
