@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static Vouch.Sigstore.Json.JsonNavigation;
 
 namespace Vouch.Provenance;
 
@@ -146,20 +147,4 @@ public static class SlsaProvenance
             InvocationUrl = invocation,
         };
     }
-
-    private static JsonElement Get(JsonElement e, params string[] names)
-    {
-        foreach (var n in names)
-        {
-            if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(n, out e))
-            {
-                return default;
-            }
-        }
-
-        return e;
-    }
-
-    private static string? Str(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

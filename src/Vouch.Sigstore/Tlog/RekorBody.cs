@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Vouch.Sigstore.Json;
+using static Vouch.Sigstore.Json.JsonNavigation;
 
 namespace Vouch.Sigstore.Tlog;
 
@@ -70,24 +71,24 @@ internal static class RekorBody
             return "a hashedrekord 0.0.1 entry cannot log a DSSE envelope";
         }
 
-        var sig = B64(Path(spec, "signature", "content"));
+        var sig = B64(Get(spec, "signature", "content"));
         if (sig is null || !sig.AsSpan().SequenceEqual(c.Signature))
         {
             return "the logged signature is not the bundle's signature";
         }
 
-        var keyProblem = PemMatches(B64(Path(spec, "signature", "publicKey", "content")), c);
+        var keyProblem = PemMatches(B64(Get(spec, "signature", "publicKey", "content")), c);
         if (keyProblem is not null)
         {
             return keyProblem;
         }
 
-        if (Str(Path(spec, "data", "hash"), "algorithm") != "sha256")
+        if (Str(Get(spec, "data", "hash"), "algorithm") != "sha256")
         {
             return "the logged artifact hash is not SHA-256";
         }
 
-        var hex = Str(Path(spec, "data", "hash"), "value");
+        var hex = Str(Get(spec, "data", "hash"), "value");
         if (c.ArtifactSha256 is null)
         {
             return "the artifact's SHA-256 digest is needed to match a hashedrekord entry";
@@ -105,15 +106,15 @@ internal static class RekorBody
             return "an intoto entry can only log a DSSE envelope";
         }
 
-        var content = Path(spec, "content");
-        var payloadHash = Path(content, "payloadHash");
+        var content = Get(spec, "content");
+        var payloadHash = Get(content, "payloadHash");
         if (Str(payloadHash, "algorithm") != "sha256"
             || !string.Equals(Str(payloadHash, "value"), Convert.ToHexString(SHA256.HashData(c.DssePayload)), StringComparison.OrdinalIgnoreCase))
         {
             return "the logged payload hash is not the hash of the envelope's payload";
         }
 
-        var sigs = Path(content, "envelope", "signatures");
+        var sigs = Get(content, "envelope", "signatures");
         if (sigs.ValueKind != JsonValueKind.Array || sigs.GetArrayLength() != 1)
         {
             return "the logged envelope does not carry exactly one signature";
@@ -138,14 +139,14 @@ internal static class RekorBody
             return "a dsse entry can only log a DSSE envelope";
         }
 
-        var payloadHash = Path(spec, "payloadHash");
+        var payloadHash = Get(spec, "payloadHash");
         if (Str(payloadHash, "algorithm") != "sha256"
             || !string.Equals(Str(payloadHash, "value"), Convert.ToHexString(SHA256.HashData(c.DssePayload)), StringComparison.OrdinalIgnoreCase))
         {
             return "the logged payload hash is not the hash of the envelope's payload";
         }
 
-        var sigs = Path(spec, "signatures");
+        var sigs = Get(spec, "signatures");
         if (sigs.ValueKind != JsonValueKind.Array || sigs.GetArrayLength() != 1)
         {
             return "the logged envelope does not carry exactly one signature";
@@ -162,20 +163,20 @@ internal static class RekorBody
 
     private static string? HashedRekord002(JsonElement spec, LoggedContent c)
     {
-        var v = Path(spec, "hashedRekordV002");
-        var sig = B64(Str(Path(v, "signature"), "content"));
+        var v = Get(spec, "hashedRekordV002");
+        var sig = B64(Str(Get(v, "signature"), "content"));
         if (sig is null || !sig.AsSpan().SequenceEqual(c.Signature))
         {
             return "the logged signature is not the bundle's signature";
         }
 
-        var verifierProblem = VerifierMatches(Path(v, "signature", "verifier"), c);
+        var verifierProblem = VerifierMatches(Get(v, "signature", "verifier"), c);
         if (verifierProblem is not null)
         {
             return verifierProblem;
         }
 
-        var data = Path(v, "data");
+        var data = Get(v, "data");
         if (Str(data, "algorithm") != "SHA2_256")
         {
             return "the logged digest is not SHA-256";
@@ -201,15 +202,15 @@ internal static class RekorBody
             return "a dsse entry can only log a DSSE envelope";
         }
 
-        var v = Path(spec, "dsseV002");
-        var payloadHash = Path(v, "payloadHash");
+        var v = Get(spec, "dsseV002");
+        var payloadHash = Get(v, "payloadHash");
         var digest = B64(Str(payloadHash, "digest"));
         if (Str(payloadHash, "algorithm") != "SHA2_256" || digest is null || !digest.AsSpan().SequenceEqual(SHA256.HashData(c.DssePayload)))
         {
             return "the logged payload hash is not the hash of the envelope's payload";
         }
 
-        var sigs = Path(v, "signatures");
+        var sigs = Get(v, "signatures");
         if (sigs.ValueKind != JsonValueKind.Array || sigs.GetArrayLength() != 1)
         {
             return "the logged envelope does not carry exactly one signature";
@@ -221,19 +222,19 @@ internal static class RekorBody
             return "the logged signature is not the envelope's signature";
         }
 
-        return VerifierMatches(Path(sigs[0], "verifier"), c);
+        return VerifierMatches(Get(sigs[0], "verifier"), c);
     }
 
     private static string? VerifierMatches(JsonElement verifier, LoggedContent c)
     {
-        if (B64(Str(Path(verifier, "x509Certificate"), "rawBytes")) is { } certDer)
+        if (B64(Str(Get(verifier, "x509Certificate"), "rawBytes")) is { } certDer)
         {
             return c.CertificateDer is not null && certDer.AsSpan().SequenceEqual(c.CertificateDer)
                 ? null
                 : "the logged certificate is not the bundle's certificate";
         }
 
-        if (B64(Str(Path(verifier, "publicKey"), "rawBytes")) is { } spki)
+        if (B64(Str(Get(verifier, "publicKey"), "rawBytes")) is { } spki)
         {
             return c.CertificateDer is null && spki.AsSpan().SequenceEqual(c.SignerSpki)
                 ? null
@@ -271,22 +272,6 @@ internal static class RekorBody
             _ => "the logged public key is not the bundle's key",
         };
     }
-
-    private static JsonElement Path(JsonElement e, params string[] names)
-    {
-        foreach (var n in names)
-        {
-            if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(n, out e))
-            {
-                return default;
-            }
-        }
-
-        return e;
-    }
-
-    private static string? Str(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     private static byte[]? B64(string? s) => s is null ? null : JsonFields.DecodeBase64(s);
 
