@@ -11,9 +11,18 @@ namespace Vouch.Cli;
 /// </summary>
 internal static class TrustMaterialLoader
 {
-    public static (SigstoreTrustedRoot Root, string Source) TrustedRoot()
+    public static (SigstoreTrustedRoot Root, string Source) TrustedRoot() => TrustedRoot(Status());
+
+    /// <summary>Both materials from one check of the TUF cache.</summary>
+    public static (SigstoreTrustedRoot Root, string RootSource, RegistryKeys Keys) All()
     {
         var status = Status();
+        var (root, source) = TrustedRoot(status);
+        return (root, source, NpmKeys(status));
+    }
+
+    private static (SigstoreTrustedRoot Root, string Source) TrustedRoot(TrustStatus? status)
+    {
         if (status?.TrustedRoot is { Source: TrustMaterialSource.Cache, Content: { } content })
         {
             try
@@ -29,21 +38,21 @@ internal static class TrustMaterialLoader
         return (SigstoreTrustedRoot.PublicGood, "embedded snapshot");
     }
 
-    public static (RegistryKeys Keys, string Source) NpmKeys()
+    private static RegistryKeys NpmKeys(TrustStatus? status)
     {
-        var status = Status();
         if (status?.NpmKeys is { Source: TrustMaterialSource.Cache, Content: { } content })
         {
             try
             {
-                return (RegistryKeys.Parse(content, "npm registry keys (TUF cache)"), "TUF cache");
+                return RegistryKeys.Parse(content, "npm registry keys (TUF cache)");
             }
             catch (SigstoreFormatException)
             {
+                // As for the trusted root: unusable cached content falls back to the snapshot.
             }
         }
 
-        return (RegistryKeys.Embedded, "embedded snapshot");
+        return RegistryKeys.Embedded;
     }
 
     private static TrustStatus? Status()

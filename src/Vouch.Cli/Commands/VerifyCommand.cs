@@ -49,8 +49,7 @@ internal static class VerifyCommand
             var cache = Path.Combine(VouchPaths.CacheDirectory(parse.GetValue(cacheDir)), "registry");
             var options = new RegistryClientOptions { Offline = parse.GetValue(offline) };
             using var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, cache, TimeProvider.System, options, disposeHandler: true);
-            var (root, rootSource) = TrustMaterialLoader.TrustedRoot();
-            var (keys, _) = TrustMaterialLoader.NpmKeys();
+            var (root, rootSource, keys) = TrustMaterialLoader.All();
             var verifier = new PackageVerifier(client, new SigstoreVerifier(root), keys);
 
             var reports = new List<PackageReport>();

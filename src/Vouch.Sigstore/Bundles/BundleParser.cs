@@ -10,18 +10,9 @@ internal static class BundleParser
 
     public static Bundle Parse(ReadOnlyMemory<byte> json)
     {
-        if (json.Length > Limits.MaxBundleBytes)
-        {
-            throw new SigstoreFormatException(Doc, [$"$: {json.Length} bytes exceed the limit of {Limits.MaxBundleBytes}"]);
-        }
-
-        using var doc = JsonFields.Parse(json, Doc);
+        using var doc = JsonFields.ParseObject(json, Doc, Limits.MaxBundleBytes);
         var root = doc.RootElement;
         var f = new JsonFields();
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw new SigstoreFormatException(Doc, ["$: expected an object"]);
-        }
 
         var mediaType = f.String(root, "mediaType", "$", required: true);
         BundleVersion? version = mediaType switch

@@ -17,6 +17,24 @@ internal sealed class JsonFields
 
     public void Error(string path, string problem) => _errors.Add($"{path}: {problem}");
 
+    /// <summary>Parses an untrusted document whose root must be an object, within a size cap.</summary>
+    public static JsonDocument ParseObject(ReadOnlyMemory<byte> utf8, string what, int maxBytes)
+    {
+        if (utf8.Length > maxBytes)
+        {
+            throw new SigstoreFormatException(what, [$"$: {utf8.Length} bytes exceed the limit of {maxBytes}"]);
+        }
+
+        var doc = Parse(utf8, what);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            doc.Dispose();
+            throw new SigstoreFormatException(what, ["$: expected an object"]);
+        }
+
+        return doc;
+    }
+
     public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, string what)
     {
         try

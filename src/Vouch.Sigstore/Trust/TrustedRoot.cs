@@ -154,18 +154,9 @@ public sealed class TrustedRoot
 
     public static TrustedRoot Parse(ReadOnlyMemory<byte> json)
     {
-        if (json.Length > Limits.MaxTrustMaterialBytes)
-        {
-            throw new SigstoreFormatException(Doc, [$"$: {json.Length} bytes exceed the limit of {Limits.MaxTrustMaterialBytes}"]);
-        }
-
-        using var doc = JsonFields.Parse(json, Doc);
+        using var doc = JsonFields.ParseObject(json, Doc, Limits.MaxTrustMaterialBytes);
         var root = doc.RootElement;
         var f = new JsonFields();
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw new SigstoreFormatException(Doc, ["$: expected an object"]);
-        }
 
         var mediaType = f.String(root, "mediaType", "$", required: true);
         if (mediaType is not null && mediaType != MediaType)
