@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;
-using Vouch.Audit;
 using Vouch.Npm;
 using Vouch.Provenance;
 using Vouch.Sigstore.Verification;

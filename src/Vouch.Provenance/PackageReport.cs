@@ -1,6 +1,5 @@
-using Vouch.Provenance;
 
-namespace Vouch.Audit;
+namespace Vouch.Provenance;
 
 /// <summary>
 /// Everything Vouch established about one package version: the evidence `vouch verify --json`

@@ -1,8 +1,7 @@
 using Vouch.Npm;
-using Vouch.Provenance;
 using Vouch.Sigstore.Verification;
 
-namespace Vouch.Audit;
+namespace Vouch.Provenance;
 
 /// <summary>
 /// Answers "is this exact package version what its source repository built?" for one spec: fetches
