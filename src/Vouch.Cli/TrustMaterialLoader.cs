@@ -21,6 +21,44 @@ internal static class TrustMaterialLoader
         return (root, source, NpmKeys(status));
     }
 
+    /// <summary>
+    /// As <see cref="All()"/>, but a `--trusted-root FILE` given by the user replaces the Sigstore
+    /// trust material (a private Sigstore instance, the sandbox). A file that is missing or does not
+    /// parse is a usage error: silently falling back to another root would change what is trusted.
+    /// </summary>
+    public static (SigstoreTrustedRoot Root, string RootSource, RegistryKeys Keys) All(string? trustedRootFile)
+    {
+        if (trustedRootFile is null)
+        {
+            return All();
+        }
+
+        var (_, _, keys) = All();
+        return (FromFile(trustedRootFile), trustedRootFile, keys);
+    }
+
+    public static SigstoreTrustedRoot FromFile(string path)
+    {
+        byte[] content;
+        try
+        {
+            content = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--trusted-root: cannot read {path}: {e.Message}");
+        }
+
+        try
+        {
+            return SigstoreTrustedRoot.Parse(content);
+        }
+        catch (SigstoreFormatException e)
+        {
+            throw new UsageException($"--trusted-root: {path} is not a Sigstore trusted root: {e.Message}");
+        }
+    }
+
     private static (SigstoreTrustedRoot Root, string Source) TrustedRoot(TrustStatus? status)
     {
         if (status?.TrustedRoot is { Source: TrustMaterialSource.Cache, Content: { } content })

@@ -169,10 +169,18 @@ public sealed class PackageVerifier
 
     /// <summary>
     /// The keys to check signatures with: the trusted set (TUF or embedded, with validity windows),
-    /// plus keys the registry serves that the trusted set does not know (private registries, the sandbox).
+    /// plus, for registries other than the public npm registry, the keys that registry serves (private
+    /// registries, the sandbox: the user chose to trust that registry, as npm does). For
+    /// registry.npmjs.org the trusted set is authoritative: a key served over the wire that TUF does
+    /// not vouch for is ignored, so a man in the middle or a poisoned mirror cannot add signers.
     /// </summary>
     public async Task<RegistryKeys> KeysAsync(CancellationToken cancellationToken)
     {
+        if (IsPublicRegistry(_client.Config.Registry))
+        {
+            return _trustedKeys;
+        }
+
         var served = await _client.GetRegistryKeysAsync(null, cancellationToken).ConfigureAwait(false);
         if (!served.IsOk || served.Value!.Keys.Count == 0)
         {
@@ -186,6 +194,10 @@ public sealed class PackageVerifier
             .ToList();
         return extra.Count == 0 ? _trustedKeys : RegistryKeys.Combine(_trustedKeys, extra, $"{_trustedKeys.Source} and the registry's keys");
     }
+
+    public static bool IsPublicRegistry(Uri registry) =>
+        registry.Host.Equals("registry.npmjs.org", StringComparison.OrdinalIgnoreCase)
+        || registry.Host.Equals("registry.npmjs.com", StringComparison.OrdinalIgnoreCase);
 
     public static string Status(EvidenceStatus status) => status switch
     {

@@ -201,6 +201,26 @@ public sealed class VerifyCommandTests : IAsyncLifetime
         Assert.Contains("verified", o.ToString(), StringComparison.Ordinal);
         Assert.Contains("1 of 1 passed", o.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Verify_WhenTrustedRootFileMissing_ExitsTwo()
+    {
+        var e = new StringWriter();
+        var exit = await VouchCli.RunAsync(["verify", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", _cache.FullName, "--trusted-root", Path.Combine(_cache.FullName, "nope.json"), "sigstore@1.0.0"], new StringWriter(), e);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("vouch: --trusted-root: cannot read", e.ToString());
+    }
+
+    [Fact]
+    public async Task Verify_WhenTrustedRootIsAnotherSigstoreInstance_PublicProvenanceIsInvalid()
+    {
+        var root = Path.Combine(_cache.FullName, "other_root.json");
+        File.WriteAllText(root, Vouch.Sandbox.Sigstore.SigstoreInstance.Create().TrustedRootJson());
+        var o = new StringWriter();
+        var exit = await VouchCli.RunAsync(["verify", "--json", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", _cache.FullName, "--trusted-root", root, "sigstore@1.0.0"], o, new StringWriter());
+        Assert.Equal(1, exit);
+        Assert.Equal("invalid", (string?)JsonNode.Parse(o.ToString())![0]!["provenance"]!["status"]);
+    }
 }
 
 /// <summary>The same through the built binary, as users and CI run it.</summary>

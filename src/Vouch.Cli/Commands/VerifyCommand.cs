@@ -20,10 +20,11 @@ internal static class VerifyCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object per package (an array), fields in docs/verify.md." };
         var offline = new Option<bool>("--offline") { Description = "Answer from the cache only; a cache miss is a network failure (exit 3)." };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Cache directory (default: $VOUCH_CACHE_DIR, $XDG_CACHE_HOME/vouch or ~/.cache/vouch)." };
+        var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted root JSON to verify provenance with instead of the public-good one (a private Sigstore, the sandbox)." };
 
         var command = new Command("verify", "Verify npm package versions: integrity, registry signature, publish attestation, provenance, source binding.")
         {
-            specs, registry, json, offline, cacheDir,
+            specs, registry, json, offline, cacheDir, trustedRoot,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -48,7 +49,7 @@ internal static class VerifyCommand
             var cache = Path.Combine(VouchPaths.CacheDirectory(parse.GetValue(cacheDir)), "registry");
             var options = new RegistryClientOptions { Offline = parse.GetValue(offline) };
             using var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, cache, TimeProvider.System, options, disposeHandler: true);
-            var (root, rootSource, keys) = TrustMaterialLoader.All();
+            var (root, rootSource, keys) = TrustMaterialLoader.All(parse.GetValue(trustedRoot));
             var verifier = new PackageVerifier(client, new SigstoreVerifier(root), keys);
 
             var reports = new List<PackageReport>();
