@@ -60,6 +60,12 @@ public sealed record LockfilePackage
 
     /// <summary>Install scripts as the lockfile records them (npm `hasInstallScript`, pnpm `requiresBuild`); null when unknown.</summary>
     public bool? HasInstallScript { get; init; }
+
+    /// <summary>
+    /// A client-specific checksum that is not an SRI of the registry tarball (yarn berry's
+    /// `checksum: 10c0/…` hashes yarn's own zip archive); null when none.
+    /// </summary>
+    public string? Checksum { get; init; }
 }
 
 /// <summary>A parsed lockfile: every entry, plus the facts about the file itself.</summary>
@@ -70,6 +76,12 @@ public sealed record Lockfile
     public required LockfileFormat Format { get; init; }
 
     public required IReadOnlyList<LockfilePackage> Packages { get; init; }
+
+    /// <summary>The format version as the file writes it (`3`, `9.0`, `5.4`, `v1`, `10`), or "" when it has none.</summary>
+    public string FormatVersion { get; init; } = "";
+
+    /// <summary>Facts worth telling the user about the file itself (e.g. other lockfiles ignored beside it).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 
     /// <summary>One entry per distinct (name, version, source), keeping the first line seen.</summary>
     public IReadOnlyList<LockfilePackage> Distinct() =>
