@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;
 using Vouch.Npm;
+using Vouch.Policy;
 using Vouch.Provenance;
 using Vouch.Sigstore.Verification;
 
@@ -21,10 +22,11 @@ internal static class VerifyCommand
         var offline = new Option<bool>("--offline") { Description = "Answer from the cache only; a cache miss is a network failure (exit 3)." };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Cache directory (default: $VOUCH_CACHE_DIR, $XDG_CACHE_HOME/vouch or ~/.cache/vouch)." };
         var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted root JSON to verify provenance with instead of the public-good one (a private Sigstore, the sandbox)." };
+        var policy = PolicyCommand.PolicyOption();
 
         var command = new Command("verify", "Verify npm package versions: integrity, registry signature, publish attestation, provenance, source binding.")
         {
-            specs, registry, json, offline, cacheDir, trustedRoot,
+            specs, registry, json, offline, cacheDir, trustedRoot, policy,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -45,6 +47,17 @@ internal static class VerifyCommand
                 throw new UsageException($"--registry: {registryError}");
             }
 
+            PolicyDocument policyDocument;
+            try
+            {
+                policyDocument = await PolicyCommand.ResolveAsync(parse.GetValue(policy), ct).ConfigureAwait(false);
+            }
+            catch (PolicyFetchException e)
+            {
+                stderr.WriteLine($"vouch: the policy could not be fetched: {e.Message}");
+                return ExitCodes.NetworkFailed;
+            }
+
             var config = NpmConfig.Load(NpmConfigOptions.FromCurrentProcess(registryUri));
             var cache = Path.Combine(VouchPaths.CacheDirectory(parse.GetValue(cacheDir)), "registry");
             var options = new RegistryClientOptions { Offline = parse.GetValue(offline) };
@@ -58,13 +71,36 @@ internal static class VerifyCommand
                 reports.Add(await verifier.VerifyAsync(spec, ct).ConfigureAwait(false));
             }
 
+            // The policy decides on the verified report plus the package's history (the packument is cached by now).
+            var evaluator = new PolicyEvaluator(policyDocument, TimeProvider.System);
+            var verdicts = new List<PolicyVerdict?>();
+            for (var i = 0; i < reports.Count; i++)
+            {
+                var report = reports[i];
+                if (report.NetworkError is not null || report.Problems.Any(p => p.Code is "VOUCH_PACKAGE_NOT_FOUND" or "VOUCH_VERSION_NOT_FOUND"))
+                {
+                    verdicts.Add(null);
+                    continue;
+                }
+
+                var packument = await client.GetPackumentAsync(parsed[i].Name, PackumentFormat.Full, ct).ConfigureAwait(false);
+                if (!packument.IsOk)
+                {
+                    reports[i] = report with { NetworkError = packument.Error ?? $"the packument could not be fetched again ({packument.Status})" };
+                    verdicts.Add(null);
+                    continue;
+                }
+
+                verdicts.Add(evaluator.Evaluate(new PolicySubject { Report = report, Packument = packument.Value! }));
+            }
+
             if (parse.GetValue(json))
             {
-                stdout.WriteLine(JsonSerializer.Serialize(reports.Select(VerifyJson.ToJson).ToList(), CliJson.Options));
+                stdout.WriteLine(JsonSerializer.Serialize(reports.Select((r, i) => VerifyJson.ToJson(r, policyDocument, verdicts[i])).ToList(), CliJson.Options));
             }
             else
             {
-                Render(stdout, reports, rootSource);
+                Render(stdout, reports, verdicts, rootSource, policyDocument.Source);
             }
 
             foreach (var failed in reports.Where(x => x.NetworkError is not null))
@@ -77,12 +113,12 @@ internal static class VerifyCommand
                 return ExitCodes.NetworkFailed;
             }
 
-            return reports.All(x => x.Passed) ? ExitCodes.Ok : ExitCodes.CheckFailed;
+            return reports.All(x => x.Passed) && verdicts.All(v => v is null || v.Allowed) ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
         return command;
     }
 
-    private static void Render(TextWriter stdout, IReadOnlyList<PackageReport> reports, string trustSource)
+    private static void Render(TextWriter stdout, IReadOnlyList<PackageReport> reports, IReadOnlyList<PolicyVerdict?> verdicts, string trustSource, string policySource)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -96,9 +132,10 @@ internal static class VerifyCommand
             console.Profile.Width = 200;
         }
 
-        var table = new Table().AddColumns("package", "integrity", "signature", "provenance", "publish attestation", "evidence", "source");
-        foreach (var r in reports)
+        var table = new Table().AddColumns("package", "integrity", "signature", "provenance", "publish attestation", "evidence", "source", "policy");
+        for (var i = 0; i < reports.Count; i++)
         {
+            var r = reports[i];
             var source = r.Provenance.Claims is { } c
                 ? $"{c.SourceRepository}@{c.SourceCommit?[..Math.Min(12, c.SourceCommit.Length)]}\n{c.WorkflowPath} ({c.SourceRef})"
                 : "-";
@@ -109,7 +146,14 @@ internal static class VerifyCommand
                 Badge(PackageVerifier.Status(r.Provenance.Status)),
                 Badge(PackageVerifier.Status(r.PublishAttestation.Status)),
                 Markup.Escape(EvidenceLevels.Name(r.EvidenceLevel)),
-                Markup.Escape(source));
+                Markup.Escape(source),
+                verdicts[i] switch
+                {
+                    null => "[grey]-[/]",
+                    { Allowed: false } => "[red]refused[/]",
+                    { Findings.Count: > 0 } => "[yellow]allowed (warnings)[/]",
+                    _ => "[green]allowed[/]",
+                });
         }
 
         console.Write(table);
@@ -126,7 +170,19 @@ internal static class VerifyCommand
             }
         }
 
-        console.MarkupLine(Markup.Escape($"{reports.Count(r => r.Passed)} of {reports.Count} passed; trusted root: {trustSource}"));
+        for (var i = 0; i < reports.Count; i++)
+        {
+            foreach (var f in verdicts[i]?.Findings ?? [])
+            {
+                var mark = f.Severity == PolicySeverity.Error ? "[red]✗[/]" : "[yellow]![/]";
+                console.MarkupLine($"{mark} {Markup.Escape($"{reports[i].Name}@{reports[i].Version}")}: {Markup.Escape(f.Code)} ({Markup.Escape(f.Rule)}, {PolicySeverities.Name(f.Severity)}): {Markup.Escape(f.Message)}");
+                console.MarkupLine($"    evidence: {Markup.Escape(f.Evidence)}");
+                console.MarkupLine($"    fix: {Markup.Escape(f.Fix)}");
+            }
+        }
+
+        var passed = reports.Where((r, i) => r.Passed && (verdicts[i] is null || verdicts[i]!.Allowed)).Count();
+        console.MarkupLine(Markup.Escape($"{passed} of {reports.Count} passed; trusted root: {trustSource}; policy: {policySource}"));
     }
 
     private static string Badge(string status) => status switch
@@ -140,7 +196,10 @@ internal static class VerifyCommand
 /// <summary>The `--json` shape of a package report (docs/verify.md). Field names are a contract.</summary>
 internal static class VerifyJson
 {
-    public static object ToJson(PackageReport r) => new
+    public static object ToJson(PackageReport r) => ToJson(r, null, null);
+
+    /// <summary>The report plus `policy: {source, allowed, findings[]}` (null when no policy decision was made).</summary>
+    public static object ToJson(PackageReport r, PolicyDocument? policy, PolicyVerdict? verdict) => new
     {
         name = r.Name,
         version = r.Version,
@@ -182,5 +241,6 @@ internal static class VerifyJson
         problems = r.Problems.Select(p => new { code = p.Code, message = p.Message }),
         notes = r.Notes,
         networkError = r.NetworkError,
+        policy = policy is null || verdict is null ? null : PolicyJson.Verdict(policy, verdict),
     };
 }

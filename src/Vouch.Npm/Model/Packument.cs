@@ -71,6 +71,9 @@ public sealed record PackageVersion
     /// <summary><c>hasInstallScript</c> of abbreviated documents (full ones carry <see cref="Scripts"/>).</summary>
     public bool? HasInstallScript { get; init; }
 
+    /// <summary><c>gypfile</c>: the package ships a binding.gyp, so npm runs <c>node-gyp rebuild</c> when it has no install script.</summary>
+    public bool? Gypfile { get; init; }
+
     internal static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
 }
 

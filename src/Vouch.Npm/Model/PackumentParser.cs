@@ -195,6 +195,7 @@ internal static class PackumentParser
             OptionalDependencies = JsonRead.StringMap(entry, "optionalDependencies"),
             PeerDependencies = JsonRead.StringMap(entry, "peerDependencies"),
             HasInstallScript = JsonRead.Bool(entry, "hasInstallScript"),
+            Gypfile = JsonRead.Bool(entry, "gypfile"),
         };
     }
 

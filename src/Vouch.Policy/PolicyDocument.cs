@@ -1,0 +1,178 @@
+using Vouch.Npm;
+
+namespace Vouch.Policy;
+
+/// <summary>A parsed, validated policy (after <c>extends:</c> is resolved). Immutable.</summary>
+public sealed class PolicyDocument
+{
+    internal const string DefaultSource = "built-in default";
+
+    internal PolicyDocument(string source, IReadOnlyList<string> chain, PolicyRules rules, IReadOnlyList<PolicyException> allow, IReadOnlyList<PolicyException> deny)
+    {
+        Source = source;
+        Chain = chain;
+        Rules = rules;
+        Allow = allow;
+        Deny = deny;
+    }
+
+    /// <summary>
+    /// The policy when no file is found: registry signatures and deprecation warn, a trust downgrade
+    /// (evidence or source repository, on the version's own release line) is an error; nothing else
+    /// is enforced. Documented in docs/policy.md.
+    /// </summary>
+    public static PolicyDocument Default { get; } = new(
+        DefaultSource,
+        [DefaultSource],
+        new PolicyRules
+        {
+            Signature = new ScopedRule(PolicySeverity.Warn, ["*"], []),
+            TrustDowngrade = new TrustDowngradeRule(new ScopedRule(PolicySeverity.Error, ["*"], []), CheckSourceRepository: true),
+            Deprecated = new ScopedRule(PolicySeverity.Warn, ["*"], []),
+        },
+        [],
+        []);
+
+    /// <summary>The file path or URL it was loaded from, or <c>built-in default</c>.</summary>
+    public string Source { get; }
+
+    /// <summary>This document first, then every document it extends, in order.</summary>
+    public IReadOnlyList<string> Chain { get; }
+
+    internal PolicyRules Rules { get; }
+
+    internal IReadOnlyList<PolicyException> Allow { get; }
+
+    internal IReadOnlyList<PolicyException> Deny { get; }
+
+    /// <summary>Every rule name and its severity (rules not configured are <c>off</c>).</summary>
+    public IReadOnlyList<(string Rule, PolicySeverity Severity)> RuleSeverities =>
+        PolicyRules.Names.Select(n => (n, Rules.Severity(n))).ToList();
+
+    /// <summary>The allow/deny exceptions: kind, package pattern, versions, rules, reason, expiry.</summary>
+    public IReadOnlyList<ExceptionInfo> Exceptions =>
+        Allow.Select(a => a.Info("allow")).Concat(Deny.Select(d => d.Info("deny"))).ToList();
+}
+
+/// <summary>One allow/deny entry as <c>vouch policy check</c> lists it.</summary>
+public sealed record ExceptionInfo(string Kind, string Package, string? Versions, IReadOnlyList<string> Rules, string Reason, DateTimeOffset Expires, string Location);
+
+/// <summary>Which packages a rule covers and how hard it bites.</summary>
+internal sealed record ScopedRule(PolicySeverity Severity, IReadOnlyList<string> Packages, IReadOnlyList<string> Exclude)
+{
+    public bool Covers(string name) =>
+        Severity != PolicySeverity.Off
+        && Packages.Any(p => Glob.MatchName(p, name))
+        && !Exclude.Any(p => Glob.MatchName(p, name));
+}
+
+internal sealed record SourceConstraint(
+    IReadOnlyList<string> Packages,
+    IReadOnlyList<string> Repositories,
+    IReadOnlyList<string> Workflows,
+    IReadOnlyList<string> Refs,
+    IReadOnlyList<string> Builders,
+    IReadOnlyList<string> Issuers,
+    bool HostedRunnersOnly,
+    string Location);
+
+internal sealed record SourceRule(PolicySeverity Severity, IReadOnlyList<SourceConstraint> Allowed)
+{
+    public IReadOnlyList<SourceConstraint> For(string name) =>
+        Severity == PolicySeverity.Off ? [] : Allowed.Where(c => c.Packages.Any(p => Glob.MatchName(p, name))).ToList();
+}
+
+internal sealed record TrustDowngradeRule(ScopedRule Scope, bool CheckSourceRepository);
+
+internal enum Requirement
+{
+    Signature,
+    Provenance,
+    TrustedPublisher,
+    StagedPublish,
+    Approval,
+}
+
+internal sealed record RequirementRule(ScopedRule Scope, IReadOnlyList<Requirement> Require);
+
+internal sealed record ReleaseAgeRule(ScopedRule Scope, TimeSpan Minimum, IReadOnlyList<string> Exempt);
+
+internal sealed record InstallScriptsRule(ScopedRule Scope, IReadOnlyList<string> Allow);
+
+/// <summary>The configured rules; null = not configured (off).</summary>
+internal sealed record PolicyRules
+{
+    public const string SignatureName = "signature";
+    public const string ProvenanceName = "provenance";
+    public const string SourceName = "source";
+    public const string TrustDowngradeName = "trust-downgrade";
+    public const string MajorBumpName = "major-bump";
+    public const string NewDependencyName = "new-dependency";
+    public const string ReleaseAgeName = "release-age";
+    public const string InstallScriptsName = "install-scripts";
+    public const string DeprecatedName = "deprecated";
+
+    /// <summary>Rule names in evaluation order. New rules (known malware, reviews) are appended.</summary>
+    public static readonly IReadOnlyList<string> Names =
+        [SignatureName, ProvenanceName, SourceName, TrustDowngradeName, MajorBumpName, NewDependencyName, ReleaseAgeName, InstallScriptsName, DeprecatedName];
+
+    public ScopedRule? Signature { get; init; }
+
+    public ScopedRule? Provenance { get; init; }
+
+    public SourceRule? Source { get; init; }
+
+    public TrustDowngradeRule? TrustDowngrade { get; init; }
+
+    public RequirementRule? MajorBump { get; init; }
+
+    public RequirementRule? NewDependency { get; init; }
+
+    public ReleaseAgeRule? ReleaseAge { get; init; }
+
+    public InstallScriptsRule? InstallScripts { get; init; }
+
+    public ScopedRule? Deprecated { get; init; }
+
+    public PolicySeverity Severity(string rule) => rule switch
+    {
+        SignatureName => Signature?.Severity,
+        ProvenanceName => Provenance?.Severity,
+        SourceName => Source?.Severity,
+        TrustDowngradeName => TrustDowngrade?.Scope.Severity,
+        MajorBumpName => MajorBump?.Scope.Severity,
+        NewDependencyName => NewDependency?.Scope.Severity,
+        ReleaseAgeName => ReleaseAge?.Scope.Severity,
+        InstallScriptsName => InstallScripts?.Scope.Severity,
+        DeprecatedName => Deprecated?.Severity,
+        _ => null,
+    } ?? PolicySeverity.Off;
+
+    /// <summary><paramref name="child"/>'s rules replace this document's rule by rule (extends:).</summary>
+    public PolicyRules Overlay(PolicyRules child) => new()
+    {
+        Signature = child.Signature ?? Signature,
+        Provenance = child.Provenance ?? Provenance,
+        Source = child.Source ?? Source,
+        TrustDowngrade = child.TrustDowngrade ?? TrustDowngrade,
+        MajorBump = child.MajorBump ?? MajorBump,
+        NewDependency = child.NewDependency ?? NewDependency,
+        ReleaseAge = child.ReleaseAge ?? ReleaseAge,
+        InstallScripts = child.InstallScripts ?? InstallScripts,
+        Deprecated = child.Deprecated ?? Deprecated,
+    };
+}
+
+/// <summary>An allow or deny entry: which versions, which rules (empty = all), why, until when.</summary>
+internal sealed record PolicyException(string Package, SemVerRange? Versions, IReadOnlyList<string> Rules, string Reason, DateTimeOffset Expires, string Location)
+{
+    /// <summary>The expiry as written (a date means through the end of that day, UTC).</summary>
+    public string ExpiresText { get; init; } = Expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    public bool Matches(string name, SemVersion? version) =>
+        Glob.MatchName(Package, name) && (Versions is null || (version is not null && Versions.IsSatisfiedBy(version)));
+
+    public bool CoversRule(string rule) => Rules.Count == 0 || Rules.Contains(rule, StringComparer.Ordinal);
+
+    public ExceptionInfo Info(string kind) => new(kind, Package, Versions?.Raw, Rules, Reason, Expires, Location);
+}

@@ -1,0 +1,465 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Vouch.Npm;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
+
+namespace Vouch.Policy;
+
+/// <summary>One policy file as written (before extends: is resolved).</summary>
+internal sealed record PolicyFile(string Source, string? Extends, Mark ExtendsAt, PolicyRules Rules, IReadOnlyList<PolicyException> Allow, IReadOnlyList<PolicyException> Deny);
+
+/// <summary>
+/// Reads one <c>vouch.policy.yml</c>: YAML structure first, then every field against what it must
+/// be. The first problem is reported with its line and column and what was expected; unknown keys
+/// are errors (a typo must never silently turn a rule off).
+/// </summary>
+internal static partial class PolicyParser
+{
+    public const int SupportedVersion = 1;
+    private const int MaxEntries = 10_000;
+
+    public static PolicyFile Parse(string yaml, string source)
+    {
+        if (yaml.Length > Limits.MaxConfigFileBytes)
+        {
+            throw new PolicyFormatException(source, 0, 0, $"the policy is larger than {Limits.MaxConfigFileBytes} bytes");
+        }
+
+        var root = LoadRoot(yaml, source);
+        var p = new Reader(source);
+        var top = p.Mapping(root, "the policy (a mapping with version: 1 and rules:)");
+        p.OnlyKeys(top, "version", "extends", "rules", "allow", "deny");
+
+        var versionNode = p.Required(top, "version", "version: 1");
+        if (p.Scalar(versionNode, "version: 1") != SupportedVersion.ToString(CultureInfo.InvariantCulture))
+        {
+            throw p.Error(versionNode, $"version: {SupportedVersion} (the only policy format this Vouch understands)");
+        }
+
+        string? extends = null;
+        var extendsAt = Mark.Empty;
+        if (p.Optional(top, "extends") is { } ext)
+        {
+            extends = p.Scalar(ext, "a policy file path (relative to this file) or an https URL pinned with #sha256=<hex>");
+            extendsAt = ext.Start;
+            if (extends.Length == 0)
+            {
+                throw p.Error(ext, "a policy file path or a pinned URL, not an empty string");
+            }
+        }
+
+        var rules = new PolicyRules();
+        if (p.Optional(top, "rules") is { } rulesNode)
+        {
+            rules = ParseRules(p, p.Mapping(rulesNode, "a mapping of rule name to its settings"));
+        }
+
+        var allow = p.Optional(top, "allow") is { } allowNode ? ParseExceptions(p, allowNode, "allow") : [];
+        var deny = p.Optional(top, "deny") is { } denyNode ? ParseExceptions(p, denyNode, "deny") : [];
+        return new PolicyFile(source, extends, extendsAt, rules, allow, deny);
+    }
+
+    private static YamlNode LoadRoot(string yaml, string source)
+    {
+        try
+        {
+            // Aliases would let a small file expand into a huge tree (and are never needed here).
+            var scanner = new Parser(new StringReader(yaml));
+            var depth = 0;
+            while (scanner.MoveNext())
+            {
+                switch (scanner.Current)
+                {
+                    case AnchorAlias alias:
+                        throw new PolicyFormatException(source, (int)alias.Start.Line, (int)alias.Start.Column, "plain values (YAML aliases such as *name are not allowed in a policy)");
+                    case MappingStart or SequenceStart:
+                        if (++depth > 32)
+                        {
+                            throw new PolicyFormatException(source, (int)scanner.Current.Start.Line, (int)scanner.Current.Start.Column, "a shallower document (nesting deeper than 32 levels)");
+                        }
+
+                        break;
+                    case MappingEnd or SequenceEnd:
+                        depth--;
+                        break;
+                }
+            }
+
+            var stream = new YamlStream();
+            stream.Load(new StringReader(yaml));
+            if (stream.Documents.Count == 0)
+            {
+                throw new PolicyFormatException(source, 1, 1, "a policy document (the file is empty)");
+            }
+
+            if (stream.Documents.Count > 1)
+            {
+                var second = stream.Documents[1].RootNode.Start;
+                throw new PolicyFormatException(source, (int)second.Line, (int)second.Column, "one YAML document (found a second one)");
+            }
+
+            return stream.Documents[0].RootNode;
+        }
+        catch (YamlException e)
+        {
+            var reason = e.InnerException?.Message ?? e.Message;
+            var colon = reason.IndexOf("): ", StringComparison.Ordinal);
+            if (reason.StartsWith('(') && colon > 0)
+            {
+                reason = reason[(colon + 3)..];
+            }
+
+            throw new PolicyFormatException(source, (int)e.Start.Line, (int)e.Start.Column, $"valid YAML ({reason})");
+        }
+    }
+
+    private static PolicyRules ParseRules(Reader p, YamlMappingNode rules)
+    {
+        var result = new PolicyRules();
+        foreach (var (keyNode, value) in rules.Children)
+        {
+            var name = p.Scalar(keyNode, "a rule name");
+            result = name switch
+            {
+                PolicyRules.SignatureName => result with { Signature = Scoped(p, value, name) },
+                PolicyRules.ProvenanceName => result with { Provenance = Scoped(p, value, name) },
+                PolicyRules.SourceName => result with { Source = Source(p, value) },
+                PolicyRules.TrustDowngradeName => result with { TrustDowngrade = TrustDowngrade(p, value) },
+                PolicyRules.MajorBumpName => result with { MajorBump = Requirements(p, value, name) },
+                PolicyRules.NewDependencyName => result with { NewDependency = Requirements(p, value, name) },
+                PolicyRules.ReleaseAgeName => result with { ReleaseAge = ReleaseAge(p, value) },
+                PolicyRules.InstallScriptsName => result with { InstallScripts = InstallScripts(p, value) },
+                PolicyRules.DeprecatedName => result with { Deprecated = Scoped(p, value, name) },
+                _ => throw p.Error(keyNode, $"a rule name, one of {string.Join(", ", PolicyRules.Names)} (not '{name}')"),
+            };
+        }
+
+        return result;
+    }
+
+    /// <summary><c>rule: error</c> (every package) or <c>{severity, packages, exclude}</c> plus the rule's own keys.</summary>
+    private static ScopedRule Scoped(Reader p, YamlNode node, string rule, params string[] extraKeys)
+    {
+        if (node is YamlScalarNode)
+        {
+            return new ScopedRule(Severity(p, node), ["*"], []);
+        }
+
+        var map = p.Mapping(node, $"the severity of {rule} (error, warn, off) or a mapping with severity: and packages:");
+        p.OnlyKeys(map, ["severity", "packages", "exclude", .. extraKeys]);
+        var severity = Severity(p, p.Required(map, "severity", "severity: error, warn or off"));
+        var packages = p.Optional(map, "packages") is { } pk ? Patterns(p, pk, "packages", isName: true) : ["*"];
+        var exclude = p.Optional(map, "exclude") is { } ex ? Patterns(p, ex, "exclude", isName: true) : [];
+        return new ScopedRule(severity, packages, exclude);
+    }
+
+    private static PolicySeverity Severity(Reader p, YamlNode node) => p.Scalar(node, "error, warn or off") switch
+    {
+        "error" => PolicySeverity.Error,
+        "warn" => PolicySeverity.Warn,
+        "off" => PolicySeverity.Off,
+        var other => throw p.Error(node, $"error, warn or off (not '{other}')"),
+    };
+
+    private static SourceRule Source(Reader p, YamlNode node)
+    {
+        var map = p.Mapping(node, "a mapping with severity: and allowed: (a list of allowed sources per package pattern)");
+        p.OnlyKeys(map, "severity", "allowed");
+        var severity = Severity(p, p.Required(map, "severity", "severity: error, warn or off"));
+        var allowedNode = p.Required(map, "allowed", "allowed: a list of {packages, repositories, workflows, refs, builders, issuers, hosted-runners-only}");
+        var list = p.Sequence(allowedNode, "a list of allowed sources");
+        var constraints = new List<SourceConstraint>();
+        foreach (var item in list.Children)
+        {
+            var entry = p.Mapping(item, "an allowed source: {packages, repositories, workflows, refs, builders, issuers, hosted-runners-only}");
+            p.OnlyKeys(entry, "packages", "repositories", "workflows", "refs", "builders", "issuers", "hosted-runners-only");
+            var packages = Patterns(p, p.Required(entry, "packages", "packages: the package-name globs this entry covers"), "packages", isName: true);
+            var repos = p.Optional(entry, "repositories") is { } r ? Patterns(p, r, "repositories", isName: false).Select(NormalizeRepositoryPattern).ToList() : [];
+            var workflows = p.Optional(entry, "workflows") is { } w ? Patterns(p, w, "workflows", isName: false) : [];
+            var refs = p.Optional(entry, "refs") is { } rf ? Patterns(p, rf, "refs", isName: false) : [];
+            var builders = p.Optional(entry, "builders") is { } b ? Patterns(p, b, "builders", isName: false) : [];
+            var issuers = p.Optional(entry, "issuers") is { } i ? Patterns(p, i, "issuers", isName: false) : [];
+            var hosted = p.Optional(entry, "hosted-runners-only") is { } h && p.Bool(h, "hosted-runners-only: true or false");
+            if (repos.Count + workflows.Count + refs.Count + builders.Count + issuers.Count == 0 && !hosted)
+            {
+                throw p.Error(item, "at least one of repositories, workflows, refs, builders, issuers, hosted-runners-only (an entry that constrains nothing allows everything)");
+            }
+
+            constraints.Add(new SourceConstraint(packages, repos, workflows, refs, builders, issuers, hosted, p.Where(item)));
+        }
+
+        return new SourceRule(severity, constraints);
+    }
+
+    private static TrustDowngradeRule TrustDowngrade(Reader p, YamlNode node)
+    {
+        var scope = Scoped(p, node, PolicyRules.TrustDowngradeName, "source-repository");
+        var checkSource = true;
+        if (node is YamlMappingNode map && p.Optional(map, "source-repository") is { } s)
+        {
+            checkSource = p.Bool(s, "source-repository: true or false");
+        }
+
+        return new TrustDowngradeRule(scope, checkSource);
+    }
+
+    private static RequirementRule Requirements(Reader p, YamlNode node, string rule)
+    {
+        var scope = Scoped(p, node, rule, "require");
+        if (node is not YamlMappingNode map)
+        {
+            return new RequirementRule(scope, [Requirement.Provenance]);
+        }
+
+        var requireNode = p.Required(map, "require", "require: a list of provenance, trusted-publisher, staged-publish, signature, approval");
+        var list = p.Sequence(requireNode, "a list of provenance, trusted-publisher, staged-publish, signature, approval");
+        var require = new List<Requirement>();
+        foreach (var item in list.Children)
+        {
+            require.Add(p.Scalar(item, "a requirement") switch
+            {
+                "provenance" => Requirement.Provenance,
+                "trusted-publisher" => Requirement.TrustedPublisher,
+                "staged-publish" => Requirement.StagedPublish,
+                "signature" => Requirement.Signature,
+                "approval" => Requirement.Approval,
+                var other => throw p.Error(item, $"provenance, trusted-publisher, staged-publish, signature or approval (not '{other}')"),
+            });
+        }
+
+        if (require.Count == 0)
+        {
+            throw p.Error(requireNode, "at least one requirement");
+        }
+
+        return new RequirementRule(scope, require.Distinct().ToList());
+    }
+
+    private static ReleaseAgeRule ReleaseAge(Reader p, YamlNode node)
+    {
+        var map = p.Mapping(node, "a mapping with severity: and minimum: (e.g. 3d)");
+        var scope = Scoped(p, node, PolicyRules.ReleaseAgeName, "minimum", "exempt");
+        var minNode = p.Required(map, "minimum", "minimum: a duration such as 3d, 36h or 90m");
+        var minimum = Duration(p, minNode);
+        var exempt = p.Optional(map, "exempt") is { } ex ? Patterns(p, ex, "exempt", isName: true) : [];
+        return new ReleaseAgeRule(scope, minimum, exempt);
+    }
+
+    private static InstallScriptsRule InstallScripts(Reader p, YamlNode node)
+    {
+        var scope = Scoped(p, node, PolicyRules.InstallScriptsName, "allow");
+        var allow = node is YamlMappingNode map && p.Optional(map, "allow") is { } a ? Patterns(p, a, "allow", isName: true) : [];
+        return new InstallScriptsRule(scope, allow);
+    }
+
+    private static List<PolicyException> ParseExceptions(Reader p, YamlNode node, string kind)
+    {
+        var list = p.Sequence(node, $"a list of {kind} entries ({{package, versions, rules, reason, expires}})");
+        if (list.Children.Count > MaxEntries)
+        {
+            throw p.Error(node, $"at most {MaxEntries} {kind} entries");
+        }
+
+        var result = new List<PolicyException>();
+        foreach (var item in list.Children)
+        {
+            var entry = p.Mapping(item, $"a {kind} entry: {{package, versions, rules, reason, expires}}");
+            p.OnlyKeys(entry, "package", "versions", "rules", "reason", "expires");
+            var packageNode = p.Required(entry, "package", "package: a package-name glob");
+            var package = p.Scalar(packageNode, "a package-name glob");
+            CheckPattern(p, packageNode, package);
+            SemVerRange? versions = null;
+            if (p.Optional(entry, "versions") is { } vn)
+            {
+                var text = p.Scalar(vn, "a semver range such as 1.2.3 or ^2");
+                if (!SemVerRange.TryParse(text, out versions))
+                {
+                    throw p.Error(vn, $"a semver range such as 1.2.3 or ^2 (not '{text}')");
+                }
+            }
+
+            var rules = new List<string>();
+            if (p.Optional(entry, "rules") is { } rn)
+            {
+                if (kind == "deny")
+                {
+                    throw p.Error(rn, "no rules: in a deny entry (a denied version is refused whatever the rules say)");
+                }
+
+                foreach (var r in p.Sequence(rn, "a list of rule names").Children)
+                {
+                    var rule = p.Scalar(r, "a rule name");
+                    if (!PolicyRules.Names.Contains(rule, StringComparer.Ordinal))
+                    {
+                        throw p.Error(r, $"a rule name, one of {string.Join(", ", PolicyRules.Names)} (not '{rule}')");
+                    }
+
+                    rules.Add(rule);
+                }
+            }
+
+            var reasonNode = p.Required(entry, "reason", "reason: why this exception exists");
+            var reason = p.Scalar(reasonNode, "a reason");
+            if (string.IsNullOrWhiteSpace(reason))
+            {
+                throw p.Error(reasonNode, "a non-empty reason");
+            }
+
+            var expiresNode = p.Required(entry, "expires", "expires: the date this exception ends (YYYY-MM-DD); every exception expires");
+            var expiresText = p.Scalar(expiresNode, "a date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ)");
+            DateTimeOffset expires;
+            if (DateOnly.TryParseExact(expiresText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            {
+                // A date means the whole day, UTC.
+                expires = new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            }
+            else if (!DateTimeOffset.TryParseExact(expiresText, ["yyyy-MM-ddTHH:mm:ssZ", "yyyy-MM-ddTHH:mm:sszzz"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out expires))
+            {
+                throw p.Error(expiresNode, $"a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM:SSZ), not '{expiresText}'");
+            }
+
+            result.Add(new PolicyException(package, versions, rules, reason.Trim(), expires.ToUniversalTime(), p.Where(item)) { ExpiresText = expiresText });
+        }
+
+        return result;
+    }
+
+    private static TimeSpan Duration(Reader p, YamlNode node)
+    {
+        var text = p.Scalar(node, "a duration such as 3d, 36h or 90m");
+        var m = DurationPattern().Match(text);
+        if (!m.Success || !int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > 3650 * 24 * 60)
+        {
+            throw p.Error(node, $"a duration such as 3d, 36h or 90m (not '{text}')");
+        }
+
+        return m.Groups[2].Value switch
+        {
+            "d" => TimeSpan.FromDays(n),
+            "h" => TimeSpan.FromHours(n),
+            _ => TimeSpan.FromMinutes(n),
+        };
+    }
+
+    [GeneratedRegex("^([0-9]{1,7})([dhm])$", RegexOptions.CultureInvariant)]
+    private static partial Regex DurationPattern();
+
+    private static List<string> Patterns(Reader p, YamlNode node, string key, bool isName)
+    {
+        var items = node is YamlScalarNode ? [node] : p.Sequence(node, $"{key}: a glob or a list of globs").Children.ToList();
+        if (items.Count == 0)
+        {
+            throw p.Error(node, $"at least one glob in {key}");
+        }
+
+        if (items.Count > MaxEntries)
+        {
+            throw p.Error(node, $"at most {MaxEntries} globs in {key}");
+        }
+
+        var result = new List<string>();
+        foreach (var item in items)
+        {
+            var text = p.Scalar(item, "a glob (a string)");
+            if (isName)
+            {
+                CheckPattern(p, item, text);
+            }
+            else if (text.Length == 0)
+            {
+                throw p.Error(item, "a non-empty glob");
+            }
+
+            result.Add(text);
+        }
+
+        return result;
+    }
+
+    private static void CheckPattern(Reader p, YamlNode node, string pattern)
+    {
+        if (pattern.Length == 0 || pattern.Length > 214 || pattern.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            throw p.Error(node, $"a package-name glob such as @myorg/* or lodash (not '{pattern}')");
+        }
+    }
+
+    /// <summary>Repository globs compare like <see cref="Vouch.Provenance.SourceBinding.Normalize"/>: host/owner/repo, lower case.</summary>
+    internal static string NormalizeRepositoryPattern(string pattern)
+    {
+        var u = pattern.Trim();
+        if (u.StartsWith("git+", StringComparison.OrdinalIgnoreCase))
+        {
+            u = u[4..];
+        }
+
+        var scheme = u.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0)
+        {
+            u = u[(scheme + 3)..];
+        }
+
+        u = u.TrimEnd('/');
+        if (u.EndsWith(".git", StringComparison.OrdinalIgnoreCase))
+        {
+            u = u[..^4];
+        }
+
+        return u.ToLowerInvariant();
+    }
+
+    /// <summary>Typed access to YAML nodes that turns every mismatch into file:line:column.</summary>
+    private sealed class Reader(string source)
+    {
+        public PolicyFormatException Error(YamlNode node, string expected) =>
+            new(source, (int)node.Start.Line, (int)node.Start.Column, expected);
+
+        public string Where(YamlNode node) => $"{source}:{node.Start.Line}:{node.Start.Column}";
+
+        public YamlMappingNode Mapping(YamlNode node, string expected) =>
+            node as YamlMappingNode ?? throw Error(node, expected);
+
+        public YamlSequenceNode Sequence(YamlNode node, string expected) =>
+            node as YamlSequenceNode ?? throw Error(node, expected);
+
+        public string Scalar(YamlNode node, string expected) =>
+            node is YamlScalarNode { Value: { } v } ? v : throw Error(node, expected);
+
+        public bool Bool(YamlNode node, string expected) => Scalar(node, expected) switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => throw Error(node, expected),
+        };
+
+        public YamlNode? Optional(YamlMappingNode map, string key)
+        {
+            foreach (var (k, v) in map.Children)
+            {
+                if (k is YamlScalarNode { Value: { } name } && name == key)
+                {
+                    return v is YamlScalarNode { Value: null or "" } s && s.Style == ScalarStyle.Plain && key != "reason" ? throw Error(v, $"a value for {key}") : v;
+                }
+            }
+
+            return null;
+        }
+
+        public YamlNode Required(YamlMappingNode map, string key, string expected) =>
+            Optional(map, key) ?? throw Error(map, $"{expected} (missing)");
+
+        public void OnlyKeys(YamlMappingNode map, params string[] allowed)
+        {
+            foreach (var (k, _) in map.Children)
+            {
+                var name = Scalar(k, "a key (a string)");
+                if (!allowed.Contains(name, StringComparer.Ordinal))
+                {
+                    throw Error(k, $"one of the keys {string.Join(", ", allowed)} (not '{name}')");
+                }
+            }
+        }
+    }
+}
