@@ -56,7 +56,6 @@ public sealed class PackageVerifier
         var name = version.Name;
         var v = version.Version.ToString();
         var problems = new List<Problem>();
-        var notes = new List<string>();
 
         // 1. Integrity.
         IntegrityReport integrity;
@@ -84,14 +83,41 @@ public sealed class PackageVerifier
             problems.Add(new Problem(ProvenanceCodes.IntegrityMissing, $"{name}@{v} publishes neither dist.integrity nor dist.shasum"));
         }
 
+        return await VerifyEvidenceAsync(packument, version, hashes.Sha512, integrity, problems, keys, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Verifies the registry evidence of one version whose bytes the caller vouches for otherwise (the
+    /// audit pipeline: npm checked the installed tarball against the lockfile's integrity, and the caller
+    /// compared that with <c>dist.integrity</c>). No tarball is downloaded: <paramref name="subjectSha512"/>
+    /// (from <c>dist.integrity</c>, which the registry signature covers) is the provenance subject digest,
+    /// and <paramref name="integrity"/> with <paramref name="integrityProblems"/> is the caller's verdict.
+    /// </summary>
+    public Task<PackageReport> VerifyVersionAsync(Packument packument, PackageVersion version, byte[]? subjectSha512, IntegrityReport integrity, IEnumerable<Problem> integrityProblems, RegistryKeys keys, CancellationToken cancellationToken = default) =>
+        VerifyEvidenceAsync(packument, version, subjectSha512, integrity, [.. integrityProblems], keys, cancellationToken);
+
+    private async Task<PackageReport> VerifyEvidenceAsync(Packument packument, PackageVersion version, byte[]? subjectSha512, IntegrityReport integrity, List<Problem> problems, RegistryKeys keys, CancellationToken cancellationToken)
+    {
+        var name = version.Name;
+        var v = version.Version.ToString();
+        var notes = new List<string>();
+
         // 2. Attestations (publish + provenance) first: the publish attestation's log time is the best publish time.
         AttestationEvidence? attestations = null;
         if (version.Dist.Attestations is { } att)
         {
             var fetched = await _client.GetAttestationsAsync(att.Url, cancellationToken).ConfigureAwait(false);
-            if (fetched.IsOk)
+            if (fetched.IsOk && subjectSha512 is null)
             {
-                attestations = _attestations.Verify(name, v, hashes.Sha512, fetched.Value!.Attestations.Select(a => (a.PredicateType, a.BundleJson)).ToList());
+                // Without a sha512 of the tarball there is no digest the provenance subject could be matched with.
+                var problem = new Problem(ProvenanceCodes.ProvenanceSubjectMismatch, $"{name}@{v} advertises attestations, but no sha512 of its tarball is known to match their subject against");
+                attestations = new AttestationEvidence(new ProvenanceEvidence { Status = EvidenceStatus.Invalid, Problem = problem }, new PublishAttestationEvidence());
+            }
+            else if (fetched.IsOk)
+            {
+                // The keys passed in may extend the trusted set with a private registry's own keys (KeysAsync).
+                var verifier = ReferenceEquals(keys, _trustedKeys) ? _attestations : new NpmAttestationVerifier(Sigstore, keys);
+                attestations = verifier.Verify(name, v, subjectSha512!, fetched.Value!.Attestations.Select(a => (a.PredicateType, a.BundleJson)).ToList());
             }
             else if (fetched.Status == RegistryStatus.NetworkError)
             {

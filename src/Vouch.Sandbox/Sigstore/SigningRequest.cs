@@ -83,6 +83,13 @@ public sealed record SigningRequest
     public DsseEntryKind DsseEntryKind { get; init; } = DsseEntryKind.Dsse;
 
     /// <summary>
+    /// When the signing happens; default: the instance's clock. Not a tampering knob: the leaf's
+    /// validity, the SCT, the integrated time and any timestamp all follow it, so the bundle stays
+    /// consistent. The sandbox registry uses it to log a publish at a scenario's past publish time.
+    /// </summary>
+    public DateTimeOffset? SigningTime { get; init; }
+
+    /// <summary>
     /// Add an RFC 3161 timestamp over the signature. Null means "when the log gives no integrated time
     /// (Rekor v2) or a timestamp knob below is set", so that a default request always yields a
     /// verifiable bundle; false with a timestamp knob set is rejected.

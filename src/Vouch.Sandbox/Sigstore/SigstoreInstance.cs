@@ -107,7 +107,7 @@ public sealed partial class SigstoreInstance : IDisposable
         // signing is cheap next to what a sandbox request costs anyway.
         lock (_signing)
         {
-            var now = TruncateToSeconds(_time.GetUtcNow());
+            var now = TruncateToSeconds(request.SigningTime ?? _time.GetUtcNow());
             using var ephemeral = managedKey is null ? KeyPair.CreateP256() : null;
             using var otherKey = request.SignWithOtherKey ? KeyPair.CreateP256() : null;
 

@@ -1,0 +1,325 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Spectre.Console;
+using Vouch.Npm;
+using Vouch.Provenance;
+using Vouch.Sandbox;
+using Vouch.Sigstore.Verification;
+using SigstoreTrustedRoot = Vouch.Sigstore.Trust.TrustedRoot;
+
+namespace Vouch.Cli.Commands;
+
+/// <summary>
+/// `vouch sandbox`: a loopback npm registry with its own Sigstore instance serving a scenario
+/// (docs/sandbox.md), and `vouch sandbox demo`, the lottie-player replay end to end, offline.
+/// </summary>
+internal static class SandboxCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var scenario = new Option<string?>("--scenario") { Description = $"Scenario YAML file, or a built-in scenario: {string.Join(", ", Scenario.BuiltinNames)}." };
+        var generate = new Option<int?>("--generate") { Description = "Serve a synthetic graph of N packages instead of a scenario (benchmarks, scale tests)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of --generate (same seed, same graph).", DefaultValueFactory = _ => 1 };
+        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0: any free port).", DefaultValueFactory = _ => 0 };
+        var data = new Option<string?>("--data") { Description = "Directory for trusted_root.json and registry-keys.json (default: a temporary directory, removed on exit)." };
+
+        var command = new Command("sandbox", "Run a loopback npm registry with its own Sigstore instance, serving a scenario (attack replays, policy trials, benchmarks).")
+        {
+            scenario, generate, seed, port, data,
+        };
+        command.Subcommands.Add(CreateDemo(stdout));
+        command.Subcommands.Add(CreateList(stdout));
+        command.SetAction(async (parse, ct) =>
+        {
+            var selected = LoadScenario(parse.GetValue(scenario), parse.GetValue(generate), parse.GetValue(seed));
+            var options = Options(parse.GetValue(port), parse.GetValue(data));
+            await using var registry = await Start(selected, options, ct).ConfigureAwait(false);
+            PrintServing(stdout, registry);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C is how a sandbox is meant to stop.
+            }
+
+            stdout.WriteLine("vouch sandbox: stopped");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateList(TextWriter stdout)
+    {
+        var command = new Command("list", "List the built-in scenarios.");
+        command.SetAction(_ =>
+        {
+            foreach (var name in Scenario.BuiltinNames)
+            {
+                stdout.WriteLine($"{name,-15} {Scenario.Builtin(name).Description}");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateDemo(TextWriter stdout)
+    {
+        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0: any free port).", DefaultValueFactory = _ => 0 };
+        var command = new Command("demo", "Replay the @lottiefiles/lottie-player incident offline and show what Vouch makes of each version.") { port };
+        command.SetAction(async (parse, ct) =>
+        {
+            var scenario = Scenario.Builtin("lottie-player");
+            await using var registry = await Start(scenario, Options(parse.GetValue(port), null), ct).ConfigureAwait(false);
+            await Demo.RunAsync(stdout, registry, ct).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Scenario LoadScenario(string? fileOrName, int? generate, int seed)
+    {
+        if ((fileOrName is null) == (generate is null))
+        {
+            throw new UsageException("give exactly one of --scenario FILE|NAME and --generate N (built-in scenarios: " + string.Join(", ", Scenario.BuiltinNames) + ")");
+        }
+
+        try
+        {
+            return generate is { } n ? Scenario.Generate(new GraphOptions { Packages = n, Seed = seed }) : Scenario.LoadFileOrBuiltin(fileOrName!);
+        }
+        catch (ScenarioException e)
+        {
+            throw new UsageException($"--scenario: {e.Message}");
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            throw new UsageException("--generate: the number of packages must be between 1 and 100000");
+        }
+    }
+
+    private static SandboxOptions Options(int port, string? data)
+    {
+        if (port is < 0 or > 65535)
+        {
+            throw new UsageException($"--port: {port} is not a TCP port (0-65535)");
+        }
+
+        return new SandboxOptions { Port = port, DataDirectory = data is null ? null : Path.GetFullPath(data) };
+    }
+
+    private static async Task<SandboxRegistry> Start(Scenario scenario, SandboxOptions options, CancellationToken ct)
+    {
+        try
+        {
+            return await SandboxRegistry.StartAsync(scenario, options, ct).ConfigureAwait(false);
+        }
+        catch (ScenarioException e)
+        {
+            throw new UsageException($"--scenario: {e.Message}");
+        }
+        catch (IOException e)
+        {
+            // Kestrel reports a taken port as an IOException.
+            throw new UsageException($"cannot serve on 127.0.0.1:{options.Port}: {e.Message}");
+        }
+    }
+
+    private static void PrintServing(TextWriter stdout, SandboxRegistry registry)
+    {
+        var s = registry.Scenario;
+        var url = registry.Url.AbsoluteUri;
+        var example = s.ProjectDependencies.Keys.FirstOrDefault() ?? s.Packages[0].Name;
+        stdout.WriteLine($"vouch sandbox: serving '{s.Name}' ({s.Packages.Count} packages, {s.VersionCount} versions)");
+        stdout.WriteLine($"registry:      {url}");
+        stdout.WriteLine($"trusted root:  {registry.TrustedRootPath}");
+        stdout.WriteLine($"registry keys: {registry.RegistryKeysPath}");
+        stdout.WriteLine();
+        stdout.WriteLine("try:");
+        stdout.WriteLine($"  npm install --registry {url} {example}");
+        stdout.WriteLine($"  vouch verify --registry {url} --trusted-root {registry.TrustedRootPath} {example}");
+        stdout.WriteLine($"  npm publish --registry {url}    (any token: //{registry.Url.Authority}/:_authToken=anything in .npmrc)");
+        stdout.WriteLine();
+        stdout.WriteLine("Ctrl+C stops the sandbox.");
+        stdout.Flush();
+    }
+
+    /// <summary>The replay: every version of the project's package as `vouch verify` sees it, then what changed and why it matters.</summary>
+    private static class Demo
+    {
+        public static async Task RunAsync(TextWriter stdout, SandboxRegistry registry, CancellationToken ct)
+        {
+            var home = registry.DataDirectory;
+            var config = NpmConfig.Load(new NpmConfigOptions { WorkingDirectory = home, HomeDirectory = home, RegistryOverride = registry.Url });
+            using var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, null, TimeProvider.System, new RegistryClientOptions(), disposeHandler: true);
+            var root = SigstoreTrustedRoot.Parse(System.Text.Encoding.UTF8.GetBytes(registry.TrustedRootJson));
+            // The sandbox's key is trusted for signatures and publish attestations, as the user trusts a private registry.
+            var keys = RegistryKeys.Parse(System.Text.Encoding.UTF8.GetBytes(registry.RegistryKeysJson), "sandbox registry keys").WithV1KeysForAttestations();
+            var verifier = new PackageVerifier(client, new SigstoreVerifier(root), keys);
+
+            var console = Console(stdout);
+            var scenario = registry.Scenario;
+            console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: {Markup.Escape(scenario.Description ?? "")}");
+            console.MarkupLine(Markup.Escape($"sandbox registry {registry.Url.AbsoluteUri}, trusted root {registry.TrustedRootPath} (offline: nothing leaves 127.0.0.1)"));
+            console.WriteLine();
+
+            foreach (var name in scenario.ProjectDependencies.Keys)
+            {
+                var package = scenario.Find(name)!;
+                var reports = new List<(ScenarioVersion Version, PackageReport Report)>();
+                foreach (var version in package.Versions.OrderBy(v => SemVersion.Parse(v.Version)))
+                {
+                    reports.Add((version, await verifier.VerifyAsync(PackageSpec.Parse($"{name}@{version.Version}"), ct).ConfigureAwait(false)));
+                }
+
+                var findings = Analyse(reports);
+                Render(console, name, reports, findings);
+                Conclude(console, name, reports, findings);
+            }
+        }
+
+        /// <summary>Per version: why it breaks with the history before it (empty when it does not).</summary>
+        internal static Dictionary<string, List<string>> Analyse(IReadOnlyList<(ScenarioVersion Version, PackageReport Report)> reports)
+        {
+            var findings = new Dictionary<string, List<string>>();
+            var best = EvidenceLevel.None;
+            string? bestVersion = null;
+            var hadInstallScript = false;
+            foreach (var (version, report) in reports)
+            {
+                var reasons = new List<string>();
+                if (report.EvidenceLevel < best)
+                {
+                    reasons.Add($"trust downgrade: evidence dropped from '{EvidenceLevels.Name(best)}' ({bestVersion}) to '{EvidenceLevels.Name(report.EvidenceLevel)}'"
+                        + (report.Provenance.Status == EvidenceStatus.Absent ? ", no provenance" : "")
+                        + (report.TrustedPublisher is null && best >= EvidenceLevel.TrustedPublisher ? ", not published by the trusted publisher" : ""));
+                }
+
+                var install = version.Scripts.Where(s => s.Key is "preinstall" or "install" or "postinstall").ToList();
+                if (install.Count > 0 && !hadInstallScript)
+                {
+                    reasons.Add("adds an install script: " + string.Join(", ", install.Select(s => $"{s.Key}: {s.Value}")));
+                }
+
+                foreach (var p in report.Problems)
+                {
+                    reasons.Add($"{p.Code}: {p.Message}");
+                }
+
+                findings[version.Version] = reasons;
+                if (report.EvidenceLevel >= best && reasons.Count == 0)
+                {
+                    best = report.EvidenceLevel;
+                    bestVersion = version.Version;
+                }
+
+                hadInstallScript |= install.Count > 0 && reasons.Count == 0;
+            }
+
+            return findings;
+        }
+
+        /// <summary>
+        /// The one place a policy verdict will be shown once `vouch policy` is wired in; until then
+        /// the demo shows Vouch's own findings only.
+        /// </summary>
+        private static string PolicyVerdict(PackageReport report) => "(policy not configured)";
+
+        private static void Render(IAnsiConsole console, string name, IReadOnlyList<(ScenarioVersion Version, PackageReport Report)> reports, Dictionary<string, List<string>> findings)
+        {
+            var table = new Table().Title(Markup.Escape(name)).AddColumns("version", "published", "publisher", "signature", "provenance", "publish attestation", "evidence", "install script", "policy", "vouch");
+            foreach (var (version, report) in reports)
+            {
+                var flagged = findings[version.Version].Count > 0;
+                table.AddRow(
+                    Markup.Escape(version.Version),
+                    Markup.Escape(report.PublishTime?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-"),
+                    Markup.Escape(report.TrustedPublisher is { } tp ? $"trusted publisher ({tp})" : $"token ({version.PublishedBy})"),
+                    Badge(report.Signature.Status),
+                    Badge(PackageVerifier.Status(report.Provenance.Status)),
+                    Badge(PackageVerifier.Status(report.PublishAttestation.Status)),
+                    Markup.Escape(EvidenceLevels.Name(report.EvidenceLevel)),
+                    version.HasInstallScript ? "[yellow]yes[/]" : "no",
+                    Markup.Escape(PolicyVerdict(report)),
+                    flagged ? "[red]FLAGGED[/]" : "[green]ok[/]");
+            }
+
+            console.Write(table);
+        }
+
+        private static void Conclude(IAnsiConsole console, string name, IReadOnlyList<(ScenarioVersion Version, PackageReport Report)> reports, Dictionary<string, List<string>> findings)
+        {
+            var flagged = reports.Where(r => findings[r.Version.Version].Count > 0).ToList();
+            var downgraded = reports.Where(r => findings[r.Version.Version].Any(f => f.StartsWith("trust downgrade", StringComparison.Ordinal))).ToList();
+            console.WriteLine();
+            if (flagged.Count == 0)
+            {
+                console.MarkupLine(Markup.Escape($"{name}: no version breaks with its history."));
+                return;
+            }
+
+            foreach (var (version, _) in flagged)
+            {
+                console.MarkupLine($"[red]✗[/] {Markup.Escape($"{name}@{version.Version}")}: {Markup.Escape(string.Join("; ", findings[version.Version]))}");
+            }
+
+            if (downgraded.Count == 0)
+            {
+                return;
+            }
+
+            var attack = string.Join(", ", downgraded.Select(f => f.Version.Version));
+            var first = downgraded[0];
+            var restored = reports.SkipWhile(r => r.Version != first.Version).Where(r => findings[r.Version.Version].Count == 0 && r.Report.EvidenceLevel > first.Report.EvidenceLevel).Select(r => (ScenarioVersion?)r.Version).FirstOrDefault();
+            console.WriteLine();
+            console.MarkupLine($"[bold]The attack:[/] {Markup.Escape($"{name} {attack}")}. "
+                + Markup.Escape($"Earlier releases were built by their source repository's CI and carried provenance; {attack} came from someone's machine with a token "
+                + "(signature only: the registry vouches that it received them, nobody vouches for how they were built), and added an install script that runs on every `npm install`. "
+                + "Vouch flags the trust downgrade; a policy that requires provenance for this package (or refuses downgrades) blocks these versions before they install."));
+            if (restored is not null)
+            {
+                var level = reports.First(r => r.Version == restored).Report.EvidenceLevel;
+                console.MarkupLine(Markup.Escape($"{name}@{restored.Version} restores the evidence ({EvidenceLevels.Name(level)})."));
+            }
+
+            console.MarkupLine(Markup.Escape("Explore: vouch sandbox --scenario lottie-player (then npm install / vouch verify against it, as it prints)."));
+        }
+
+        private static string Badge(string status) => status switch
+        {
+            "verified" => "[green]verified[/]",
+            "invalid" => "[red]invalid[/]",
+            _ => "[grey]absent[/]",
+        };
+
+        private static IAnsiConsole Console(TextWriter stdout)
+        {
+            var terminal = stdout == System.Console.Out && !System.Console.IsOutputRedirected;
+            var console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(stdout),
+                Ansi = terminal && Environment.GetEnvironmentVariable("NO_COLOR") is null ? AnsiSupport.Detect : AnsiSupport.No,
+                ColorSystem = ColorSystemSupport.Detect,
+            });
+            if (!terminal)
+            {
+                // Not a terminal: don't wrap cells at an assumed 80 columns.
+                console.Profile.Width = 1000;
+            }
+
+            return console;
+        }
+    }
+}
