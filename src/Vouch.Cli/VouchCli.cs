@@ -15,6 +15,12 @@ internal static class VouchCli
         root.Subcommands.Add(SigstoreCommand.Create(stdout, stderr));
         root.Subcommands.Add(TrustCommand.Create(stdout, stderr));
         root.Subcommands.Add(VerifyCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ServeCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ApproveCommand.Create(stdout, stderr));
+        root.Subcommands.Add(AuditCommand.Create(stdout, stderr));
+        root.Subcommands.Add(SriCommand.Create(stdout, stderr));
+        root.Subcommands.Add(PolicyCommand.Create(stdout, stderr));
+        root.Subcommands.Add(SandboxCommand.Create(stdout, stderr));
 
         // Scoped package names start with "@": never treat arguments as response files.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

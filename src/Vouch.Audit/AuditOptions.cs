@@ -1,0 +1,69 @@
+using Vouch.Npm;
+using Vouch.Npm.Lockfiles;
+using Vouch.Provenance;
+
+namespace Vouch.Audit;
+
+/// <summary>Which form of packument the pipeline asks for.</summary>
+public enum PackumentMode
+{
+    /// <summary>
+    /// Abbreviated documents (a fraction of the size) when they carry what the checks need, full ones
+    /// otherwise: full when any trusted key has a validity window (checking it needs the publish time,
+    /// which only full documents carry), and for versions that advertise attestations (the source
+    /// binding needs <c>repository</c>, the evidence level needs <c>_npmUser</c>).
+    /// </summary>
+    Auto,
+
+    Full,
+}
+
+/// <summary>What a policy step sees about one package.</summary>
+public sealed record PolicyInput(LockfilePackage Package, PackageReport Report, Packument? Packument)
+{
+    /// <summary>The version in the base lockfile, for an upgrade or downgrade in a diff audit.</summary>
+    public string? BaseVersion { get; init; }
+
+    /// <summary>True when a diff audit finds the package absent from the base lockfile.</summary>
+    public bool IsNewDependency { get; init; }
+}
+
+/// <summary>What a policy step decided about one package.</summary>
+public sealed record PolicyOutcome(IReadOnlyList<AuditFinding> Findings, bool Allowed);
+
+/// <summary>
+/// Evaluates organisation policy for one package. It runs on every audit (never cached): its answer
+/// depends on the policy file and on time, the evidence it reads does not.
+/// </summary>
+public delegate PolicyOutcome AuditPolicyStep(PolicyInput input);
+
+/// <summary>Lint findings tied to a package (null: about the lockfile as a whole).</summary>
+public sealed record PackageLint(LockfilePackage? Package, AuditFinding Finding);
+
+public sealed record AuditOptions
+{
+    /// <summary>Packages verified at once (packument fetches, attestation fetches and verification).</summary>
+    public int Concurrency { get; init; } = 32;
+
+    public PackumentMode Packuments { get; init; } = PackumentMode.Auto;
+
+    /// <summary>Where verified evidence is kept between runs; null disables the result cache.</summary>
+    public string? EvidenceCacheDirectory { get; init; }
+
+    public AuditPolicyStep? Policy { get; init; }
+
+    /// <summary>Fetch the packument for the policy step even when the evidence is cached (rules about history and publishers need it).</summary>
+    public bool PolicyNeedsPackument { get; init; }
+
+    /// <summary>
+    /// Flag entries whose <c>resolved</c> URL is on another host than their registry. Off when the
+    /// caller runs lockfile lint, which reports the same fact as <c>VOUCH_LOCK_HOST_NOT_ALLOWED</c>.
+    /// </summary>
+    public bool CheckResolvedHost { get; init; } = true;
+
+    /// <summary>Hosts besides the configured registries that a lockfile's <c>resolved</c> may name.</summary>
+    public IReadOnlyCollection<string> AllowedHosts { get; init; } = [];
+}
+
+/// <summary>How far the audit got: packages finished of the total.</summary>
+public readonly record struct AuditProgress(int Done, int Total);

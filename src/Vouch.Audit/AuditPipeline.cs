@@ -1,0 +1,343 @@
+using System.Collections.Concurrent;
+using Vouch.Npm;
+using Vouch.Npm.Lockfiles;
+using Vouch.Provenance;
+
+namespace Vouch.Audit;
+
+/// <summary>
+/// Verifies every package a lockfile pins against the registry's evidence: bounded concurrency, one
+/// packument per package name however many versions the lockfile pins (fetched, used and dropped, so
+/// memory does not grow with the registry documents), attestations only for versions that advertise
+/// them, no tarball downloads (the lockfile integrity is compared with the signed
+/// <c>dist.integrity</c> instead), and evidence cached on disk so a version is verified once.
+/// </summary>
+public sealed class AuditPipeline
+{
+    // Hosts npm and yarn write into lockfiles for the public registry and rewrite to the configured
+    // one on install (npm's replace-registry-host), so they never mean "another source".
+    private static readonly string[] PublicRegistryHosts = ["registry.npmjs.org", "registry.npmjs.com", "registry.yarnpkg.com"];
+
+    private readonly RegistryClient _client;
+    private readonly PackageVerifier _verifier;
+    private readonly AuditOptions _options;
+
+    public AuditPipeline(RegistryClient client, PackageVerifier verifier, AuditOptions? options = null)
+    {
+        _client = client;
+        _verifier = verifier;
+        _options = options ?? new AuditOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.Concurrency, 1, nameof(options));
+    }
+
+    /// <summary>Audits every distinct package of <paramref name="lockfile"/>.</summary>
+    public async Task<AuditReport> RunAsync(Lockfile lockfile, IReadOnlyList<PackageLint>? lint = null, IProgress<AuditProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var entries = await AuditAsync(lockfile.Distinct(), lint ?? [], null, progress, applyPolicy: true, cancellationToken).ConfigureAwait(false);
+        return Report(lockfile, entries, lint ?? [], null);
+    }
+
+    /// <summary>Audits only what changed between <paramref name="baseLockfile"/> and <paramref name="lockfile"/>, with the base evidence of upgrades.</summary>
+    public async Task<AuditReport> RunDiffAsync(Lockfile lockfile, Lockfile baseLockfile, string baseLabel, IReadOnlyList<PackageLint>? lint = null, IProgress<AuditProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var diff = LockfileDiff.Compare(baseLockfile, lockfile);
+        var changed = diff.Where(d => d.Head is not null).ToList();
+        var byKey = changed.ToDictionary(d => Key(d.Head!), d => d.Info);
+        var changedKeys = byKey.Keys.ToHashSet();
+        var relevantLint = (lint ?? []).Where(l => l.Package is null || changedKeys.Contains(Key(l.Package))).ToList();
+        var entries = await AuditAsync(changed.Select(d => d.Head!).ToList(), relevantLint, byKey, progress, applyPolicy: true, cancellationToken).ConfigureAwait(false);
+
+        // The trust before: evidence of the versions that upgrades and downgrades replace.
+        var baseline = changed.Where(d => d.Info.Change is DiffChange.Upgraded or DiffChange.Downgraded && d.Base is not null).Select(d => d.Base!).ToList();
+        var baseEntries = (await AuditAsync(baseline.Distinct().ToList(), [], null, null, applyPolicy: false, cancellationToken).ConfigureAwait(false))
+            .GroupBy(e => (e.Package.Name, e.Package.Version)).ToDictionary(g => g.Key, g => g.First());
+        entries = entries.Select(e => e.Diff is { Change: DiffChange.Upgraded or DiffChange.Downgraded, BaseVersion: { } bv } d && baseEntries.TryGetValue((e.Package.Name, bv), out var b)
+            ? e with { Diff = d with { BaseReport = b.Report } }
+            : e).ToList();
+
+        var removed = diff.Where(d => d.Head is null).Select(d => new AuditEntry { Package = d.Base!, Status = AuditStatus.Skipped, Diff = d.Info });
+        return Report(lockfile, [.. entries, .. removed], relevantLint, baseLabel);
+    }
+
+    private static AuditReport Report(Lockfile lockfile, List<AuditEntry> entries, IReadOnlyList<PackageLint> lint, string? diffBase)
+    {
+        var lockfileFindings = lint.Where(l => l.Package is null).Select(l => l.Finding).ToList();
+        return new AuditReport
+        {
+            LockfilePath = lockfile.Path,
+            Format = lockfile.Format,
+            Entries = entries,
+            LockfileFindings = lockfileFindings,
+            Totals = AuditTotals.Compute(entries, lockfileFindings),
+            DiffBase = diffBase,
+        };
+    }
+
+    private static (string, string, LockfileSourceKind, string?) Key(LockfilePackage p) => (p.Name, p.Version, p.Source, p.Resolved);
+
+    private async Task<List<AuditEntry>> AuditAsync(IReadOnlyList<LockfilePackage> packages, IReadOnlyList<PackageLint> lint, Dictionary<(string, string, LockfileSourceKind, string?), DiffInfo>? diff, IProgress<AuditProgress>? progress, bool applyPolicy, CancellationToken ct)
+    {
+        var lintByPackage = lint.Where(l => l.Package is not null).GroupBy(l => Key(l.Package!)).ToDictionary(g => g.Key, g => g.Select(l => l.Finding).ToList());
+        var results = new ConcurrentBag<AuditEntry>();
+        var done = 0;
+        var total = packages.Count;
+        progress?.Report(new AuditProgress(0, total));
+
+        void Emit(AuditEntry entry)
+        {
+            var key = Key(entry.Package);
+            if (lintByPackage.TryGetValue(key, out var extra))
+            {
+                entry = WithFindings(entry, extra);
+            }
+
+            if (diff is not null && diff.TryGetValue(key, out var info))
+            {
+                entry = entry with { Diff = info };
+            }
+
+            results.Add(entry);
+            progress?.Report(new AuditProgress(Interlocked.Increment(ref done), total));
+        }
+
+        var registryPackages = new List<LockfilePackage>();
+        foreach (var p in packages)
+        {
+            if (p.Source != LockfileSourceKind.Registry || p.Bundled)
+            {
+                var why = p.Bundled ? "it is bundled inside its parent's tarball" : $"it comes from {p.Source.ToString().ToLowerInvariant()} ({p.Resolved ?? "no URL"}), not from a registry";
+                Emit(new AuditEntry
+                {
+                    Package = p,
+                    Status = AuditStatus.Skipped,
+                    Findings = [new AuditFinding(AuditCodes.NotFromRegistry, AuditSeverity.Note, FindingSource.Audit, $"{p.Name}@{p.Version} was not verified: {why}, so no registry signature or provenance can vouch for it")],
+                });
+            }
+            else
+            {
+                registryPackages.Add(p);
+            }
+        }
+
+        if (registryPackages.Count > 0)
+        {
+            var keys = await _verifier.KeysAsync(ct).ConfigureAwait(false);
+            var signs = await RegistrySignsAsync(ct).ConfigureAwait(false);
+            var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys)) : null;
+            var windowedKeys = keys.Keys.Any(k => k.ValidFrom is not null || k.ValidUntil is not null);
+            var context = new RunContext(keys, signs, cache, _options.Packuments == PackumentMode.Full || windowedKeys, diff, applyPolicy ? _options.Policy : null);
+            var groups = registryPackages.GroupBy(p => p.Name, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
+            await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = ct }, async (group, token) =>
+            {
+                foreach (var entry in await AuditNameAsync(group, context, token).ConfigureAwait(false))
+                {
+                    Emit(entry);
+                }
+            }).ConfigureAwait(false);
+        }
+
+        return [.. results.OrderBy(e => e.Package.Line).ThenBy(e => e.Package.Name, StringComparer.Ordinal).ThenBy(e => e.Package.Version, StringComparer.Ordinal)];
+    }
+
+    private sealed record RunContext(RegistryKeys Keys, bool RegistrySigns, EvidenceCache? Cache, bool AlwaysFull, Dictionary<(string, string, LockfileSourceKind, string?), DiffInfo>? Diff, AuditPolicyStep? Policy)
+    {
+        public bool PolicyNeedsPackument(AuditOptions options) => Policy is not null && options.PolicyNeedsPackument;
+    }
+
+    /// <summary>npm's rule: when the registry publishes signing keys, a version without a signature is a failure.</summary>
+    private async Task<bool> RegistrySignsAsync(CancellationToken ct)
+    {
+        if (PackageVerifier.IsPublicRegistry(_client.Config.Registry))
+        {
+            return true;
+        }
+
+        var served = await _client.GetRegistryKeysAsync(null, ct).ConfigureAwait(false);
+        return served.IsOk && served.Value.Keys.Count > 0;
+    }
+
+    private async Task<List<AuditEntry>> AuditNameAsync(List<LockfilePackage> versions, RunContext context, CancellationToken ct)
+    {
+        var name = versions[0].Name;
+        var registry = _client.Config.GetRegistryFor(name);
+        var results = new List<AuditEntry>(versions.Count);
+        var misses = new List<LockfilePackage>();
+        var cached = new Dictionary<LockfilePackage, PackageReport>();
+        foreach (var p in versions)
+        {
+            if (context.Cache?.TryRead(registry, p.Name, p.Version, p.Integrity) is { } hit)
+            {
+                cached[p] = hit;
+            }
+            else
+            {
+                misses.Add(p);
+            }
+        }
+
+        Packument? packument = null;
+        if (misses.Count > 0 || context.PolicyNeedsPackument(_options))
+        {
+            var full = context.AlwaysFull || context.PolicyNeedsPackument(_options);
+            var fetched = await _client.GetPackumentAsync(name, full ? PackumentFormat.Full : PackumentFormat.Abbreviated, ct).ConfigureAwait(false);
+            if (fetched.IsOk && !full && misses.Any(p => Find(fetched.Value, p.Version)?.Dist.Attestations is not null))
+            {
+                fetched = await _client.GetPackumentAsync(name, PackumentFormat.Full, ct).ConfigureAwait(false);
+            }
+
+            if (!fetched.IsOk)
+            {
+                foreach (var p in versions)
+                {
+                    results.Add(cached.TryGetValue(p, out var r) && !context.PolicyNeedsPackument(_options)
+                        ? Finish(p, r, null, context, fromCache: true)
+                        : Unanswered(p, fetched));
+                }
+
+                return results;
+            }
+
+            packument = fetched.Value;
+        }
+
+        foreach (var p in versions)
+        {
+            if (cached.TryGetValue(p, out var hit))
+            {
+                results.Add(Finish(p, hit, packument, context, fromCache: true));
+                continue;
+            }
+
+            var version = Find(packument!, p.Version);
+            if (version is null)
+            {
+                var why = packument!.InvalidVersions.TryGetValue(p.Version, out var reasons) ? $": the registry's entry is unusable ({string.Join("; ", reasons)})" : "";
+                results.Add(new AuditEntry
+                {
+                    Package = p,
+                    Status = AuditStatus.Failed,
+                    Findings = [new AuditFinding(AuditCodes.VersionNotFound, AuditSeverity.Error, FindingSource.Audit, $"the lockfile pins {p.Name}@{p.Version}, which the registry does not serve{why}")],
+                });
+                continue;
+            }
+
+            var pin = IntegrityPin.Compare(p.Name, p.Version, p.Integrity, version.Dist);
+            var report = await _verifier.VerifyVersionAsync(packument!, version, pin.SubjectSha512, pin.Report, pin.Problems, context.Keys, ct).ConfigureAwait(false);
+            if (report.NetworkError is not null)
+            {
+                results.Add(new AuditEntry
+                {
+                    Package = p,
+                    Status = AuditStatus.NetworkError,
+                    NetworkError = report.NetworkError,
+                    Findings = [new AuditFinding(AuditCodes.NetworkError, AuditSeverity.Error, FindingSource.Audit, $"{p.Name}@{p.Version}: the registry or network failed: {report.NetworkError}")],
+                });
+                continue;
+            }
+
+            context.Cache?.Write(registry, p.Name, p.Version, p.Integrity, report);
+            results.Add(Finish(p, report, packument, context, fromCache: false));
+        }
+
+        return results;
+    }
+
+    private static PackageVersion? Find(Packument packument, string version)
+    {
+        if (packument.Versions.TryGetValue(version, out var v))
+        {
+            return v;
+        }
+
+        return SemVersion.TryParse(version, out var parsed) && packument.Versions.TryGetValue(parsed.ToString(), out v) ? v : null;
+    }
+
+    private static AuditEntry Unanswered<T>(LockfilePackage p, RegistryResult<T> fetched)
+        where T : class => fetched.Status switch
+        {
+            RegistryStatus.NotFound => new AuditEntry
+            {
+                Package = p,
+                Status = AuditStatus.Failed,
+                Findings = [new AuditFinding(AuditCodes.PackageNotFound, AuditSeverity.Error, FindingSource.Audit, $"the lockfile pins {p.Name}@{p.Version}, but the registry does not know {p.Name} ({fetched.Url})")],
+            },
+            RegistryStatus.InvalidResponse => new AuditEntry
+            {
+                Package = p,
+                Status = AuditStatus.Failed,
+                Findings = [new AuditFinding(AuditCodes.RegistryResponseInvalid, AuditSeverity.Error, FindingSource.Audit, $"the registry's document for {p.Name} is unusable: {fetched.Error}")],
+            },
+            _ => new AuditEntry
+            {
+                Package = p,
+                Status = AuditStatus.NetworkError,
+                NetworkError = fetched.Error ?? fetched.Status.ToString(),
+                Findings = [new AuditFinding(AuditCodes.NetworkError, AuditSeverity.Error, FindingSource.Audit, $"{p.Name}@{p.Version}: the registry or network failed: {fetched.Error ?? fetched.Status.ToString()}")],
+            },
+        };
+
+    /// <summary>Turns cached or fresh evidence into findings: evidence problems, the audit's own checks, then policy (always fresh).</summary>
+    private AuditEntry Finish(LockfilePackage p, PackageReport report, Packument? packument, RunContext context, bool fromCache)
+    {
+        var findings = report.Problems
+            .Select(x => new AuditFinding(x.Code, x.Code == AuditCodes.IntegrityUnpinned ? AuditSeverity.Warning : AuditSeverity.Error, x.Code.StartsWith("VOUCH_AUDIT_", StringComparison.Ordinal) ? FindingSource.Audit : FindingSource.Evidence, x.Message))
+            .ToList();
+        if (context.RegistrySigns && report.Signature.Status == "absent")
+        {
+            findings.Add(new AuditFinding(AuditCodes.SignatureMissing, AuditSeverity.Error, FindingSource.Audit, $"{p.Name}@{p.Version} carries no registry signature, though the registry publishes signing keys"));
+        }
+
+        if (_options.CheckResolvedHost && ResolvedElsewhere(p) is { } host)
+        {
+            findings.Add(new AuditFinding(AuditCodes.ResolvedElsewhere, AuditSeverity.Error, FindingSource.Audit, $"the lockfile resolves {p.Name}@{p.Version} from {host}, not from the registry that serves {p.Name} ({_client.Config.GetRegistryFor(p.Name).Host}): the registry's evidence does not cover what is installed")
+            {
+                Fix = $"reinstall {p.Name} from the registry, or allow {host} if it is a mirror you trust",
+            });
+        }
+
+        bool? allowed = null;
+        if (context.Policy is { } policy)
+        {
+            var change = context.Diff is not null && context.Diff.TryGetValue(Key(p), out var info) ? info : null;
+            var outcome = policy(new PolicyInput(p, report, packument)
+            {
+                BaseVersion = change?.Change is DiffChange.Upgraded or DiffChange.Downgraded or DiffChange.Changed ? change.BaseVersion : null,
+                IsNewDependency = change?.Change == DiffChange.Added,
+            });
+            findings.AddRange(outcome.Findings);
+            allowed = outcome.Allowed;
+        }
+
+        return new AuditEntry
+        {
+            Package = p,
+            Status = findings.Any(f => f.Severity == AuditSeverity.Error) || allowed == false ? AuditStatus.Failed : AuditStatus.Passed,
+            Report = report,
+            Findings = findings,
+            FromCache = fromCache,
+            PolicyAllowed = allowed,
+        };
+    }
+
+    private string? ResolvedElsewhere(LockfilePackage p)
+    {
+        if (p.Resolved is null || !Uri.TryCreate(p.Resolved, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            return null;
+        }
+
+        var host = url.Host;
+        var registry = _client.Config.GetRegistryFor(p.Name);
+        var allowed = PublicRegistryHosts.Contains(host, StringComparer.OrdinalIgnoreCase)
+            || (host.Equals(registry.Host, StringComparison.OrdinalIgnoreCase) && (url.Port == registry.Port || url.IsDefaultPort && registry.IsDefaultPort))
+            || _options.AllowedHosts.Contains(host, StringComparer.OrdinalIgnoreCase);
+        return allowed ? null : url.Authority;
+    }
+
+    private static AuditEntry WithFindings(AuditEntry entry, IReadOnlyList<AuditFinding> extra)
+    {
+        var findings = entry.Findings.Concat(extra).ToList();
+        var status = entry.Status == AuditStatus.Passed && findings.Any(f => f.Severity == AuditSeverity.Error) ? AuditStatus.Failed : entry.Status;
+        return entry with { Findings = findings, Status = status };
+    }
+}

@@ -1,0 +1,173 @@
+using System.CommandLine;
+using System.Globalization;
+using Vouch.Gate;
+using Vouch.Npm;
+using Vouch.Provenance;
+using Vouch.Sigstore;
+using Vouch.Sigstore.Verification;
+using SigstoreTrustedRoot = Vouch.Sigstore.Trust.TrustedRoot;
+
+namespace Vouch.Cli.Commands;
+
+/// <summary>
+/// `vouch serve`: the gate, an npm-compatible proxy that enforces policy for every client pointed at
+/// it (docs/gate.md). Runs until interrupted, then lets in-flight requests finish.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var upstream = new Option<string?>("--upstream", "--registry") { Description = "The registry the gate proxies (default: https://registry.npmjs.org/)." };
+        var policy = new Option<string?>("--policy") { Description = "Policy file; its digest versions every cached decision." };
+        var listen = new Option<string>("--listen") { Description = "host:port to listen on (port 0: any free port).", DefaultValueFactory = _ => "127.0.0.1:4873" };
+        var db = new Option<string?>("--db") { Description = "SQLite file path (default: <data-dir>/gate.db) or PostgreSQL connection string (Host=...;... or postgres://...)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where verified tarballs and upstream packuments are cached (default: <cache>/gate)." };
+        var tokens = new Option<string?>("--tokens") { Description = "Tokens file: one 'role name secret' a line (roles: reader, approver, admin)." };
+        var publicUrl = new Option<string?>("--public-url") { Description = "URL clients reach the gate at (default: the listen address)." };
+        var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted root JSON (default: TUF cache, else the embedded snapshot)." };
+        var registryKeys = new Option<string?>("--registry-keys") { Description = "npm registry keys JSON (GET /-/npm/v1/keys form; default: TUF cache, else embedded)." };
+        var maxAge = new Option<int?>("--packument-max-age") { Description = "Seconds a packument is served from memory before it is revalidated upstream (default 60)." };
+
+        var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
+        {
+            upstream, policy, listen, db, dataDir, tokens, publicUrl, trustedRoot, registryKeys, maxAge,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            Uri upstreamUri = NpmConfig.PublicRegistry;
+            if (parse.GetValue(upstream) is { } u && !NpmConfig.TryParseRegistryUrl(u, out upstreamUri!, out var upstreamError))
+            {
+                throw new UsageException($"--upstream: {upstreamError}");
+            }
+
+            Uri? publicUri = null;
+            if (parse.GetValue(publicUrl) is { } p && (!Uri.TryCreate(p.EndsWith('/') ? p : p + "/", UriKind.Absolute, out publicUri) || publicUri.Scheme is not ("http" or "https")))
+            {
+                throw new UsageException($"--public-url: '{p}' is not an http(s) URL");
+            }
+
+            var data = Path.GetFullPath(parse.GetValue(dataDir) ?? Path.Combine(VouchPaths.CacheDirectory(), "gate"));
+            var tokenList = new List<GateToken>();
+            if (parse.GetValue(tokens) is { } tokensPath)
+            {
+                var text = ReadSmallFile(tokensPath, "--tokens");
+                tokenList.AddRange(GateToken.ParseFile(text, out var errors));
+                if (errors.Count > 0)
+                {
+                    throw new UsageException($"--tokens {tokensPath}: {string.Join("; ", errors)}");
+                }
+            }
+
+            var options = new GateOptions
+            {
+                Upstream = upstreamUri,
+                Listen = parse.GetValue(listen)!,
+                PublicUrl = publicUri,
+                Database = parse.GetValue(db) ?? Path.Combine(data, "gate.db"),
+                DataDirectory = data,
+                PolicyPath = parse.GetValue(policy),
+                Tokens = tokenList,
+                PackumentMaxAge = TimeSpan.FromSeconds(parse.GetValue(maxAge) ?? 60),
+            };
+            var problems = options.Validate();
+            if (problems.Count > 0)
+            {
+                throw new UsageException(string.Join("; ", problems));
+            }
+
+            var (root, rootSource, keys) = TrustMaterialLoader.All();
+            try
+            {
+                if (parse.GetValue(trustedRoot) is { } rootPath)
+                {
+                    root = SigstoreTrustedRoot.Parse(File.ReadAllBytes(rootPath));
+                    rootSource = rootPath;
+                }
+
+                if (parse.GetValue(registryKeys) is { } keysPath)
+                {
+                    keys = RegistryKeys.Parse(File.ReadAllBytes(keysPath), keysPath).WithV1KeysForAttestations();
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SigstoreFormatException)
+            {
+                throw new UsageException($"trust material: {e.Message}");
+            }
+
+            GateHost host;
+            try
+            {
+                host = await GateHost.StartAsync(options, new GateDependencies
+                {
+                    UpstreamHandler = RegistryClient.CreateDefaultHandler(),
+                    Sigstore = new SigstoreVerifier(root),
+                    TrustedKeys = keys,
+                    Log = stderr,
+                }, ct).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new UsageException($"cannot listen on {options.Listen}: {e.Message}");
+            }
+            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException)
+            {
+                await stderr.WriteLineAsync($"vouch: the database failed: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.NetworkFailed;
+            }
+
+            await using (host.ConfigureAwait(false))
+            {
+                await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"vouch gate listening on {host.Url} (upstream {upstreamUri}, {options.DatabaseProvider.ToString().ToLowerInvariant()} database, policy {options.PolicyPath ?? "built-in"}, trusted root: {rootSource}, {tokenList.Count} tokens)")).ConfigureAwait(false);
+                await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                // Handle SIGINT/SIGTERM here so the graceful stop is not cut short by the parser's own termination timeout.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+                using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+                void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+                {
+                    context.Cancel = true;
+                    stop.Cancel();
+                }
+
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Interrupted: shut down gracefully below.
+                }
+
+                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                await stdout.WriteLineAsync("vouch gate stopped").ConfigureAwait(false);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string ReadSmallFile(string path, string option)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists)
+            {
+                throw new UsageException($"{option}: '{path}' does not exist");
+            }
+
+            if (info.Length > Limits.MaxConfigFileBytes)
+            {
+                throw new UsageException($"{option}: '{path}' is larger than {Limits.MaxConfigFileBytes} bytes");
+            }
+
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{option}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Vouch.Gate.Api;
+
+/// <summary>
+/// The gate's web dashboard: server-rendered HTML (no front-end build). Packages seen with their
+/// evidence badges, withheld versions with reasons, pending approvals with grant/deny buttons for
+/// approvers. The only script calls the REST API with the token the user entered.
+/// </summary>
+internal static class Dashboard
+{
+    private const string Style = """
+        body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin-bottom:2rem}
+        td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}
+        .badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;font-size:.85em;color:#fff}
+        .verified{background:#2a7}.invalid{background:#c33}.absent{background:#888}.withheld{background:#c60}
+        button{margin-right:.3rem}
+        """;
+
+    public static async Task RenderAsync(HttpContext ctx, GateService gate, GateToken? token)
+    {
+        var html = new StringBuilder();
+        html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>vouch gate</title><style>").Append(Style).Append("</style></head><body>");
+        html.Append("<h1>vouch gate</h1>");
+        if (token is null)
+        {
+            html.Append("""
+                <form id="login"><label>Gate token <input id="token" type="password" autocomplete="off"></label> <button type="submit">Sign in</button></form>
+                <script>
+                document.getElementById('login').addEventListener('submit', e => {
+                  e.preventDefault();
+                  document.cookie = 'vouch_token=' + encodeURIComponent(document.getElementById('token').value) + '; path=/-/vouch; SameSite=Strict';
+                  location.reload();
+                });
+                </script></body></html>
+                """);
+            await WriteAsync(ctx, html, 200).ConfigureAwait(false);
+            return;
+        }
+
+        var approver = token.Role >= GateRole.Approver;
+        html.Append("<p>Signed in as <b id=\"who\">").Append(E(token.Name)).Append("</b> (").Append(E(token.Role.ToString().ToLowerInvariant())).Append("). Upstream: ")
+            .Append(E(gate.Upstream.BaseUrl.ToString())).Append(". Policy: <code>").Append(E(gate.Decider.PolicyVersion)).Append("</code></p>");
+
+        var pending = await gate.Store.ListApprovalsAsync("pending", ctx.RequestAborted).ConfigureAwait(false);
+        html.Append("<h2>Pending approvals</h2><table id=\"pending\"><tr><th>id</th><th>package</th><th>rule</th><th>requested by</th><th>reason</th>");
+        html.Append(approver ? "<th>decide</th></tr>" : "</tr>");
+        foreach (var a in pending)
+        {
+            html.Append("<tr data-id=\"").Append(a.Id).Append("\"><td>").Append(a.Id).Append("</td><td>").Append(E($"{a.Name}@{a.Version}")).Append("</td><td>").Append(E(a.Rule))
+                .Append("</td><td>").Append(E(a.RequestedBy)).Append("</td><td>").Append(E(a.RequestReason ?? "")).Append("</td>");
+            if (approver)
+            {
+                html.Append("<td><button class=\"grant\" data-id=\"").Append(a.Id).Append("\">Grant</button><button class=\"deny\" data-id=\"").Append(a.Id).Append("\">Deny</button></td>");
+            }
+
+            html.Append("</tr>");
+        }
+
+        html.Append("</table>");
+
+        html.Append("<h2>Withheld versions</h2><table id=\"withheld\"><tr><th>package</th><th>rule</th><th>code</th><th>reason</th></tr>");
+        foreach (var p in gate.CachedPackuments.OrderBy(p => p.Filtered.Name, StringComparer.Ordinal))
+        {
+            foreach (var w in p.Filtered.Withheld.Values.OrderBy(w => w.Version, StringComparer.Ordinal))
+            {
+                html.Append("<tr><td>").Append(E($"{p.Filtered.Name}@{w.Version}")).Append(" <span class=\"badge withheld\">withheld</span></td><td>").Append(E(w.First.Rule))
+                    .Append("</td><td>").Append(E(w.First.Code)).Append("</td><td>").Append(E(w.First.Message)).Append("</td></tr>");
+            }
+        }
+
+        html.Append("</table>");
+
+        var evidence = await gate.Store.ListEvidenceAsync(1000, ctx.RequestAborted).ConfigureAwait(false);
+        html.Append("<h2>Packages seen</h2><table id=\"packages\"><tr><th>package</th><th>integrity</th><th>signature</th><th>provenance</th><th>evidence</th><th>problems</th></tr>");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in evidence)
+        {
+            seen.Add(e.Name);
+            using var doc = JsonDocument.Parse(e.ReportJson);
+            var r = doc.RootElement;
+            html.Append("<tr><td>").Append(E($"{e.Name}@{e.Version}")).Append("</td><td>").Append(Badge(r.GetProperty("integrity").GetProperty("status").GetString()))
+                .Append("</td><td>").Append(Badge(r.GetProperty("signature").GetProperty("status").GetString()))
+                .Append("</td><td>").Append(Badge(r.GetProperty("provenance").GetProperty("status").GetString()))
+                .Append("</td><td>").Append(E(r.GetProperty("publisher").GetProperty("evidenceLevel").GetString() ?? "none"))
+                .Append("</td><td>").Append(E(string.Join("; ", r.GetProperty("problems").EnumerateArray().Select(p => p.GetProperty("code").GetString())))).Append("</td></tr>");
+        }
+
+        foreach (var p in gate.CachedPackuments.Where(p => !seen.Contains(p.Filtered.Name)).OrderBy(p => p.Filtered.Name, StringComparer.Ordinal))
+        {
+            html.Append("<tr><td>").Append(E(p.Filtered.Name)).Append("</td><td colspan=\"5\">packument served; no tarball verified yet</td></tr>");
+        }
+
+        html.Append("</table>");
+        if (approver)
+        {
+            html.Append("""
+                <p id="status"></p>
+                <script>
+                const token = decodeURIComponent((document.cookie.split('; ').find(c => c.startsWith('vouch_token=')) || '').slice(12));
+                for (const b of document.querySelectorAll('button.grant, button.deny')) {
+                  b.addEventListener('click', async () => {
+                    const action = b.classList.contains('grant') ? 'grant' : 'deny';
+                    const reason = prompt(action + ' approval ' + b.dataset.id + ': reason') || '';
+                    const r = await fetch('/-/vouch/v1/approvals/' + b.dataset.id + '/' + action, {
+                      method: 'POST', headers: { 'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json' },
+                      body: JSON.stringify({ reason })
+                    });
+                    document.getElementById('status').textContent = r.ok ? action + 'ed ' + b.dataset.id : 'failed: ' + r.status;
+                    if (r.ok) { location.reload(); }
+                  });
+                }
+                </script>
+                """);
+        }
+
+        html.Append("</body></html>");
+        await WriteAsync(ctx, html, 200).ConfigureAwait(false);
+    }
+
+    private static string Badge(string? status) => $"<span class=\"badge {(status is "verified" or "invalid" ? status : "absent")}\">{E(status ?? "absent")}</span>";
+
+    private static string E(string s) => WebUtility.HtmlEncode(s);
+
+    private static async Task WriteAsync(HttpContext ctx, StringBuilder html, int status)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "text/html; charset=utf-8";
+        ctx.Response.Headers["Content-Security-Policy"] = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'";
+        ctx.Response.Headers["X-Frame-Options"] = "DENY";
+        ctx.Response.Headers.CacheControl = "no-store";
+        await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(html.ToString()), ctx.RequestAborted).ConfigureAwait(false);
+    }
+}

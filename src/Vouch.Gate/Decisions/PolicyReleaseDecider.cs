@@ -1,0 +1,67 @@
+using Vouch.Npm;
+using Vouch.Policy;
+using Vouch.Provenance;
+
+namespace Vouch.Gate.Decisions;
+
+/// <summary>
+/// The organisation policy (<c>vouch.policy.yml</c>, or the built-in default) as the gate's
+/// decider: policy findings of severity error withhold a version. On top of the policy, the gate
+/// fails closed on evidence: a version whose verification found problems (an invalid signature or
+/// provenance, a source mismatch) is withheld by <c>verified-evidence</c> whatever the policy's
+/// severities, because the gate never hands on bytes it could not vouch for. Approvals lift either.
+/// </summary>
+public sealed class PolicyReleaseDecider : IReleaseDecider
+{
+    private readonly PolicyEvaluator _evaluator;
+
+    public PolicyReleaseDecider(PolicyDocument policy, string policyVersion, TimeProvider time)
+    {
+        _evaluator = new PolicyEvaluator(policy, time);
+        PolicyVersion = policyVersion;
+    }
+
+    public string PolicyVersion { get; }
+
+    public ReleaseDecision Prefilter(Packument packument, PackageVersion version, IReadOnlyList<GrantedApproval> approvals)
+    {
+        var findings = Errors(_evaluator.Prefilter(packument, version, Map(approvals, version)));
+        if (string.IsNullOrEmpty(version.Dist.Integrity) && string.IsNullOrEmpty(version.Dist.Shasum))
+        {
+            findings.Add(new ReleaseFinding(GateRules.IntegrityRule, GateCodes.NoIntegrity, $"{version.Name}@{version.Version} publishes neither dist.integrity nor dist.shasum"));
+        }
+
+        return Lift(findings, version, approvals);
+    }
+
+    public ReleaseDecision Evaluate(PackageReport report, Packument packument, PackageVersion version, IReadOnlyList<GrantedApproval> approvals)
+    {
+        var verdict = _evaluator.Evaluate(new PolicySubject { Report = report, Packument = packument, Approvals = Map(approvals, version) });
+        var findings = Errors(verdict);
+        if (report.Problems.Count > 0)
+        {
+            findings.Add(new ReleaseFinding(GateRules.EvidenceRule, GateCodes.VerificationFailed,
+                $"{report.Name}@{report.Version} failed verification: " + string.Join("; ", report.Problems.Select(p => $"{p.Code}: {p.Message}"))));
+        }
+
+        return Lift(findings, version, approvals);
+    }
+
+    private static List<ReleaseFinding> Errors(PolicyVerdict verdict) =>
+        verdict.Findings.Where(f => f.Severity == PolicySeverity.Error)
+            .Select(f => new ReleaseFinding(f.Rule, f.Code, string.IsNullOrEmpty(f.Fix) ? f.Message : $"{f.Message} (fix: {f.Fix})"))
+            .ToList();
+
+    private static List<Approval> Map(IReadOnlyList<GrantedApproval> approvals, PackageVersion version) =>
+        approvals.Where(a => a.Name == version.Name && a.Version == version.Version.ToString())
+            .Select(a => new Approval(a.Name, a.Version, a.Rule, a.GrantedBy, a.Expires, "gate approval"))
+            .ToList();
+
+    // The policy already honours approvals for its own rules; this lifts the gate's rules too.
+    private static ReleaseDecision Lift(List<ReleaseFinding> findings, PackageVersion version, IReadOnlyList<GrantedApproval> approvals)
+    {
+        var v = version.Version.ToString();
+        findings.RemoveAll(f => approvals.Any(a => a.Name == version.Name && a.Version == v && (a.Rule == f.Rule || a.Rule == "*")));
+        return findings.Count == 0 ? ReleaseDecision.Allow : new ReleaseDecision(findings);
+    }
+}

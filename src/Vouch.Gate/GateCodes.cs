@@ -1,0 +1,44 @@
+namespace Vouch.Gate;
+
+/// <summary>Stable codes in the gate's refusals, `_vouch` explanations and errors (docs/codes.md).</summary>
+public static class GateCodes
+{
+    /// <summary>A version publishes neither dist.integrity nor dist.shasum: the gate cannot check its bytes.</summary>
+    public const string NoIntegrity = "VOUCH_GATE_NO_INTEGRITY";
+
+    /// <summary>Full verification of the version found problems (integrity, signature, provenance, source binding).</summary>
+    public const string VerificationFailed = "VOUCH_GATE_VERIFICATION_FAILED";
+
+    /// <summary>The upstream tarball did not match the packument's integrity; nothing was served or cached.</summary>
+    public const string IntegrityMismatch = "VOUCH_GATE_INTEGRITY_MISMATCH";
+
+    /// <summary>The upstream could not be reached or kept failing.</summary>
+    public const string UpstreamUnavailable = "VOUCH_GATE_UPSTREAM_UNAVAILABLE";
+
+    /// <summary>The upstream answered something unusable: malformed, truncated, oversized, or another package.</summary>
+    public const string UpstreamInvalid = "VOUCH_GATE_UPSTREAM_INVALID";
+
+    /// <summary>A packument points a tarball or attestation at a host other than the configured upstream.</summary>
+    public const string ForeignUrl = "VOUCH_GATE_FOREIGN_URL";
+
+    /// <summary>The request names no valid package, version or file.</summary>
+    public const string BadRequest = "VOUCH_GATE_BAD_REQUEST";
+
+    /// <summary>No such package, version or resource.</summary>
+    public const string NotFound = "VOUCH_GATE_NOT_FOUND";
+
+    /// <summary>No or an unknown token.</summary>
+    public const string Unauthorized = "VOUCH_GATE_UNAUTHORIZED";
+
+    /// <summary>The token's role does not allow this operation.</summary>
+    public const string Forbidden = "VOUCH_GATE_FORBIDDEN";
+
+    /// <summary>The gate is read-only: publishing, unpublishing and login are refused.</summary>
+    public const string ReadOnly = "VOUCH_GATE_READ_ONLY";
+
+    /// <summary>The operation does not apply in the approval's current state (e.g. granting a denied request).</summary>
+    public const string Conflict = "VOUCH_GATE_CONFLICT";
+
+    /// <summary>An unexpected error inside the gate (logged; never carries details to the client).</summary>
+    public const string Internal = "VOUCH_GATE_INTERNAL";
+}

@@ -1,0 +1,229 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Vouch.Gate;
+
+/// <summary>Roles a gate token carries; each includes the rights of the ones before it.</summary>
+public enum GateRole
+{
+    Reader = 0,
+    Approver = 1,
+    Admin = 2,
+}
+
+/// <summary>One API token. Only its SHA-256 is kept in memory after loading.</summary>
+public sealed class GateToken
+{
+    public GateToken(string name, GateRole role, string secret)
+    {
+        Name = name;
+        Role = role;
+        Hash = SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+    }
+
+    public string Name { get; }
+
+    public GateRole Role { get; }
+
+    internal byte[] Hash { get; }
+
+    /// <summary>
+    /// Reads a tokens file: one token a line, <c>role name secret</c>; blank lines and <c>#</c>
+    /// comments are skipped. Errors name the line; secrets are never echoed.
+    /// </summary>
+    public static IReadOnlyList<GateToken> ParseFile(string text, out IReadOnlyList<string> errors)
+    {
+        var tokens = new List<GateToken>();
+        var problems = new List<string>();
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length != 3)
+            {
+                problems.Add($"line {i + 1}: expected 'role name secret'");
+                continue;
+            }
+
+            if (!TryParseRole(parts[0], out var role))
+            {
+                problems.Add($"line {i + 1}: unknown role '{parts[0]}' (reader, approver, admin)");
+                continue;
+            }
+
+            if (parts[2].Length < 16)
+            {
+                problems.Add($"line {i + 1}: the secret of '{parts[1]}' is shorter than 16 characters");
+                continue;
+            }
+
+            if (tokens.Any(t => t.Name == parts[1]))
+            {
+                problems.Add($"line {i + 1}: the name '{parts[1]}' is used twice");
+                continue;
+            }
+
+            tokens.Add(new GateToken(parts[1], role, parts[2]));
+        }
+
+        errors = problems;
+        return tokens;
+    }
+
+    public static bool TryParseRole(string text, out GateRole role)
+    {
+        switch (text.ToLowerInvariant())
+        {
+            case "reader": role = GateRole.Reader; return true;
+            case "approver": role = GateRole.Approver; return true;
+            case "admin": role = GateRole.Admin; return true;
+            default: role = GateRole.Reader; return false;
+        }
+    }
+}
+
+/// <summary>Which database the gate keeps approvals, the audit log and verified evidence in.</summary>
+public enum GateDatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>
+/// Everything `vouch serve` is configured with. <see cref="Validate"/> runs at start-up and lists
+/// every bad field at once, so a misconfigured gate never starts half-working.
+/// </summary>
+public sealed record GateOptions
+{
+    /// <summary>The registry the gate proxies (its packuments, tarballs, keys and attestations).</summary>
+    public required Uri Upstream { get; init; }
+
+    /// <summary><c>host:port</c> to listen on; port 0 picks a free one.</summary>
+    public string Listen { get; init; } = "127.0.0.1:4873";
+
+    /// <summary>The URL clients reach the gate at (tarball URLs are rewritten to it); default: the listen address.</summary>
+    public Uri? PublicUrl { get; init; }
+
+    /// <summary>A SQLite file path, or a PostgreSQL connection string (<c>Host=...</c> or <c>postgres://...</c>).</summary>
+    public required string Database { get; init; }
+
+    /// <summary>Where verified tarballs (content-addressed) and upstream packuments are cached.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>The policy file; its SHA-256 versions every cached decision.</summary>
+    public string? PolicyPath { get; init; }
+
+    public IReadOnlyList<GateToken> Tokens { get; init; } = [];
+
+    /// <summary>How long a packument is served from memory before the upstream is asked again (with its ETag).</summary>
+    public TimeSpan PackumentMaxAge { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often approvals are re-read from the database (other gate instances may decide).</summary>
+    public TimeSpan ApprovalsPollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public long MaxPackumentBytes { get; init; } = Limits.MaxPackumentBytes;
+
+    public long MaxTarballBytes { get; init; } = Limits.MaxTarballBytes;
+
+    /// <summary>Largest request body (approval requests, npm audit payloads).</summary>
+    public long MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>How long in-flight requests may finish after shutdown was asked for.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public GateDatabaseProvider DatabaseProvider => IsPostgres(Database) ? GateDatabaseProvider.Postgres : GateDatabaseProvider.Sqlite;
+
+    public static bool IsPostgres(string database) =>
+        database.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
+        || database.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+        || database.Contains("Host=", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Every problem with the configuration, one line each (empty when valid).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!Upstream.IsAbsoluteUri || Upstream.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(Upstream.Query) || !string.IsNullOrEmpty(Upstream.UserInfo))
+        {
+            errors.Add($"upstream: '{Upstream}' is not an http(s) URL without query or credentials");
+        }
+        else if (!Upstream.AbsolutePath.EndsWith('/'))
+        {
+            errors.Add($"upstream: '{Upstream}' must end with '/'");
+        }
+
+        if (!TryParseListen(Listen, out _, out var listenError))
+        {
+            errors.Add($"listen: {listenError}");
+        }
+
+        if (PublicUrl is { } p && (!p.IsAbsoluteUri || p.Scheme is not ("http" or "https") || !p.AbsolutePath.EndsWith('/')))
+        {
+            errors.Add($"public-url: '{p}' is not an http(s) URL ending with '/'");
+        }
+
+        if (string.IsNullOrWhiteSpace(Database))
+        {
+            errors.Add("db: empty");
+        }
+
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            errors.Add("data-dir: empty");
+        }
+
+        if (PolicyPath is { } policy && !File.Exists(policy))
+        {
+            errors.Add($"policy: '{policy}' does not exist");
+        }
+
+        if (PackumentMaxAge < TimeSpan.Zero || ApprovalsPollInterval <= TimeSpan.Zero || UpstreamTimeout <= TimeSpan.Zero || ShutdownTimeout < TimeSpan.Zero)
+        {
+            errors.Add("limits: durations must be positive");
+        }
+
+        if (MaxPackumentBytes <= 0 || MaxTarballBytes <= 0 || MaxRequestBodyBytes <= 0)
+        {
+            errors.Add("limits: sizes must be positive");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Parses <c>host:port</c> (IPv4, <c>[IPv6]</c> or <c>localhost</c>).</summary>
+    public static bool TryParseListen(string text, out IPEndPoint? endpoint, out string? error)
+    {
+        endpoint = null;
+        error = null;
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out var port) || port is < 0 or > 65535)
+        {
+            error = $"'{text}' is not host:port";
+            return false;
+        }
+
+        var host = text[..colon].Trim('[', ']');
+        if (host == "localhost")
+        {
+            endpoint = new IPEndPoint(IPAddress.Loopback, port);
+            return true;
+        }
+
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            error = $"'{host}' is not an IP address";
+            return false;
+        }
+
+        endpoint = new IPEndPoint(address, port);
+        return true;
+    }
+}

@@ -1,0 +1,284 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Vouch.Gate.Decisions;
+using Vouch.Npm;
+
+namespace Vouch.Gate.Packuments;
+
+/// <summary>Why one version is not offered.</summary>
+public sealed record WithheldVersion(string Version, IReadOnlyList<ReleaseFinding> Findings)
+{
+    public ReleaseFinding First => Findings[0];
+}
+
+/// <summary>
+/// One upstream packument after policy: the versions offered, the ones withheld and why, and both
+/// client forms (full and abbreviated) serialized once, so serving them is a copy of bytes.
+/// </summary>
+internal sealed class FilteredPackument
+{
+    public required string Name { get; init; }
+
+    /// <summary>The upstream document as parsed (all versions, upstream URLs): what verification runs on.</summary>
+    public required Packument Upstream { get; init; }
+
+    public required IReadOnlyDictionary<string, WithheldVersion> Withheld { get; init; }
+
+    /// <summary>Tarball file name (last URL segment) to version, for every upstream version.</summary>
+    public required IReadOnlyDictionary<string, string> TarballFiles { get; init; }
+
+    public required byte[] Full { get; init; }
+
+    public required string FullETag { get; init; }
+
+    public required byte[] Abbreviated { get; init; }
+
+    public required string AbbreviatedETag { get; init; }
+
+    /// <summary>The <c>X-Vouch-Withheld</c> header (empty when nothing is withheld).</summary>
+    public required string WithheldHeader { get; init; }
+
+    /// <summary>The filtered full document, kept for per-version requests (<c>GET /name/version</c>) and stale renderings.</summary>
+    public required JsonObject FullDocument { get; init; }
+
+    public required JsonObject AbbreviatedDocument { get; init; }
+}
+
+/// <summary>Turns an upstream packument into what the gate serves.</summary>
+internal static class PackumentFilter
+{
+    private static readonly string[] AbbreviatedFields =
+    [
+        "name", "version", "deprecated", "dependencies", "optionalDependencies", "devDependencies", "bundleDependencies",
+        "bundledDependencies", "peerDependencies", "peerDependenciesMeta", "acceptDependencies", "bin", "directories", "dist",
+        "engines", "cpu", "os", "libc", "funding", "license", "_hasShrinkwrap", "hasInstallScript",
+    ];
+
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <param name="raw">The upstream body (already parsed once into <paramref name="packument"/>, so known to be a valid packument).</param>
+    /// <param name="gate">The gate's public URL (ends with '/').</param>
+    public static FilteredPackument Filter(byte[] raw, Packument packument, IReleaseDecider decider, IReadOnlyList<GrantedApproval> approvals, Uri gate)
+    {
+        var root = JsonNode.Parse(raw, documentOptions: new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth })!.AsObject();
+        var withheld = new Dictionary<string, WithheldVersion>(StringComparer.Ordinal);
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        var allowed = new List<PackageVersion>();
+        foreach (var (key, version) in packument.Versions)
+        {
+            var file = Path.GetFileName(version.Dist.Tarball.AbsolutePath);
+            files.TryAdd(file, key);
+            var relevant = approvals.Where(a => a.Name == packument.Name && a.Version == key).ToList();
+            var decision = decider.Prefilter(packument, version, relevant);
+            if (decision.Allowed)
+            {
+                allowed.Add(version);
+            }
+            else
+            {
+                withheld[key] = new WithheldVersion(key, decision.Blocking);
+            }
+        }
+
+        var versions = root["versions"] as JsonObject ?? [];
+        foreach (var key in versions.Select(p => p.Key).ToList())
+        {
+            if (!packument.Versions.ContainsKey(key) || withheld.ContainsKey(key))
+            {
+                // Withheld, or a version the parser rejected (invalid semver): never offered.
+                versions.Remove(key);
+                continue;
+            }
+
+            if (versions[key] is JsonObject doc && doc["dist"] is JsonObject dist)
+            {
+                var v = packument.Versions[key];
+                dist["tarball"] = new Uri(gate, $"{packument.Name}/-/{Path.GetFileName(v.Dist.Tarball.AbsolutePath)}").ToString();
+                if (dist["attestations"] is JsonObject att)
+                {
+                    att["url"] = new Uri(gate, $"-/npm/v1/attestations/{packument.Name}@{key}").ToString();
+                }
+            }
+        }
+
+        if (root["time"] is JsonObject time)
+        {
+            foreach (var key in withheld.Keys)
+            {
+                time.Remove(key);
+            }
+        }
+
+        root["dist-tags"] = RepointTags(packument, allowed);
+        root["_vouch"] = Explanation(decider.PolicyVersion, withheld, stale: false);
+        if (withheld.Count > 0)
+        {
+            root["policyRestrictions"] = PolicyRestrictions(packument.Name, withheld);
+        }
+        else
+        {
+            root.Remove("policyRestrictions");
+        }
+
+        var abbreviated = Abbreviate(root);
+
+        var full = Serialize(root);
+        var abbrev = Serialize(abbreviated);
+        return new FilteredPackument
+        {
+            Name = packument.Name,
+            Upstream = packument,
+            Withheld = withheld,
+            TarballFiles = files,
+            Full = full,
+            FullETag = ETag(full),
+            Abbreviated = abbrev,
+            AbbreviatedETag = ETag(abbrev),
+            WithheldHeader = WithheldHeader(withheld),
+            FullDocument = root,
+            AbbreviatedDocument = abbreviated,
+        };
+    }
+
+    /// <summary>The same document marked stale (the upstream failed and this is the last good copy).</summary>
+    public static byte[] RenderStale(JsonObject document, string policyVersion, IReadOnlyDictionary<string, WithheldVersion> withheld, DateTimeOffset fetchedAt)
+    {
+        var copy = document.DeepClone().AsObject();
+        var explanation = Explanation(policyVersion, withheld, stale: true);
+        explanation["fetchedAt"] = fetchedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        copy["_vouch"] = explanation;
+        return Serialize(copy);
+    }
+
+    public static byte[] Serialize(JsonNode node)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, WriterOptions))
+        {
+            node.WriteTo(w);
+        }
+
+        return ms.ToArray();
+    }
+
+    public static string ETag(byte[] body) => "\"" + Convert.ToHexStringLower(SHA256.HashData(body).AsSpan(0, 16)) + "\"";
+
+    /// <summary>The <c>X-Vouch-Withheld</c> header value: <c>version=rule</c> pairs.</summary>
+    public static string WithheldHeader(IReadOnlyDictionary<string, WithheldVersion> withheld) =>
+        string.Join(", ", withheld.Values.OrderBy(w => w.Version, StringComparer.Ordinal).Select(w => $"{w.Version}={w.First.Rule}"));
+
+    private static JsonObject Explanation(string policyVersion, IReadOnlyDictionary<string, WithheldVersion> withheld, bool stale)
+    {
+        var list = new JsonObject();
+        foreach (var w in withheld.Values.OrderBy(w => w.Version, StringComparer.Ordinal))
+        {
+            list[w.Version] = new JsonObject
+            {
+                ["rule"] = w.First.Rule,
+                ["code"] = w.First.Code,
+                ["reason"] = w.First.Message,
+                ["findings"] = new JsonArray(w.Findings.Select(f => (JsonNode)new JsonObject { ["rule"] = f.Rule, ["code"] = f.Code, ["reason"] = f.Message }).ToArray()),
+            };
+        }
+
+        return new JsonObject { ["gate"] = "vouch", ["policy"] = policyVersion, ["stale"] = stale, ["withheld"] = list };
+    }
+
+    /// <summary>
+    /// npm's own form for versions a registry refuses by policy: asked for one of them exactly, npm
+    /// fails with E403 and prints <c>message</c>, so users see the rule without reading JSON. Only
+    /// name and version are given: a withheld version's tarball URL is not advertised.
+    /// </summary>
+    private static JsonObject PolicyRestrictions(string name, IReadOnlyDictionary<string, WithheldVersion> withheld)
+    {
+        var versions = new JsonObject();
+        var lines = new List<string>();
+        foreach (var w in withheld.Values.OrderBy(w => w.Version, StringComparer.Ordinal))
+        {
+            versions[w.Version] = new JsonObject { ["name"] = name, ["version"] = w.Version };
+            lines.Add($"{name}@{w.Version} is withheld by the vouch gate: rule {w.First.Rule} ({w.First.Code}): {w.First.Message}. To ask for an exception: vouch approve request {name}@{w.Version} --rule {w.First.Rule}");
+        }
+
+        return new JsonObject { ["message"] = string.Join("\n", lines), ["versions"] = versions };
+    }
+
+    private static JsonObject RepointTags(Packument packument, List<PackageVersion> allowed)
+    {
+        var tags = new JsonObject();
+        foreach (var (tag, target) in packument.DistTags)
+        {
+            if (allowed.Any(a => a.Version.ToString() == target))
+            {
+                tags[tag] = target;
+                continue;
+            }
+
+            // The tagged version is withheld: point at the highest allowed version below it, stable for stable tags.
+            var targetVersion = SemVersion.ParseOrNull(target);
+            var best = allowed
+                .Where(a => targetVersion is null || a.Version.CompareTo(targetVersion) <= 0)
+                .Where(a => targetVersion is null || targetVersion.IsPrerelease || !a.Version.IsPrerelease)
+                .MaxBy(a => a.Version);
+            if (best is not null)
+            {
+                tags[tag] = best.Version.ToString();
+            }
+        }
+
+        if (tags["latest"] is null && allowed.Where(a => !a.Version.IsPrerelease).MaxBy(a => a.Version) is { } stable)
+        {
+            tags["latest"] = stable.Version.ToString();
+        }
+
+        return tags;
+    }
+
+    private static JsonObject Abbreviate(JsonObject full)
+    {
+        var versions = new JsonObject();
+        if (full["versions"] is JsonObject all)
+        {
+            foreach (var (key, node) in all)
+            {
+                if (node is not JsonObject doc)
+                {
+                    continue;
+                }
+
+                var slim = new JsonObject();
+                foreach (var field in AbbreviatedFields)
+                {
+                    if (doc[field] is { } value)
+                    {
+                        slim[field] = value.DeepClone();
+                    }
+                }
+
+                if (slim["hasInstallScript"] is null && doc["scripts"] is JsonObject scripts
+                    && (scripts.ContainsKey("preinstall") || scripts.ContainsKey("install") || scripts.ContainsKey("postinstall")))
+                {
+                    slim["hasInstallScript"] = true;
+                }
+
+                versions[key] = slim;
+            }
+        }
+
+        var result = new JsonObject { ["name"] = full["name"]?.DeepClone() };
+        if (full["time"] is JsonObject time && time["modified"] is { } modified)
+        {
+            result["modified"] = modified.DeepClone();
+        }
+
+        result["dist-tags"] = full["dist-tags"]?.DeepClone();
+        result["versions"] = versions;
+        result["_vouch"] = full["_vouch"]?.DeepClone();
+        if (full["policyRestrictions"] is { } restrictions)
+        {
+            result["policyRestrictions"] = restrictions.DeepClone();
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,208 @@
+using System.Text.Json.Nodes;
+using Vouch.Cli;
+using Vouch.Tests;
+
+namespace Vouch.Cli.Tests;
+
+/// <summary>`vouch audit` end to end: an npm v3 lockfile pinning the recorded real packages, served on 127.0.0.1 with their real signatures and attestations.</summary>
+public sealed class AuditCommandTests : IAsyncLifetime
+{
+    private static readonly string[] Pinned = ["sigstore@1.0.0", "tuf-js@1.0.0", "node-fetch@1.7.1", "async@2.5.0"];
+
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("vouch-audit-cli-");
+    private FixtureRegistry _registry = null!;
+
+    private string Cache => Path.Combine(_dir.FullName, "cache");
+
+    private string Project => Path.Combine(_dir.FullName, "project");
+
+    public async Task InitializeAsync()
+    {
+        _registry = await FixtureRegistry.StartAsync();
+        Directory.CreateDirectory(Project);
+        WriteLockfile(Path.Combine(Project, "package-lock.json"), Pinned);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _registry.DisposeAsync();
+        _dir.Delete(recursive: true);
+    }
+
+    /// <summary>A lockfile as npm 7+ writes it (v3), with the recorded integrity of every pinned version.</summary>
+    private void WriteLockfile(string path, IEnumerable<string> specs, Func<string, string, string>? resolved = null, Func<string, string>? integrity = null)
+    {
+        var records = JsonNode.Parse(File.ReadAllText(SharedFixtures.Path("npm", "signatures.json")))!.AsArray();
+        var packages = new JsonObject { [""] = new JsonObject { ["name"] = "app", ["version"] = "1.0.0" } };
+        foreach (var spec in specs)
+        {
+            var at = spec.LastIndexOf('@');
+            var (name, version) = (spec[..at], spec[(at + 1)..]);
+            var sri = (string)records.Single(r => (string)r!["name"]! == name && (string)r["version"]! == version)!["integrity"]!;
+            packages[$"node_modules/{name}"] = new JsonObject
+            {
+                ["version"] = version,
+                ["resolved"] = resolved?.Invoke(name, version) ?? new Uri(_registry.BaseUrl, $"{name}/-/{name}-{version}.tgz").ToString(),
+                ["integrity"] = integrity?.Invoke(name) ?? sri,
+            };
+        }
+
+        var doc = new JsonObject { ["name"] = "app", ["version"] = "1.0.0", ["lockfileVersion"] = 3, ["requires"] = true, ["packages"] = packages };
+        File.WriteAllText(path, doc.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var exit = await VouchCli.RunAsync(["audit", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", Cache, .. args], o, e);
+        return (exit, o.ToString(), e.ToString());
+    }
+
+    private static JsonNode Package(JsonNode report, string name) => report["packages"]!.AsArray().Single(p => (string?)p!["name"] == name)!;
+
+    [Fact]
+    public async Task Audit_WhenEveryPinnedVersionVerifies_ExitsZeroWithCounts()
+    {
+        var (exit, stdout, stderr) = await Run(Project, "--json");
+        var json = JsonNode.Parse(stdout)!;
+        Assert.True(exit == 0, stderr + stdout);
+        Assert.Equal("npm-v3", (string?)json["format"]);
+        Assert.Equal(4, (int)json["totals"]!["signatures"]!["verified"]!);
+        Assert.Equal(2, (int)json["totals"]!["provenance"]!["verified"]!);
+        Assert.Equal("https://github.com/sigstore/sigstore-js", (string?)Package(json, "sigstore")["evidence"]!["provenance"]!["sourceRepository"]);
+        Assert.True((int)Package(json, "sigstore")["line"]! > 0);
+    }
+
+    [Fact]
+    public async Task Audit_WhenRunTwice_SecondRunIsServedFromTheEvidenceCache()
+    {
+        await Run(Project, "--json");
+        var (exit, stdout, _) = await Run(Project, "--json");
+        Assert.Equal(0, exit);
+        Assert.Equal(4, (int)JsonNode.Parse(stdout)!["totals"]!["fromCache"]!);
+    }
+
+    [Fact]
+    public async Task Audit_WhenLockfileIntegrityDiffers_ExitsOneWithTheCode()
+    {
+        WriteLockfile(Path.Combine(Project, "package-lock.json"), Pinned, integrity: n => n == "async" ? "sha512-" + Convert.ToBase64String(new byte[64]) : null!);
+        var (exit, stdout, _) = await Run(Project, "--json");
+        Assert.Equal(1, exit);
+        var findings = Package(JsonNode.Parse(stdout)!, "async")["findings"]!.AsArray();
+        Assert.Contains(findings, f => (string?)f!["code"] == "VOUCH_AUDIT_INTEGRITY_MISMATCH");
+    }
+
+    [Fact]
+    public async Task Audit_WhenResolvedPointsAtAnotherHost_ExitsOne()
+    {
+        WriteLockfile(Path.Combine(Project, "package-lock.json"), Pinned, resolved: (n, v) => n == "async" ? $"https://evil.example.com/async/-/async-{v}.tgz" : null!);
+        var (exit, stdout, _) = await Run(Project, "--json");
+        Assert.Equal(1, exit);
+        Assert.Contains(Package(JsonNode.Parse(stdout)!, "async")["findings"]!.AsArray(), f => (string?)f!["code"] == "VOUCH_LOCK_HOST_NOT_ALLOWED");
+    }
+
+    [Fact]
+    public async Task Audit_WhenProvenanceSourceDiffersFromRepository_ExitsOneSourceMismatch()
+    {
+        _registry.Tamper.Add((name, _, doc) =>
+        {
+            if (name == "sigstore")
+            {
+                doc["repository"] = new JsonObject { ["type"] = "git", ["url"] = "git+https://github.com/someone-else/sigstore-js.git" };
+            }
+        });
+        var (exit, stdout, _) = await Run(Project, "--json");
+        Assert.Equal(1, exit);
+        Assert.Contains(Package(JsonNode.Parse(stdout)!, "sigstore")["findings"]!.AsArray(), f => (string?)f!["code"] == "VOUCH_SOURCE_MISMATCH");
+    }
+
+    [Fact]
+    public async Task Audit_WhenSarifToFile_WritesItAndPrintsNothing()
+    {
+        WriteLockfile(Path.Combine(Project, "package-lock.json"), Pinned, integrity: n => n == "async" ? "sha512-" + Convert.ToBase64String(new byte[64]) : null!);
+        var target = Path.Combine(_dir.FullName, "out", "audit.sarif");
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var (exit, stdout, _) = await Run(Project, "--format", "sarif", "--output", target);
+        Assert.Equal(1, exit);
+        Assert.Equal("", stdout);
+        var sarif = JsonNode.Parse(File.ReadAllText(target))!;
+        var result = sarif["runs"]![0]!["results"]!.AsArray().Single(r => (string?)r!["ruleId"] == "VOUCH_AUDIT_INTEGRITY_MISMATCH")!;
+        var line = (int)result["locations"]![0]!["physicalLocation"]!["region"]!["startLine"]!;
+        Assert.Contains("node_modules/async", File.ReadAllLines(Path.Combine(Project, "package-lock.json"))[line - 1], StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(target)!, "*.tmp"));
+    }
+
+    [Fact]
+    public async Task Audit_WhenCycloneDx_PrintsAnSbomWithProvenance()
+    {
+        var (exit, stdout, _) = await Run(Project, "--format", "cyclonedx");
+        Assert.Equal(0, exit);
+        var bom = JsonNode.Parse(stdout)!;
+        Assert.Equal("1.6", (string?)bom["specVersion"]);
+        var sigstore = bom["components"]!.AsArray().Single(c => (string?)c!["name"] == "sigstore")!;
+        Assert.Equal("pkg:npm/sigstore@1.0.0", (string?)sigstore["purl"]);
+        Assert.Contains(sigstore["properties"]!.AsArray(), p => (string?)p!["name"] == "vouch:provenance:sourceCommit");
+    }
+
+    [Fact]
+    public async Task Audit_WhenTextFormat_PrintsNpmStyleSummary()
+    {
+        var (exit, stdout, _) = await Run(Project);
+        Assert.Equal(0, exit);
+        Assert.Contains("4 packages have verified registry signatures", stdout, StringComparison.Ordinal);
+        Assert.Contains("2 packages have verified provenance", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b[", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Audit_WhenDiffAgainstBase_ReportsOnlyTheChange()
+    {
+        var basePath = Path.Combine(_dir.FullName, "base-lock.json");
+        WriteLockfile(basePath, ["sigstore@1.0.0", "tuf-js@1.0.0", "node-fetch@1.7.1"]);
+        var (exit, stdout, stderr) = await Run(Project, "--json", "--diff", basePath);
+        Assert.True(exit == 0, stderr);
+        var json = JsonNode.Parse(stdout)!;
+        var only = Assert.Single(json["packages"]!.AsArray())!;
+        Assert.Equal("async", (string?)only["name"]);
+        Assert.Equal("added", (string?)only["diff"]!["change"]);
+    }
+
+    [Fact]
+    public async Task Audit_WhenNoLockfile_ExitsTwoWithOneLine()
+    {
+        var empty = Directory.CreateDirectory(Path.Combine(_dir.FullName, "empty"));
+        var (exit, _, stderr) = await Run(empty.FullName);
+        Assert.Equal(2, exit);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Contains("VOUCH_LOCK_", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Audit_WhenLockfileMalformed_ExitsTwo()
+    {
+        File.WriteAllText(Path.Combine(Project, "package-lock.json"), "{ \"lockfileVersion\": 3, \"packages\": [");
+        var (exit, _, stderr) = await Run(Project);
+        Assert.Equal(2, exit);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--format", "xml")]
+    [InlineData("--concurrency", "0")]
+    public async Task Audit_WhenOptionInvalid_ExitsTwo(string option, string value)
+    {
+        var (exit, _, stderr) = await Run(Project, option, value);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("vouch: ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Audit_WhenRegistryUnreachable_ExitsThree()
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var exit = await VouchCli.RunAsync(["audit", Project, "--registry", "http://127.0.0.1:9/", "--cache-dir", Cache, "--json"], o, e);
+        Assert.Equal(3, exit);
+    }
+}

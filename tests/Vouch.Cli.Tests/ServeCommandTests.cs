@@ -1,0 +1,132 @@
+using System.Text.Json.Nodes;
+using Vouch.Cli;
+
+namespace Vouch.Cli.Tests;
+
+/// <summary>`vouch serve` and `vouch approve` through the CLI, against the recorded npm data on 127.0.0.1.</summary>
+public sealed class ServeCommandTests : IAsyncLifetime
+{
+    private const string Approver = "approver-secret-0123456789";
+    private const string Reader = "reader-secret-0123456789";
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("vouch-serve-");
+    private FixtureRegistry _registry = null!;
+
+    public async Task InitializeAsync() => _registry = await FixtureRegistry.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _registry.DisposeAsync();
+        _dir.Delete(recursive: true);
+    }
+
+    private string TokensFile()
+    {
+        var path = Path.Combine(_dir.FullName, "tokens");
+        File.WriteAllText(path, $"# role name secret\nreader rita {Reader}\napprover alice {Approver}\n");
+        return path;
+    }
+
+    /// <summary>Runs `vouch serve` until the returned source is cancelled; returns the gate URL once it listens.</summary>
+    private async Task<(Uri Url, CancellationTokenSource Stop, Task<int> Run)> ServeAsync()
+    {
+        var stdout = new StringWriter();
+        var output = TextWriter.Synchronized(stdout);
+        var stop = new CancellationTokenSource();
+        var run = Task.Run(() => VouchCli.RunAsync(
+            ["serve", "--upstream", _registry.BaseUrl.ToString(), "--listen", "127.0.0.1:0", "--data-dir", Path.Combine(_dir.FullName, "data"), "--tokens", TokensFile()],
+            output, TextWriter.Null, stop.Token));
+        for (var i = 0; i < 600 && !run.IsCompleted; i++)
+        {
+            var text = stdout.ToString();
+            var at = text.IndexOf("listening on ", StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                var url = text[(at + 13)..].Split(' ')[0];
+                return (new Uri(url), stop, run);
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new InvalidOperationException($"vouch serve did not start (exit {(run.IsCompleted ? run.Result : -1)}): {stdout}");
+    }
+
+    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var exit = await VouchCli.RunAsync(args, o, e);
+        return (exit, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public async Task VerifyApi_WhenAskedForAVersion_ReturnsTheSameEvidenceAsVouchVerify()
+    {
+        var (url, stop, run) = await ServeAsync();
+        using var http = new HttpClient();
+        var fromGate = JsonNode.Parse(await http.GetStringAsync(new Uri(url, "-/vouch/v1/verify/sigstore/1.0.0")))!;
+        var verify = await RunAsync("verify", "--json", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", Path.Combine(_dir.FullName, "cache"), "sigstore@1.0.0");
+        var fromCli = JsonNode.Parse(verify.Out)!.AsArray()[0]!.AsObject();
+
+        // `policy` is the CLI's decision under its policy, not evidence; the gate decides separately.
+        fromCli.Remove("policy");
+        await stop.CancelAsync();
+
+        Assert.Equal(0, await run);
+        Assert.Equal("verified", (string)fromGate["provenance"]!["status"]!);
+        Assert.True(JsonNode.DeepEquals(fromCli, fromGate), $"gate:\n{fromGate}\ncli:\n{fromCli}");
+    }
+
+    [Fact]
+    public async Task Approve_WhenRequestedAndGrantedThroughCli_ListsTheGrant()
+    {
+        var (url, stop, run) = await ServeAsync();
+        var request = await RunAsync("approve", "request", "sigstore@1.0.0", "--rule", "verified-evidence", "--reason", "test", "--gate", url.ToString(), "--token", Reader, "--json");
+        Assert.True(request.Exit == 0, request.Err);
+        var id = (long)JsonNode.Parse(request.Out)!["id"]!;
+
+        var denied = await RunAsync("approve", "grant", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--gate", url.ToString(), "--token", Reader);
+        var granted = await RunAsync("approve", "grant", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--expires", "7d", "--reason", "ok", "--gate", url.ToString(), "--token", Approver);
+        var list = await RunAsync("approve", "list", "--status", "granted", "--gate", url.ToString(), "--token", Reader);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.Equal(2, denied.Exit);
+        Assert.Contains("approver", denied.Err, StringComparison.Ordinal);
+        Assert.True(granted.Exit == 0, granted.Err);
+        Assert.Contains($"#{id} sigstore@1.0.0 rule verified-evidence: granted", list.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(Approver, list.Out + granted.Out + granted.Err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--upstream", "ftp://nowhere/")]
+    [InlineData("--listen", "not-an-address")]
+    [InlineData("--tokens", "/nonexistent/tokens")]
+    [InlineData("--policy", "/nonexistent/policy.yml")]
+    public async Task Serve_WhenOptionInvalid_Exits2WithOneLine(string option, string value)
+    {
+        var (exit, _, err) = await RunAsync("serve", option, value, "--data-dir", Path.Combine(_dir.FullName, "data"));
+
+        Assert.Equal(2, exit);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.StartsWith("vouch: ", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Approve_WhenGateUnreachable_Exits3()
+    {
+        var (exit, _, err) = await RunAsync("approve", "list", "--gate", "http://127.0.0.1:9/", "--token", Reader);
+
+        Assert.Equal(3, exit);
+        Assert.Contains("could not be reached", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Approve_WhenSpecHasNoExactVersion_Exits2()
+    {
+        var (exit, _, err) = await RunAsync("approve", "request", "sigstore@^1", "--rule", "r", "--gate", "http://127.0.0.1:9/", "--token", Reader);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("exact version", err, StringComparison.Ordinal);
+    }
+}
