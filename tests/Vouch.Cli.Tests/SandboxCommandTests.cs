@@ -13,11 +13,30 @@ public sealed class SandboxCommandTests
 
         Assert.True(exit == 0, stderr);
         Assert.Contains("The attack: @lottiefiles/lottie-player 2.0.5, 2.0.6, 2.0.7.", stdout);
-        Assert.Contains("trust downgrade: evidence dropped from 'trusted-publisher' (2.0.4) to 'none'", stdout);
-        Assert.Contains("adds an install script: postinstall: node collect.js", stdout);
+        Assert.Contains("✗ @lottiefiles/lottie-player@2.0.5: trust-downgrade (VOUCH_POLICY_TRUST_DOWNGRADE): @lottiefiles/lottie-player@2.0.5 carries weaker evidence (none) than @lottiefiles/lottie-player@2.0.4 (trusted-publisher)", stdout);
+        Assert.Contains("install-scripts (VOUCH_POLICY_INSTALL_SCRIPTS): @lottiefiles/lottie-player@2.0.5 runs code at install time", stdout);
         Assert.Contains("@lottiefiles/lottie-player@2.0.8 restores the evidence (trusted-publisher).", stdout);
         Assert.DoesNotContain("✗ @lottiefiles/lottie-player@2.0.4", stdout);
         Assert.DoesNotContain("✗ @lottiefiles/lottie-player@2.0.8", stdout);
+    }
+
+    [Fact]
+    public async Task Demo_WhenPolicyAllowsDowngrades_AttackVersionsAreAllowed()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"vouch-demo-policy-{Guid.NewGuid():N}.yml");
+        File.WriteAllText(file, "version: 1\nrules:\n  signature: error\n  trust-downgrade: off\n");
+        try
+        {
+            var (exit, stdout, stderr) = await Run("sandbox", "demo", "--policy", file);
+
+            Assert.True(exit == 0, stderr);
+            Assert.Contains("the policy allows every version", stdout);
+            Assert.DoesNotContain("The attack:", stdout);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

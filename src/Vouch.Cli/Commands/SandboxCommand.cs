@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Spectre.Console;
 using Vouch.Npm;
+using Vouch.Policy;
 using Vouch.Provenance;
 using Vouch.Sandbox;
 using Vouch.Sigstore.Verification;
@@ -78,12 +79,23 @@ internal static class SandboxCommand
     private static Command CreateDemo(TextWriter stdout)
     {
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0: any free port).", DefaultValueFactory = _ => 0 };
-        var command = new Command("demo", "Replay the @lottiefiles/lottie-player incident offline and show what Vouch makes of each version.") { port };
+        var policyFile = new Option<string?>("--policy") { Description = "Policy file to try on the replay instead of the demo policy (docs/sandbox.md)." };
+        var command = new Command("demo", "Replay the @lottiefiles/lottie-player incident offline and show what Vouch and a policy make of each version.") { port, policyFile };
         command.SetAction(async (parse, ct) =>
         {
+            PolicyDocument policy;
+            try
+            {
+                policy = parse.GetValue(policyFile) is { } file ? PolicyLoader.Load(file) : PolicyLoader.Parse(DemoPolicy, "demo policy (vouch sandbox demo)");
+            }
+            catch (PolicyFormatException e)
+            {
+                throw new UsageException($"--policy: {e.Message}");
+            }
+
             var scenario = Scenario.Builtin("lottie-player");
             await using var registry = await Start(scenario, Options(parse.GetValue(port), null), ct).ConfigureAwait(false);
-            await Demo.RunAsync(stdout, registry, ct).ConfigureAwait(false);
+            await Demo.RunAsync(stdout, registry, policy, ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
@@ -156,93 +168,79 @@ internal static class SandboxCommand
         stdout.Flush();
     }
 
-    /// <summary>The replay: every version of the project's package as `vouch verify` sees it, then what changed and why it matters.</summary>
+    /// <summary>
+    /// The policy `vouch sandbox demo` applies when none is given: signatures required, no trust
+    /// downgrade on a release line, install scripts only for allowlisted packages (none here).
+    /// </summary>
+    internal const string DemoPolicy = """
+        # The policy `vouch sandbox demo` applies unless --policy names another (docs/sandbox.md).
+        version: 1
+        rules:
+          signature: error
+          trust-downgrade:
+            severity: error
+            source-repository: true
+          install-scripts: error
+        """;
+
+    /// <summary>The replay: every version of the project's package as `vouch verify` sees it, then what the policy decides and why.</summary>
     private static class Demo
     {
-        public static async Task RunAsync(TextWriter stdout, SandboxRegistry registry, CancellationToken ct)
+        public static async Task RunAsync(TextWriter stdout, SandboxRegistry registry, PolicyDocument policy, CancellationToken ct)
         {
             var home = registry.DataDirectory;
             var config = NpmConfig.Load(new NpmConfigOptions { WorkingDirectory = home, HomeDirectory = home, RegistryOverride = registry.Url });
             using var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, null, TimeProvider.System, new RegistryClientOptions(), disposeHandler: true);
             var root = SigstoreTrustedRoot.Parse(System.Text.Encoding.UTF8.GetBytes(registry.TrustedRootJson));
-            // The sandbox's key is trusted for signatures and publish attestations, as the user trusts a private registry.
-            var keys = RegistryKeys.Parse(System.Text.Encoding.UTF8.GetBytes(registry.RegistryKeysJson), "sandbox registry keys").WithV1KeysForAttestations();
-            var verifier = new PackageVerifier(client, new SigstoreVerifier(root), keys);
+            // Exactly what `vouch verify --registry URL --trusted-root PATH` trusts: the trusted root
+            // given, and the keys this (non-public) registry serves.
+            var verifier = new PackageVerifier(client, new SigstoreVerifier(root), RegistryKeys.Empty("no npm keys: the sandbox registry serves its own"));
+            var evaluator = new PolicyEvaluator(policy, TimeProvider.System);
 
             var console = Console(stdout);
             var scenario = registry.Scenario;
             console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: {Markup.Escape(scenario.Description ?? "")}");
             console.MarkupLine(Markup.Escape($"sandbox registry {registry.Url.AbsoluteUri}, trusted root {registry.TrustedRootPath} (offline: nothing leaves 127.0.0.1)"));
+            console.MarkupLine(Markup.Escape($"policy: {policy.Source}"));
             console.WriteLine();
 
             foreach (var name in scenario.ProjectDependencies.Keys)
             {
+                var packument = await client.GetPackumentAsync(name, PackumentFormat.Full, ct).ConfigureAwait(false);
+                if (!packument.IsOk)
+                {
+                    throw new InvalidOperationException($"the sandbox does not serve {name}: {packument.Status}");
+                }
+
                 var package = scenario.Find(name)!;
-                var reports = new List<(ScenarioVersion Version, PackageReport Report)>();
+                var rows = new List<Row>();
                 foreach (var version in package.Versions.OrderBy(v => SemVersion.Parse(v.Version)))
                 {
-                    reports.Add((version, await verifier.VerifyAsync(PackageSpec.Parse($"{name}@{version.Version}"), ct).ConfigureAwait(false)));
+                    var report = await verifier.VerifyAsync(PackageSpec.Parse($"{name}@{version.Version}"), ct).ConfigureAwait(false);
+                    var verdict = evaluator.Evaluate(new PolicySubject { Report = report, Packument = packument.Value! });
+                    rows.Add(new Row(version, report, verdict));
                 }
 
-                var findings = Analyse(reports);
-                Render(console, name, reports, findings);
-                Conclude(console, name, reports, findings);
+                Render(console, name, rows);
+                Conclude(console, name, rows);
             }
         }
 
-        /// <summary>Per version: why it breaks with the history before it (empty when it does not).</summary>
-        internal static Dictionary<string, List<string>> Analyse(IReadOnlyList<(ScenarioVersion Version, PackageReport Report)> reports)
+        internal sealed record Row(ScenarioVersion Version, PackageReport Report, PolicyVerdict Verdict)
         {
-            var findings = new Dictionary<string, List<string>>();
-            var best = EvidenceLevel.None;
-            string? bestVersion = null;
-            var hadInstallScript = false;
-            foreach (var (version, report) in reports)
-            {
-                var reasons = new List<string>();
-                if (report.EvidenceLevel < best)
-                {
-                    reasons.Add($"trust downgrade: evidence dropped from '{EvidenceLevels.Name(best)}' ({bestVersion}) to '{EvidenceLevels.Name(report.EvidenceLevel)}'"
-                        + (report.Provenance.Status == EvidenceStatus.Absent ? ", no provenance" : "")
-                        + (report.TrustedPublisher is null && best >= EvidenceLevel.TrustedPublisher ? ", not published by the trusted publisher" : ""));
-                }
+            public IEnumerable<string> Reasons =>
+                Report.Problems.Select(p => $"{p.Code}: {p.Message}")
+                    .Concat(Verdict.Findings.Where(f => f.Severity == PolicySeverity.Error).Select(f => $"{f.Rule} ({f.Code}): {f.Message}"));
 
-                var install = version.Scripts.Where(s => s.Key is "preinstall" or "install" or "postinstall").ToList();
-                if (install.Count > 0 && !hadInstallScript)
-                {
-                    reasons.Add("adds an install script: " + string.Join(", ", install.Select(s => $"{s.Key}: {s.Value}")));
-                }
-
-                foreach (var p in report.Problems)
-                {
-                    reasons.Add($"{p.Code}: {p.Message}");
-                }
-
-                findings[version.Version] = reasons;
-                if (report.EvidenceLevel >= best && reasons.Count == 0)
-                {
-                    best = report.EvidenceLevel;
-                    bestVersion = version.Version;
-                }
-
-                hadInstallScript |= install.Count > 0 && reasons.Count == 0;
-            }
-
-            return findings;
+            public bool Refused => Report.Problems.Count > 0 || !Verdict.Allowed;
         }
 
-        /// <summary>
-        /// The one place a policy verdict will be shown once `vouch policy` is wired in; until then
-        /// the demo shows Vouch's own findings only.
-        /// </summary>
-        private static string PolicyVerdict(PackageReport report) => "(policy not configured)";
-
-        private static void Render(IAnsiConsole console, string name, IReadOnlyList<(ScenarioVersion Version, PackageReport Report)> reports, Dictionary<string, List<string>> findings)
+        private static void Render(IAnsiConsole console, string name, IReadOnlyList<Row> rows)
         {
-            var table = new Table().Title(Markup.Escape(name)).AddColumns("version", "published", "publisher", "signature", "provenance", "publish attestation", "evidence", "install script", "policy", "vouch");
-            foreach (var (version, report) in reports)
+            var table = new Table().Title(Markup.Escape(name)).AddColumns("version", "published", "publisher", "signature", "provenance", "publish attestation", "evidence", "install script", "policy");
+            foreach (var (version, report, verdict) in rows)
             {
-                var flagged = findings[version.Version].Count > 0;
+                var failed = verdict.Findings.Where(f => f.Severity == PolicySeverity.Error).Select(f => f.Rule).Distinct().ToList();
                 table.AddRow(
                     Markup.Escape(version.Version),
                     Markup.Escape(report.PublishTime?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "-"),
@@ -252,29 +250,28 @@ internal static class SandboxCommand
                     Badge(PackageVerifier.Status(report.PublishAttestation.Status)),
                     Markup.Escape(EvidenceLevels.Name(report.EvidenceLevel)),
                     version.HasInstallScript ? "[yellow]yes[/]" : "no",
-                    Markup.Escape(PolicyVerdict(report)),
-                    flagged ? "[red]FLAGGED[/]" : "[green]ok[/]");
+                    report.Problems.Count == 0 && failed.Count == 0 ? "[green]allowed[/]" : $"[red]refused[/] {Markup.Escape(string.Join(", ", failed.Concat(report.Problems.Select(p => p.Code))))}");
             }
 
             console.Write(table);
         }
 
-        private static void Conclude(IAnsiConsole console, string name, IReadOnlyList<(ScenarioVersion Version, PackageReport Report)> reports, Dictionary<string, List<string>> findings)
+        private static void Conclude(IAnsiConsole console, string name, IReadOnlyList<Row> rows)
         {
-            var flagged = reports.Where(r => findings[r.Version.Version].Count > 0).ToList();
-            var downgraded = reports.Where(r => findings[r.Version.Version].Any(f => f.StartsWith("trust downgrade", StringComparison.Ordinal))).ToList();
+            var refused = rows.Where(r => r.Refused).ToList();
             console.WriteLine();
-            if (flagged.Count == 0)
+            if (refused.Count == 0)
             {
-                console.MarkupLine(Markup.Escape($"{name}: no version breaks with its history."));
+                console.MarkupLine(Markup.Escape($"{name}: the policy allows every version."));
                 return;
             }
 
-            foreach (var (version, _) in flagged)
+            foreach (var row in refused)
             {
-                console.MarkupLine($"[red]✗[/] {Markup.Escape($"{name}@{version.Version}")}: {Markup.Escape(string.Join("; ", findings[version.Version]))}");
+                console.MarkupLine($"[red]✗[/] {Markup.Escape($"{name}@{row.Version.Version}")}: {Markup.Escape(string.Join("; ", row.Reasons))}");
             }
 
+            var downgraded = refused.Where(r => r.Verdict.Findings.Any(f => f.Code == PolicyCodes.TrustDowngrade)).ToList();
             if (downgraded.Count == 0)
             {
                 return;
@@ -282,19 +279,18 @@ internal static class SandboxCommand
 
             var attack = string.Join(", ", downgraded.Select(f => f.Version.Version));
             var first = downgraded[0];
-            var restored = reports.SkipWhile(r => r.Version != first.Version).Where(r => findings[r.Version.Version].Count == 0 && r.Report.EvidenceLevel > first.Report.EvidenceLevel).Select(r => (ScenarioVersion?)r.Version).FirstOrDefault();
+            var restored = rows.SkipWhile(r => r != first).FirstOrDefault(r => !r.Refused && r.Report.EvidenceLevel > first.Report.EvidenceLevel);
             console.WriteLine();
-            console.MarkupLine($"[bold]The attack:[/] {Markup.Escape($"{name} {attack}")}. "
+            console.MarkupLine($"[bold]The attack:[/] {Markup.Escape($"{name} {attack}.")} "
                 + Markup.Escape($"Earlier releases were built by their source repository's CI and carried provenance; {attack} came from someone's machine with a token "
                 + "(signature only: the registry vouches that it received them, nobody vouches for how they were built), and added an install script that runs on every `npm install`. "
-                + "Vouch flags the trust downgrade; a policy that requires provenance for this package (or refuses downgrades) blocks these versions before they install."));
+                + "The policy refuses them; `vouch serve` would withhold them from every npm, pnpm and yarn client, and `vouch audit` fails a lockfile that pins them."));
             if (restored is not null)
             {
-                var level = reports.First(r => r.Version == restored).Report.EvidenceLevel;
-                console.MarkupLine(Markup.Escape($"{name}@{restored.Version} restores the evidence ({EvidenceLevels.Name(level)})."));
+                console.MarkupLine(Markup.Escape($"{name}@{restored.Version.Version} restores the evidence ({EvidenceLevels.Name(restored.Report.EvidenceLevel)})."));
             }
 
-            console.MarkupLine(Markup.Escape("Explore: vouch sandbox --scenario lottie-player (then npm install / vouch verify against it, as it prints)."));
+            console.MarkupLine(Markup.Escape("Explore: vouch sandbox --scenario lottie-player (then npm install / vouch verify / vouch policy explain against it, as it prints)."));
         }
 
         private static string Badge(string status) => status switch
