@@ -129,4 +129,47 @@ public sealed class ServeCommandTests : IAsyncLifetime
         Assert.Equal(2, exit);
         Assert.Contains("exact version", err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Serve_WhenKilledWithSigkill_ApprovalsSurviveTheRestart()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "vouch.dll");
+        var data = Path.Combine(_dir.FullName, "killed");
+        var tokens = TokensFile();
+
+        async Task<(System.Diagnostics.Process Process, Uri Url)> StartAsync()
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { dll, "serve", "--upstream", _registry.BaseUrl.ToString(), "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens })
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            var process = System.Diagnostics.Process.Start(psi)!;
+            var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(1)) ?? throw new InvalidOperationException(await process.StandardError.ReadToEndAsync());
+            var at = line.IndexOf("listening on ", StringComparison.Ordinal);
+            Assert.True(at >= 0, line);
+            return (process, new Uri(line[(at + 13)..].Split(' ')[0]));
+        }
+
+        var (first, url) = await StartAsync();
+        var request = await RunAsync("approve", "request", "sigstore@1.0.0", "--rule", "verified-evidence", "--gate", url.ToString(), "--token", Reader, "--json");
+        var id = ((long)JsonNode.Parse(request.Out)!["id"]!).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var grant = await RunAsync("approve", "grant", id, "--gate", url.ToString(), "--token", Approver);
+        Assert.True(grant.Exit == 0, grant.Err);
+        first.Kill();
+        await first.WaitForExitAsync();
+
+        var (second, url2) = await StartAsync();
+        try
+        {
+            var list = await RunAsync("approve", "list", "--status", "granted", "--gate", url2.ToString(), "--token", Reader);
+            Assert.Contains($"#{id} sigstore@1.0.0 rule verified-evidence: granted", list.Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            second.Kill();
+            await second.WaitForExitAsync();
+        }
+    }
 }
