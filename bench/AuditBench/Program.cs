@@ -60,7 +60,7 @@ using var proxy = new TlsInterceptingProxy(tufHost, tuf.Files);
 File.WriteAllText(Path.Combine(dir, "ca.pem"), proxy.CaPem);
 
 Console.WriteLine($"REGISTRY={registry.Url.AbsoluteUri}");
-Console.WriteLine($"PROXY={proxy.Url.AbsoluteUri}");
+Console.WriteLine($"TUF_PROXY={proxy.Url.AbsoluteUri}");
 Console.WriteLine($"CA={Path.Combine(dir, "ca.pem")}");
 Console.WriteLine($"PROJECT={project}");
 Console.WriteLine($"NPM_CACHE={Path.Combine(dir, "npm-cache")}");

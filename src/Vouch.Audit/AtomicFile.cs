@@ -3,28 +3,30 @@ namespace Vouch.Audit;
 /// <summary>Writes a file so that readers see the old content or the new, never a part: temp file beside it, then rename.</summary>
 public static class AtomicFile
 {
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
+    /// <param name="ensureDirectory">False when the caller knows the directory exists (saves a system call per file in the evidence cache).</param>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, bool ensureDirectory = true)
     {
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
+        if (ensureDirectory)
+        {
+            Directory.CreateDirectory(dir);
+        }
+
         var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: false);
             }
 
             File.Move(temp, full, overwrite: true);
         }
-        finally
+        catch
         {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
+            File.Delete(temp);
+            throw;
         }
     }
 

@@ -122,7 +122,7 @@ public sealed class AuditPipeline
         if (registryPackages.Count > 0)
         {
             var keys = await _verifier.KeysAsync(ct).ConfigureAwait(false);
-            var signs = await RegistrySignsAsync(ct).ConfigureAwait(false);
+            var signs = await RegistrySignsAsync(keys, ct).ConfigureAwait(false);
             var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys)) : null;
             var windowedKeys = keys.Keys.Any(k => k.ValidFrom is not null || k.ValidUntil is not null);
             var context = new RunContext(keys, signs, cache, _options.Packuments == PackumentMode.Full || windowedKeys, diff, applyPolicy ? _options.Policy : null);
@@ -145,7 +145,7 @@ public sealed class AuditPipeline
     }
 
     /// <summary>npm's rule: when the registry publishes signing keys, a version without a signature is a failure.</summary>
-    private async Task<bool> RegistrySignsAsync(CancellationToken ct)
+    private async Task<bool> RegistrySignsAsync(RegistryKeys trusted, CancellationToken ct)
     {
         if (PackageVerifier.IsPublicRegistry(_client.Config.Registry))
         {
@@ -153,7 +153,14 @@ public sealed class AuditPipeline
         }
 
         var served = await _client.GetRegistryKeysAsync(null, ct).ConfigureAwait(false);
-        return served.IsOk && served.Value.Keys.Count > 0;
+        return served.Status switch
+        {
+            RegistryStatus.Ok => served.Value!.Keys.Count > 0,
+            RegistryStatus.NotFound => false,
+
+            // Unknown (offline, failing): fail closed when there are keys to expect signatures from.
+            _ => trusted.Keys.Any(k => k.Usage == RegistryKeys.SignaturesUsage),
+        };
     }
 
     private async Task<List<AuditEntry>> AuditNameAsync(List<LockfilePackage> versions, RunContext context, CancellationToken ct)

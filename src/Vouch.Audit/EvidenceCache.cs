@@ -30,6 +30,7 @@ public sealed class EvidenceCache
 
     private readonly string _directory;
     private readonly string _trustFingerprint;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _created = new(StringComparer.Ordinal);
 
     public EvidenceCache(string directory, string trustFingerprint)
     {
@@ -91,7 +92,13 @@ public sealed class EvidenceCache
         var path = PathFor(registry, name, version, integrity);
         try
         {
-            AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(report, Json));
+            var dir = Path.GetDirectoryName(path)!;
+            if (_created.TryAdd(dir, true))
+            {
+                Directory.CreateDirectory(dir);
+            }
+
+            AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(report, Json), ensureDirectory: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

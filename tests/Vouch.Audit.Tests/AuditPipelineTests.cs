@@ -376,4 +376,45 @@ public sealed class AuditPipelineTests : IAsyncLifetime
         Assert.False(seen["widget"].IsNewDependency);
         Assert.True(seen["newdep"].IsNewDependency);
     }
+
+    [Fact]
+    public async Task Run_WhenPackumentIsMalformed_FailsRegistryResponseInvalid()
+    {
+        var p = _registry.Publish("plain", "1.0.0");
+        _registry.Malformed.Add("plain");
+        var report = await Audit(Lock(_registry.Entry(p, 1)));
+        Assert.Equal(AuditCodes.RegistryResponseInvalid, Codes(report.Entries.Single()));
+        Assert.False(report.HasNetworkErrors);
+    }
+
+    [Fact]
+    public async Task Run_WhenProvenanceCoversOtherBytesThanTheSignedIntegrity_FailsSubjectMismatch()
+    {
+        // The registry signs (and the lockfile pins) one sha512; the provenance was made for another tarball.
+        var p = _registry.Publish("widget", "1.0.0", Widget);
+        var other = "sha512-" + Convert.ToBase64String(System.Security.Cryptography.SHA512.HashData("other bytes"u8.ToArray()));
+        p.ServedIntegrity = other;
+        p.Signature = _registry.Sign("widget", "1.0.0", other);
+
+        var e = (await Audit(Lock(_registry.Entry(p, 1) with { Integrity = other }))).Entries.Single();
+
+        Assert.Equal(ProvenanceCodes.ProvenanceSubjectMismatch, e.Report!.Provenance.Problem?.Code);
+        Assert.Equal(AuditStatus.Failed, e.Status);
+        Assert.Equal("verified", e.Report.Signature.Status);
+    }
+
+    [Fact]
+    public async Task Run_WhenOnlySha1IsKnownAndAttestationsAreAdvertised_ProvenanceCannotBeBound()
+    {
+        var p = _registry.Publish("widget", "1.0.0", Widget);
+        var sha1 = "sha1-" + Convert.ToBase64String(System.Security.Cryptography.SHA1.HashData(p.Tarball));
+        p.ServedIntegrity = sha1;
+        p.Signature = _registry.Sign("widget", "1.0.0", sha1);
+
+        var e = (await Audit(Lock(_registry.Entry(p, 1) with { Integrity = sha1 }))).Entries.Single();
+
+        Assert.Equal("verified", e.Report!.Integrity.Status);
+        Assert.Equal(EvidenceStatus.Invalid, e.Report.Provenance.Status);
+        Assert.Contains(ProvenanceCodes.ProvenanceSubjectMismatch, Codes(e));
+    }
 }

@@ -46,6 +46,9 @@ internal sealed class AuditRegistry : IAsyncDisposable
     /// <summary>Requests per "kind name" (e.g. "packument-full lodash", "packument-abbreviated lodash", "attestations x@1.0.0", "keys").</summary>
     public ConcurrentDictionary<string, int> Requests { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Names whose packument is served as broken JSON.</summary>
+    public HashSet<string> Malformed { get; } = [];
+
     /// <summary>Names whose packument answers HTTP 500 (a failing registry).</summary>
     public HashSet<string> Failing { get; } = [];
 
@@ -214,6 +217,13 @@ internal sealed class AuditRegistry : IAsyncDisposable
         if (Failing.Contains(path))
         {
             ctx.Response.StatusCode = 500;
+            return;
+        }
+
+        if (Malformed.Contains(path))
+        {
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync("{\"name\": \"" + path + "\", \"versions\": [");
             return;
         }
 

@@ -84,6 +84,23 @@ public sealed class AuditCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Audit_WhenOfflineAfterAnOnlineRun_AnswersFromTheEvidenceCache()
+    {
+        await Run(Project, "--json");
+        var (exit, stdout, stderr) = await Run(Project, "--json", "--offline");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(4, (int)JsonNode.Parse(stdout)!["totals"]!["fromCache"]!);
+    }
+
+    [Fact]
+    public async Task Audit_WhenOfflineWithAnEmptyCache_ExitsThree()
+    {
+        var (exit, _, stderr) = await Run(Project, "--json", "--offline");
+        Assert.Equal(3, exit);
+        Assert.Contains("offline", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Audit_WhenLockfileIntegrityDiffers_ExitsOneWithTheCode()
     {
         WriteLockfile(Path.Combine(Project, "package-lock.json"), Pinned, integrity: n => n == "async" ? "sha512-" + Convert.ToBase64String(new byte[64]) : null!);
@@ -115,6 +132,32 @@ public sealed class AuditCommandTests : IAsyncLifetime
         var (exit, stdout, _) = await Run(Project, "--json");
         Assert.Equal(1, exit);
         Assert.Contains(Package(JsonNode.Parse(stdout)!, "sigstore")["findings"]!.AsArray(), f => (string?)f!["code"] == "VOUCH_SOURCE_MISMATCH");
+    }
+
+    [Fact]
+    public async Task Audit_WhenPolicyFileRequiresProvenance_PackagesWithoutItFailWithThePolicyCode()
+    {
+        File.WriteAllText(Path.Combine(Project, "vouch.policy.yml"), "version: 1\nrules:\n  provenance:\n    severity: error\n    packages: ['node-fetch']\n");
+        var (exit, stdout, stderr) = await Run(Project, "--json");
+        Assert.True(exit == 1, stderr);
+        var json = JsonNode.Parse(stdout)!;
+        var nodeFetch = Package(json, "node-fetch");
+        Assert.False((bool)nodeFetch["policyAllowed"]!);
+        Assert.Contains(nodeFetch["findings"]!.AsArray(), f => (string?)f!["code"] == "VOUCH_POLICY_PROVENANCE_REQUIRED" && (string?)f["source"] == "policy" && (string?)f["rule"] == "provenance");
+        Assert.Equal("passed", (string?)Package(json, "async")["status"]);
+
+        // The control: without the file the same lockfile passes.
+        File.Delete(Path.Combine(Project, "vouch.policy.yml"));
+        Assert.Equal(0, (await Run(Project, "--json")).Exit);
+    }
+
+    [Fact]
+    public async Task Audit_WhenPolicyFileIsInvalid_ExitsTwo()
+    {
+        File.WriteAllText(Path.Combine(Project, "vouch.policy.yml"), "version: 1\nrules:\n  provenence: error\n");
+        var (exit, _, stderr) = await Run(Project);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("vouch: ", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -166,6 +209,37 @@ public sealed class AuditCommandTests : IAsyncLifetime
         var only = Assert.Single(json["packages"]!.AsArray())!;
         Assert.Equal("async", (string?)only["name"]);
         Assert.Equal("added", (string?)only["diff"]!["change"]);
+    }
+
+    [Fact]
+    public async Task Audit_WhenBaseIsAGitRef_ComparesWithTheCommittedLockfile()
+    {
+        WriteLockfile(Path.Combine(Project, "package-lock.json"), ["sigstore@1.0.0", "tuf-js@1.0.0"]);
+        Git("init", "-q");
+        Git("add", "package-lock.json");
+        Git("-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-q", "-m", "base");
+        WriteLockfile(Path.Combine(Project, "package-lock.json"), Pinned);
+
+        var (exit, stdout, stderr) = await Run(Project, "--json", "--base", "HEAD");
+
+        Assert.True(exit == 0, stderr);
+        var json = JsonNode.Parse(stdout)!;
+        Assert.Equal("HEAD", (string?)json["diffBase"]);
+        Assert.Equal(["async", "node-fetch"], json["packages"]!.AsArray().Select(p => (string)p!["name"]!).Order().ToArray());
+        Assert.Equal(2, (await Run(Project, "--base", "no-such-ref")).Exit);
+    }
+
+    private void Git(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("git") { WorkingDirectory = Project, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var git = System.Diagnostics.Process.Start(start)!;
+        git.WaitForExit();
+        Assert.True(git.ExitCode == 0, git.StandardError.ReadToEnd());
     }
 
     [Fact]

@@ -85,8 +85,6 @@ internal static class AuditCommand
             var (root, keys, trustSource) = LoadTrust(parse.GetValue(trustedRoot), parse.GetValue(registryKeys));
             var config = NpmConfig.Load(NpmConfigOptions.FromCurrentProcess(registryUri) with { WorkingDirectory = Path.GetDirectoryName(lockfile.Path)! });
             var cacheRoot = VouchPaths.CacheDirectory(parse.GetValue(cacheDir));
-            var clientOptions = new RegistryClientOptions { Offline = parse.GetValue(offline), MaxConcurrency = n };
-            using var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, Path.Combine(cacheRoot, "registry"), TimeProvider.System, clientOptions, disposeHandler: true);
             PolicyEvaluator? evaluator;
             try
             {
@@ -98,6 +96,12 @@ internal static class AuditCommand
                 return ExitCodes.NetworkFailed;
             }
 
+            // The evidence cache is what makes a second audit fast; the registry's HTTP cache would only
+            // add a disk write per packument. It is kept where documents are needed again: offline
+            // audits, and policies (which read packuments on every run, revalidated with ETags).
+            var clientOptions = new RegistryClientOptions { Offline = parse.GetValue(offline), MaxConcurrency = n };
+            var httpCache = parse.GetValue(offline) || evaluator is not null ? Path.Combine(cacheRoot, "registry") : null;
+            using var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, httpCache, TimeProvider.System, clientOptions, disposeHandler: true);
             var registries = new[] { config.Registry }.Concat(config.ScopeRegistries.Values).Distinct().ToList();
             var lint = LockfileLint.Check(lockfile, registries)
                 .Select(f => new PackageLint(f.Package, new AuditFinding(f.Code, f.Severity == LockfileLint.Error ? AuditSeverity.Error : AuditSeverity.Warning, FindingSource.Lockfile, f.Message)))
