@@ -32,7 +32,8 @@ internal static class AuditCommand
         var output = new Option<string?>("--output", "-o") { Description = "Write the report to FILE (atomically) instead of stdout." };
         var diff = new Option<string?>("--diff") { Description = "Report only what changed since BASE_LOCKFILE, with the evidence before and after upgrades." };
         var baseRef = new Option<string?>("--base") { Description = "Like --diff, with the lockfile as it is at a git ref (e.g. origin/main)." };
-        var policy = new Option<string?>("--policy") { Description = "Policy file or https URL (default: vouch.policy.yml found upward from the lockfile)." };
+        var policy = new Option<string?>("--policy") { Description = "Policy file or https URL (default: vouch.policy.yml found upward from the lockfile, else the built-in default policy)." };
+        var noPolicy = new Option<bool>("--no-policy") { Description = "Verify evidence only (what `npm audit signatures` does, plus provenance); apply no policy rule." };
         var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted root JSON (default: TUF-cached, else embedded public-good)." };
         var registryKeys = new Option<string?>("--registry-keys") { Description = "npm registry keys JSON (TUF keys.json or /-/npm/v1/keys shape) to trust instead of the default." };
         var offline = new Option<bool>("--offline") { Description = "Answer from the caches only; a miss is a network failure (exit 3)." };
@@ -41,7 +42,7 @@ internal static class AuditCommand
 
         var command = new Command("audit", "Verify every package a lockfile pins: integrity against the registry, signatures, provenance, lint and policy.")
         {
-            path, registry, format, json, output, diff, baseRef, policy, trustedRoot, registryKeys, offline, cacheDir, concurrency,
+            path, registry, format, json, output, diff, baseRef, policy, noPolicy, trustedRoot, registryKeys, offline, cacheDir, concurrency,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -85,10 +86,15 @@ internal static class AuditCommand
             var (root, keys, trustSource) = LoadTrust(parse.GetValue(trustedRoot), parse.GetValue(registryKeys));
             var config = NpmConfig.Load(NpmConfigOptions.FromCurrentProcess(registryUri) with { WorkingDirectory = Path.GetDirectoryName(lockfile.Path)! });
             var cacheRoot = VouchPaths.CacheDirectory(parse.GetValue(cacheDir));
+            if (parse.GetValue(noPolicy) && parse.GetValue(policy) is not null)
+            {
+                throw new UsageException("--policy and --no-policy exclude each other");
+            }
+
             PolicyEvaluator? evaluator;
             try
             {
-                evaluator = await LoadPolicyAsync(parse.GetValue(policy), lockfile.Path, ct).ConfigureAwait(false);
+                evaluator = parse.GetValue(noPolicy) ? null : await LoadPolicyAsync(parse.GetValue(policy), lockfile.Path, ct).ConfigureAwait(false);
             }
             catch (PolicyFetchException e)
             {
@@ -270,12 +276,14 @@ internal static class AuditCommand
         return (root, keys, $"trusted root: {rootSource}; registry keys: {keys.Source}");
     }
 
-    private static async Task<PolicyEvaluator?> LoadPolicyAsync(string? fileOrUrl, string lockfilePath, CancellationToken ct)
+    private static async Task<PolicyEvaluator> LoadPolicyAsync(string? fileOrUrl, string lockfilePath, CancellationToken ct)
     {
+        // As `vouch verify`: no file found means the documented built-in default, never "no rules"
+        // (a trust downgrade such as lottie-player's fails an audit out of the box).
         var source = fileOrUrl ?? PolicyLoader.Find(Path.GetDirectoryName(lockfilePath)!);
         if (source is null)
         {
-            return null;
+            return new PolicyEvaluator(PolicyDocument.Default, TimeProvider.System);
         }
 
         try
