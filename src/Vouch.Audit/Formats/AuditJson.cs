@@ -89,43 +89,5 @@ public static class AuditJson
     };
 
     /// <summary>The evidence of one version, with the field names of `vouch verify --json` (docs/verify.md).</summary>
-    public static object Evidence(PackageReport r) => new
-    {
-        integrity = new { status = r.Integrity.Status, algorithm = r.Integrity.Algorithm },
-        signature = new { status = r.Signature.Status, keyId = r.Signature.KeyId },
-        provenance = new
-        {
-            status = PackageVerifier.Status(r.Provenance.Status),
-            predicateType = r.Provenance.Claims?.PredicateType,
-            sourceRepository = r.Provenance.Claims?.SourceRepository,
-            sourceRef = r.Provenance.Claims?.SourceRef,
-            sourceCommit = r.Provenance.Claims?.SourceCommit,
-            workflowPath = r.Provenance.Claims?.WorkflowPath,
-            builderId = r.Provenance.Claims?.BuilderId,
-            buildTrigger = r.Provenance.Claims?.BuildTrigger,
-            invocationUrl = r.Provenance.Claims?.InvocationUrl,
-            issuer = r.Provenance.Issuer,
-            certificateIdentity = r.Provenance.CertificateIdentity,
-            runnerEnvironment = r.Provenance.RunnerEnvironment,
-            logIndex = r.Provenance.LogIndex,
-        },
-        publishAttestation = new
-        {
-            status = PackageVerifier.Status(r.PublishAttestation.Status),
-            keyId = r.PublishAttestation.KeyId,
-            logIndex = r.PublishAttestation.LogIndex,
-            integratedTime = r.PublishAttestation.IntegratedTime,
-        },
-        publisher = new
-        {
-            evidenceLevel = EvidenceLevels.Name(r.EvidenceLevel),
-            trustedPublisher = r.TrustedPublisher,
-            approver = r.Approver,
-        },
-        publishTime = r.PublishTime,
-        publishTimeSource = r.PublishTimeSource,
-        repository = r.RepositoryUrl,
-        problems = r.Problems.Select(p => new { code = p.Code, message = p.Message }),
-        notes = r.Notes,
-    };
+    public static object Evidence(PackageReport r) => PackageReportJson.Evidence(r);
 }

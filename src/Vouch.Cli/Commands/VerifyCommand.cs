@@ -199,48 +199,10 @@ internal static class VerifyJson
     public static object ToJson(PackageReport r) => ToJson(r, null, null);
 
     /// <summary>The report plus `policy: {source, allowed, findings[]}` (null when no policy decision was made).</summary>
-    public static object ToJson(PackageReport r, PolicyDocument? policy, PolicyVerdict? verdict) => new
+    public static object ToJson(PackageReport r, PolicyDocument? policy, PolicyVerdict? verdict)
     {
-        name = r.Name,
-        version = r.Version,
-        passed = r.Passed,
-        integrity = new { status = r.Integrity.Status, algorithm = r.Integrity.Algorithm },
-        signature = new { status = r.Signature.Status, keyId = r.Signature.KeyId },
-        provenance = new
-        {
-            status = PackageVerifier.Status(r.Provenance.Status),
-            predicateType = r.Provenance.Claims?.PredicateType,
-            sourceRepository = r.Provenance.Claims?.SourceRepository,
-            sourceRef = r.Provenance.Claims?.SourceRef,
-            sourceCommit = r.Provenance.Claims?.SourceCommit,
-            workflowPath = r.Provenance.Claims?.WorkflowPath,
-            builderId = r.Provenance.Claims?.BuilderId,
-            buildTrigger = r.Provenance.Claims?.BuildTrigger,
-            invocationUrl = r.Provenance.Claims?.InvocationUrl,
-            issuer = r.Provenance.Issuer,
-            certificateIdentity = r.Provenance.CertificateIdentity,
-            runnerEnvironment = r.Provenance.RunnerEnvironment,
-            logIndex = r.Provenance.LogIndex,
-        },
-        publishAttestation = new
-        {
-            status = PackageVerifier.Status(r.PublishAttestation.Status),
-            keyId = r.PublishAttestation.KeyId,
-            logIndex = r.PublishAttestation.LogIndex,
-            integratedTime = r.PublishAttestation.IntegratedTime,
-        },
-        publisher = new
-        {
-            evidenceLevel = EvidenceLevels.Name(r.EvidenceLevel),
-            trustedPublisher = r.TrustedPublisher,
-            approver = r.Approver,
-        },
-        publishTime = r.PublishTime,
-        publishTimeSource = r.PublishTimeSource,
-        repository = r.RepositoryUrl,
-        problems = r.Problems.Select(p => new { code = p.Code, message = p.Message }),
-        notes = r.Notes,
-        networkError = r.NetworkError,
-        policy = policy is null || verdict is null ? null : PolicyJson.Verdict(policy, verdict),
-    };
+        var o = PackageReportJson.ToJsonObject(r);
+        o["policy"] = policy is null || verdict is null ? null : JsonSerializer.SerializeToNode(PolicyJson.Verdict(policy, verdict), CliJson.Options);
+        return o;
+    }
 }
