@@ -45,6 +45,5 @@ public static class SigstoreCodes
     public const string IdentityMismatch = "SIGSTORE_IDENTITY_MISMATCH";
     public const string IssuerMismatch = "SIGSTORE_ISSUER_MISMATCH";
     public const string KeyRequired = "SIGSTORE_KEY_REQUIRED";
-    public const string KeyMismatch = "SIGSTORE_KEY_MISMATCH";
     public const string CertificateRequired = "SIGSTORE_CERT_REQUIRED";
 }
