@@ -3,14 +3,13 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Vouch.Npm;
 using Vouch.Npm.Lockfiles;
 using Vouch.Provenance;
 using Vouch.Sandbox.Sigstore;
 using Vouch.Sigstore.Verification;
+using Vouch.Tests;
 using SigstoreTrustedRoot = Vouch.Sigstore.Trust.TrustedRoot;
 
 namespace Vouch.Audit.Tests;
@@ -28,16 +27,17 @@ internal sealed class AuditRegistry : IAsyncDisposable
     private readonly SigningKey _attestationKey;
     private readonly ConcurrentDictionary<string, SortedDictionary<string, Published>> _packages = new(StringComparer.Ordinal);
 
-    private AuditRegistry(WebApplication app)
+    private AuditRegistry(WebApplication app, Uri baseUrl)
     {
         _app = app;
+        BaseUrl = baseUrl;
         Sigstore = SigstoreInstance.Create();
         var spki = _registryKey.ExportSubjectPublicKeyInfo();
         KeyId = "SHA256:" + Convert.ToBase64String(SHA256.HashData(spki)).TrimEnd('=');
         _attestationKey = SigningKey.FromPkcs8Pem(_registryKey.ExportPkcs8PrivateKeyPem(), KeyId);
     }
 
-    public Uri BaseUrl { get; private set; } = null!;
+    public Uri BaseUrl { get; }
 
     public SigstoreInstance Sigstore { get; }
 
@@ -76,16 +76,9 @@ internal sealed class AuditRegistry : IAsyncDisposable
 
     public static async Task<AuditRegistry> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
         AuditRegistry? self = null;
-        app.Run(ctx => self!.HandleAsync(ctx));
-        self = new AuditRegistry(app);
-        await app.StartAsync();
-        var address = app.Urls.First();
-        self.BaseUrl = new Uri(address.EndsWith('/') ? address : address + "/");
+        var (app, url) = await LoopbackHost.StartAsync(ctx => self!.HandleAsync(ctx));
+        self = new AuditRegistry(app, url);
         return self;
     }
 
@@ -125,14 +118,7 @@ internal sealed class AuditRegistry : IAsyncDisposable
 
         if (workflow is not null)
         {
-            var provenance = Sigstore.SignDsse(InTotoStatements.PayloadType, Encoding.UTF8.GetBytes(InTotoStatements.NpmProvenanceV1(name, version, p.Sha512, workflow)), new SigningRequest { Identity = workflow });
-            var publish = Sigstore.SignDsseWithKey(InTotoStatements.PayloadType, Encoding.UTF8.GetBytes(InTotoStatements.NpmPublishAttestation(name, version, p.Sha512)), _attestationKey);
-            p.AttestationsJson = new JsonObject
-            {
-                ["attestations"] = new JsonArray(
-                    new JsonObject { ["predicateType"] = InTotoStatements.NpmPublishV01, ["bundle"] = JsonNode.Parse(publish.Json) },
-                    new JsonObject { ["predicateType"] = InTotoStatements.SlsaProvenanceV1, ["bundle"] = JsonNode.Parse(provenance.Json) }),
-            }.ToJsonString();
+            p.AttestationsJson = Attest(name, version, p.Sha512, workflow);
         }
 
         _packages.GetOrAdd(name, _ => new SortedDictionary<string, Published>(StringComparer.Ordinal))[version] = p;
@@ -150,18 +136,24 @@ internal sealed class AuditRegistry : IAsyncDisposable
         if (workflow is not null && sha512 is not null)
         {
             p.Repository = $"git+https://github.com/{workflow.Repository}.git";
-            var provenance = Sigstore.SignDsse(InTotoStatements.PayloadType, Encoding.UTF8.GetBytes(InTotoStatements.NpmProvenanceV1(name, version, sha512, workflow)), new SigningRequest { Identity = workflow });
-            var publish = Sigstore.SignDsseWithKey(InTotoStatements.PayloadType, Encoding.UTF8.GetBytes(InTotoStatements.NpmPublishAttestation(name, version, sha512)), _attestationKey);
-            p.AttestationsJson = new JsonObject
-            {
-                ["attestations"] = new JsonArray(
-                    new JsonObject { ["predicateType"] = InTotoStatements.NpmPublishV01, ["bundle"] = JsonNode.Parse(publish.Json) },
-                    new JsonObject { ["predicateType"] = InTotoStatements.SlsaProvenanceV1, ["bundle"] = JsonNode.Parse(provenance.Json) }),
-            }.ToJsonString();
+            p.AttestationsJson = Attest(name, version, sha512, workflow);
         }
 
         _packages.GetOrAdd(name, _ => new SortedDictionary<string, Published>(StringComparer.Ordinal))[version] = p;
         return p;
+    }
+
+    /// <summary>The attestations document npm serves: a publish attestation (registry key) and SLSA provenance (Sigstore) over <paramref name="sha512"/>.</summary>
+    private string Attest(string name, string version, byte[] sha512, GitHubWorkflowIdentity workflow)
+    {
+        var provenance = Sigstore.SignDsse(InTotoStatements.PayloadType, Encoding.UTF8.GetBytes(InTotoStatements.NpmProvenanceV1(name, version, sha512, workflow)), new SigningRequest { Identity = workflow });
+        var publish = Sigstore.SignDsseWithKey(InTotoStatements.PayloadType, Encoding.UTF8.GetBytes(InTotoStatements.NpmPublishAttestation(name, version, sha512)), _attestationKey);
+        return new JsonObject
+        {
+            ["attestations"] = new JsonArray(
+                new JsonObject { ["predicateType"] = InTotoStatements.NpmPublishV01, ["bundle"] = JsonNode.Parse(publish.Json) },
+                new JsonObject { ["predicateType"] = InTotoStatements.SlsaProvenanceV1, ["bundle"] = JsonNode.Parse(provenance.Json) }),
+        }.ToJsonString();
     }
 
     public string Sign(string name, string version, string integrity) =>

@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Vouch.Tests;
 
 namespace Vouch.Cli.Tests;
@@ -59,15 +57,9 @@ internal sealed class FixtureRegistry : IAsyncDisposable
 
     public static async Task<FixtureRegistry> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
         FixtureRegistry? self = null;
-        app.Run(ctx => self!.HandleAsync(ctx));
-        await app.StartAsync();
-        var address = app.Urls.First();
-        self = new FixtureRegistry(app, new Uri(address.EndsWith('/') ? address : address + "/"));
+        var (app, url) = await LoopbackHost.StartAsync(ctx => self!.HandleAsync(ctx));
+        self = new FixtureRegistry(app, url);
         return self;
     }
 

@@ -3,9 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Vouch.Tests;
 
 namespace Vouch.Gate.Tests;
@@ -62,15 +60,9 @@ internal sealed class TestUpstream : IAsyncDisposable
 
     public static async Task<TestUpstream> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
         TestUpstream? self = null;
-        app.Run(ctx => self!.HandleAsync(ctx));
-        await app.StartAsync();
-        var address = app.Urls.First();
-        self = new TestUpstream(app, new Uri(address.TrimEnd('/') + "/"));
+        var (app, url) = await LoopbackHost.StartAsync(ctx => self!.HandleAsync(ctx));
+        self = new TestUpstream(app, url);
         self.AddRecordedSigstore();
         return self;
     }

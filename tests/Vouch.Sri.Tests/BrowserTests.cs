@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
+using Vouch.Tests;
 
 namespace Vouch.Sri.Tests;
 
@@ -62,16 +61,7 @@ public sealed class BrowserTests
         Assert.Contains("integrity", log, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static async Task<WebApplication> StartAsync(RequestDelegate handler)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.Run(handler);
-        await app.StartAsync();
-        return app;
-    }
+    private static async Task<WebApplication> StartAsync(RequestDelegate handler) => (await LoopbackHost.StartAsync(handler)).App;
 
     private static async Task<(string Dom, string Log)> DumpDomAsync(string url)
     {

@@ -2,10 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Vouch.Sandbox.Sigstore;
+using Vouch.Tests;
 
 namespace Vouch.Sri.Tests;
 
@@ -56,15 +55,9 @@ internal sealed class TestRegistry : IAsyncDisposable
 
     public static async Task<TestRegistry> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
         TestRegistry? self = null;
-        app.Run(ctx => self!.HandleAsync(ctx));
-        await app.StartAsync();
-        var address = app.Urls.First();
-        self = new TestRegistry(app, new Uri(address.EndsWith('/') ? address : address + "/"));
+        var (app, url) = await LoopbackHost.StartAsync(ctx => self!.HandleAsync(ctx));
+        self = new TestRegistry(app, url);
         return self;
     }
 

@@ -244,23 +244,21 @@ internal sealed class GateHttp(GateService gate, GateAuth auth, GateOptions opti
             case TarballStatus.Refused:
                 await RefusedAsync(ctx, result.Name!, result.Version!, result.Findings!).ConfigureAwait(false);
                 return;
-            case TarballStatus.NotFound:
-                await GateJson.ErrorAsync(ctx, 404, GateCodes.NotFound, result.Error ?? "not found").ConfigureAwait(false);
-                return;
-            case TarballStatus.IntegrityMismatch:
-                await GateJson.ErrorAsync(ctx, 502, GateCodes.IntegrityMismatch, result.Error!).ConfigureAwait(false);
-                return;
-            case TarballStatus.ForeignUrl:
-                await GateJson.ErrorAsync(ctx, 502, GateCodes.ForeignUrl, result.Error!).ConfigureAwait(false);
-                return;
-            case TarballStatus.UpstreamUnavailable:
-                await GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamUnavailable, result.Error ?? "the upstream registry failed").ConfigureAwait(false);
-                return;
             default:
-                await GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamInvalid, result.Error ?? "the upstream registry answered something unusable").ConfigureAwait(false);
+                await TarballErrorAsync(ctx, result).ConfigureAwait(false);
                 return;
         }
     }
+
+    // A tarball and a verify request fail the same way when there is no tarball or evidence to give.
+    private static Task TarballErrorAsync(HttpContext ctx, TarballResult result) => result.Status switch
+    {
+        TarballStatus.NotFound => GateJson.ErrorAsync(ctx, 404, GateCodes.NotFound, result.Error ?? "not found"),
+        TarballStatus.IntegrityMismatch => GateJson.ErrorAsync(ctx, 502, GateCodes.IntegrityMismatch, result.Error!),
+        TarballStatus.ForeignUrl => GateJson.ErrorAsync(ctx, 502, GateCodes.ForeignUrl, result.Error!),
+        TarballStatus.UpstreamUnavailable => GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamUnavailable, result.Error ?? "the upstream registry failed"),
+        _ => GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamInvalid, result.Error ?? "the upstream registry answered something unusable"),
+    };
 
     private static Task RefusedAsync(HttpContext ctx, string name, string version, IReadOnlyList<ReleaseFinding> findings)
     {
@@ -475,20 +473,8 @@ internal sealed class GateHttp(GateService gate, GateAuth auth, GateOptions opti
                 ctx.Response.ContentType = "application/json";
                 await ctx.Response.Body.WriteAsync(EvidenceJson.SerializeToUtf8(result.Report!), ctx.RequestAborted).ConfigureAwait(false);
                 return;
-            case TarballStatus.NotFound:
-                await GateJson.ErrorAsync(ctx, 404, GateCodes.NotFound, result.Error ?? "not found").ConfigureAwait(false);
-                return;
-            case TarballStatus.IntegrityMismatch:
-                await GateJson.ErrorAsync(ctx, 502, GateCodes.IntegrityMismatch, result.Error!).ConfigureAwait(false);
-                return;
-            case TarballStatus.ForeignUrl:
-                await GateJson.ErrorAsync(ctx, 502, GateCodes.ForeignUrl, result.Error!).ConfigureAwait(false);
-                return;
-            case TarballStatus.UpstreamUnavailable:
-                await GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamUnavailable, result.Error ?? "the upstream registry failed").ConfigureAwait(false);
-                return;
             default:
-                await GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamInvalid, result.Error ?? "the upstream registry answered something unusable").ConfigureAwait(false);
+                await TarballErrorAsync(ctx, result).ConfigureAwait(false);
                 return;
         }
     }

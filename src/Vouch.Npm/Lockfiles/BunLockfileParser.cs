@@ -12,13 +12,13 @@ internal sealed class BunLockfileParser
 {
     private readonly ReadOnlyMemory<byte> _utf8;
     private readonly ParseContext _ctx;
-    private readonly LineCounter _lines;
+    private readonly JsonLockfileReader _json;
 
     private BunLockfileParser(ReadOnlyMemory<byte> utf8, string path)
     {
         _utf8 = utf8;
         _ctx = new ParseContext(path);
-        _lines = new LineCounter(utf8);
+        _json = new JsonLockfileReader(utf8, _ctx);
     }
 
     public static Lockfile Parse(ReadOnlyMemory<byte> utf8, string path) => new BunLockfileParser(utf8, path).Run();
@@ -40,24 +40,12 @@ internal sealed class BunLockfileParser
             }
 
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            while (Next(ref reader) && reader.TokenType == JsonTokenType.PropertyName)
+            while (_json.NextProperty(ref reader, seen, "top-level key", out var name, out var line))
             {
-                var name = reader.GetString()!;
-                var line = Line(ref reader);
-                if (!seen.Add(name))
-                {
-                    throw _ctx.InvalidEntry(line, 0, $"duplicate top-level key \"{name}\"");
-                }
-
-                Next(ref reader);
                 switch (name)
                 {
                     case "lockfileVersion":
-                        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var v))
-                        {
-                            throw _ctx.InvalidEntry(line, 0, "lockfileVersion: expected a number");
-                        }
-
+                        var v = _json.ReadLockfileVersion(ref reader, line);
                         if (v is < 0 or > 2)
                         {
                             throw _ctx.Fail(LockfileCodes.Unsupported, line, 0, $"bun lockfileVersion {v} is not supported (expected 0, 1 or 2)");
@@ -81,12 +69,12 @@ internal sealed class BunLockfileParser
 
             if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
             {
-                throw _ctx.Malformed(Line(ref reader), 0, "expected the end of the top-level object");
+                throw _ctx.Malformed(_json.Line(ref reader), 0, "expected the end of the top-level object");
             }
         }
         catch (JsonException e)
         {
-            throw _ctx.Malformed((int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1, $"not valid JSON: {NpmLockfileParser.FirstSentence(e.Message)}", e);
+            throw _json.NotJson(e);
         }
 
         if (version is null)
@@ -100,23 +88,15 @@ internal sealed class BunLockfileParser
     private void ReadPackages(ref Utf8JsonReader reader)
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        while (Next(ref reader) && reader.TokenType == JsonTokenType.PropertyName)
+        while (_json.NextProperty(ref reader, keys, "package path", out var key, out var line))
         {
-            var key = reader.GetString()!;
-            var line = Line(ref reader);
-            if (!keys.Add(key))
-            {
-                throw _ctx.InvalidEntry(line, 0, $"duplicate package path \"{key}\"");
-            }
-
-            Next(ref reader);
             if (reader.TokenType != JsonTokenType.StartArray)
             {
                 throw _ctx.InvalidEntry(line, 0, $"packages[\"{key}\"]: expected an array");
             }
 
             var strings = new List<string?>(4);
-            while (Next(ref reader) && reader.TokenType != JsonTokenType.EndArray)
+            while (_json.Next(ref reader) && reader.TokenType != JsonTokenType.EndArray)
             {
                 if (reader.TokenType == JsonTokenType.String)
                 {
@@ -138,10 +118,7 @@ internal sealed class BunLockfileParser
             Add(key, line, strings);
         }
 
-        if (reader.TokenType != JsonTokenType.EndObject)
-        {
-            throw _ctx.Malformed(Line(ref reader), 0, "expected a property name or '}'");
-        }
+        _json.EndOfObject(ref reader);
     }
 
     private void Add(string key, int line, List<string?> items)
@@ -204,16 +181,4 @@ internal sealed class BunLockfileParser
 
         return parts[^1];
     }
-
-    private bool Next(ref Utf8JsonReader reader)
-    {
-        if (!reader.Read())
-        {
-            throw _ctx.Malformed(_lines.LineAt(_utf8.Length), 0, "unexpected end of file");
-        }
-
-        return true;
-    }
-
-    private int Line(ref Utf8JsonReader reader) => _lines.LineAt(reader.TokenStartIndex);
 }

@@ -12,7 +12,7 @@ internal sealed class NpmLockfileParser
 {
     private readonly ReadOnlyMemory<byte> _utf8;
     private readonly ParseContext _ctx;
-    private readonly LineCounter _lines;
+    private readonly JsonLockfileReader _json;
 
     // Link entries are only known to point at a workspace once every workspace folder is seen.
     private readonly List<LockfilePackage> _links = [];
@@ -22,7 +22,7 @@ internal sealed class NpmLockfileParser
     {
         _utf8 = utf8;
         _ctx = new ParseContext(path);
-        _lines = new LineCounter(utf8);
+        _json = new JsonLockfileReader(utf8, _ctx);
     }
 
     public static Lockfile Parse(ReadOnlyMemory<byte> utf8, string path) => new NpmLockfileParser(utf8, path).Run();
@@ -40,35 +40,22 @@ internal sealed class NpmLockfileParser
         List<LockfilePackage>? v1 = null;
         try
         {
-            Expect(ref reader, JsonTokenType.StartObject, "a JSON object");
+            _json.Expect(ref reader, JsonTokenType.StartObject, "a JSON object");
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            while (Next(ref reader) && reader.TokenType == JsonTokenType.PropertyName)
+            while (_json.NextProperty(ref reader, seen, "top-level key", out var name, out var line))
             {
-                var name = reader.GetString()!;
-                var line = Line(ref reader);
-                if (!seen.Add(name))
-                {
-                    throw _ctx.InvalidEntry(line, 0, $"duplicate top-level key \"{name}\"");
-                }
-
-                Next(ref reader);
                 switch (name)
                 {
                     case "lockfileVersion":
-                        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var v))
-                        {
-                            throw _ctx.InvalidEntry(line, 0, "lockfileVersion: expected a number");
-                        }
-
-                        version = v;
+                        version = _json.ReadLockfileVersion(ref reader, line);
                         break;
                     case "packages":
-                        RequireObject(ref reader, "packages");
+                        _json.RequireObject(ref reader, "packages");
                         sawPackages = true;
                         ReadPackages(ref reader);
                         break;
                     case "dependencies" when !sawPackages:
-                        RequireObject(ref reader, "dependencies");
+                        _json.RequireObject(ref reader, "dependencies");
                         var saved = _ctx.Packages.ToList();
                         _ctx.Packages.Clear();
                         ReadV1Dependencies(ref reader, "", 1, false);
@@ -82,19 +69,15 @@ internal sealed class NpmLockfileParser
                 }
             }
 
-            if (reader.TokenType != JsonTokenType.EndObject)
-            {
-                throw _ctx.Malformed(Line(ref reader), 0, "expected a property name or '}'");
-            }
-
+            _json.EndOfObject(ref reader);
             if (reader.Read())
             {
-                throw _ctx.Malformed(Line(ref reader), 0, "expected the end of the file after the top-level object");
+                throw _ctx.Malformed(_json.Line(ref reader), 0, "expected the end of the file after the top-level object");
             }
         }
         catch (JsonException e)
         {
-            throw _ctx.Malformed((int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1, $"not valid JSON: {FirstSentence(e.Message)}", e);
+            throw _json.NotJson(e);
         }
 
         var format = version switch
@@ -136,19 +119,11 @@ internal sealed class NpmLockfileParser
     // lockfileVersion 2/3: "packages": { "<install path>": { … } }.
     private void ReadPackages(ref Utf8JsonReader reader)
     {
+        // Two entries for one path would let two readers install two different things.
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        while (Next(ref reader) && reader.TokenType == JsonTokenType.PropertyName)
+        while (_json.NextProperty(ref reader, keys, "package path", out var key, out var line))
         {
-            var key = reader.GetString()!;
-            var line = Line(ref reader);
-            if (!keys.Add(key))
-            {
-                // Two entries for one path would let two readers install two different things.
-                throw _ctx.InvalidEntry(line, 0, $"duplicate package path \"{key}\"");
-            }
-
-            Next(ref reader);
-            RequireObject(ref reader, $"packages[\"{key}\"]");
+            _json.RequireObject(ref reader, $"packages[\"{key}\"]");
             var e = ReadEntry(ref reader, key, line, allowNested: false);
             if (key.Length == 0)
             {
@@ -214,7 +189,7 @@ internal sealed class NpmLockfileParser
             });
         }
 
-        EndOfObject(ref reader);
+        _json.EndOfObject(ref reader);
     }
 
     // lockfileVersion 1: "dependencies": { "<name>": { version, …, dependencies: { … } } }.
@@ -222,22 +197,14 @@ internal sealed class NpmLockfileParser
     {
         if (depth > Limits.MaxLockfileDepth)
         {
-            throw _ctx.Fail(LockfileCodes.TooLarge, Line(ref reader), 0, $"dependencies nested deeper than {Limits.MaxLockfileDepth} levels");
+            throw _ctx.Fail(LockfileCodes.TooLarge, _json.Line(ref reader), 0, $"dependencies nested deeper than {Limits.MaxLockfileDepth} levels");
         }
 
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        while (Next(ref reader) && reader.TokenType == JsonTokenType.PropertyName)
+        while (_json.NextProperty(ref reader, keys, "dependency", out var installName, out var line))
         {
-            var installName = reader.GetString()!;
-            var line = Line(ref reader);
-            if (!keys.Add(installName))
-            {
-                throw _ctx.InvalidEntry(line, 0, $"duplicate dependency \"{installName}\"");
-            }
-
             var key = (parentKey.Length == 0 ? "" : parentKey + "/") + "node_modules/" + installName;
-            Next(ref reader);
-            RequireObject(ref reader, $"dependencies[\"{installName}\"]");
+            _json.RequireObject(ref reader, $"dependencies[\"{installName}\"]");
 
             // The entry is added before its children so lines stay in file order.
             var index = _ctx.Packages.Count;
@@ -294,7 +261,7 @@ internal sealed class NpmLockfileParser
             };
         }
 
-        EndOfObject(ref reader);
+        _json.EndOfObject(ref reader);
     }
 
     private Entry ReadEntry(ref Utf8JsonReader reader, string key, int entryLine, bool allowNested, int depth = 0, bool parentBundled = false)
@@ -302,39 +269,31 @@ internal sealed class NpmLockfileParser
         var e = new Entry();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var nestedAt = -1;
-        while (Next(ref reader) && reader.TokenType == JsonTokenType.PropertyName)
+        while (_json.NextProperty(ref reader, seen, "field", out var field, out var line, owner: key))
         {
-            var field = reader.GetString()!;
-            var line = Line(ref reader);
-            if (!seen.Add(field))
-            {
-                throw _ctx.InvalidEntry(line, 0, $"\"{key}\": duplicate field \"{field}\"");
-            }
-
-            Next(ref reader);
             switch (field)
             {
                 case "version":
-                    e.Version = ReadString(ref reader, key, field, line);
+                    e.Version = _json.ReadString(ref reader, key, field, line);
                     break;
                 case "resolved":
-                    e.Resolved = ReadString(ref reader, key, field, line);
+                    e.Resolved = _json.ReadString(ref reader, key, field, line);
                     break;
                 case "integrity":
-                    e.Integrity = ReadString(ref reader, key, field, line);
+                    e.Integrity = _json.ReadString(ref reader, key, field, line);
                     break;
                 case "name":
-                    e.Name = ReadString(ref reader, key, field, line);
+                    e.Name = _json.ReadString(ref reader, key, field, line);
                     break;
                 case "dev":
-                    e.Dev |= ReadBool(ref reader, key, field, line);
+                    e.Dev |= _json.ReadBool(ref reader, key, field, line);
                     break;
                 case "optional":
-                    e.Optional |= ReadBool(ref reader, key, field, line);
+                    e.Optional |= _json.ReadBool(ref reader, key, field, line);
                     break;
                 case "devOptional":
                     // Needed by the dev tree and the optional tree: omitted only when both are.
-                    if (ReadBool(ref reader, key, field, line))
+                    if (_json.ReadBool(ref reader, key, field, line))
                     {
                         e.Dev = true;
                         e.Optional = true;
@@ -343,16 +302,16 @@ internal sealed class NpmLockfileParser
                     break;
                 case "inBundle":
                 case "bundled":
-                    e.InBundle |= ReadBool(ref reader, key, field, line);
+                    e.InBundle |= _json.ReadBool(ref reader, key, field, line);
                     break;
                 case "link":
-                    e.Link = ReadBool(ref reader, key, field, line);
+                    e.Link = _json.ReadBool(ref reader, key, field, line);
                     break;
                 case "hasInstallScript":
-                    e.HasInstallScript = ReadBool(ref reader, key, field, line);
+                    e.HasInstallScript = _json.ReadBool(ref reader, key, field, line);
                     break;
                 case "dependencies" when allowNested:
-                    RequireObject(ref reader, $"\"{key}\".dependencies");
+                    _json.RequireObject(ref reader, $"\"{key}\".dependencies");
                     nestedAt = _ctx.Packages.Count;
                     // "bundled" may come after "dependencies"; fixed up below.
                     ReadV1Dependencies(ref reader, key, depth + 1, parentBundled);
@@ -363,7 +322,7 @@ internal sealed class NpmLockfileParser
             }
         }
 
-        EndOfObject(ref reader);
+        _json.EndOfObject(ref reader);
         if (nestedAt >= 0 && e.InBundle && !parentBundled)
         {
             // Children of a bundled dependency ship in its tarball too.
@@ -375,88 +334,6 @@ internal sealed class NpmLockfileParser
 
         _ = entryLine;
         return e;
-    }
-
-    private string ReadString(ref Utf8JsonReader reader, string key, string field, int line)
-    {
-        if (reader.TokenType != JsonTokenType.String)
-        {
-            throw _ctx.InvalidEntry(line, 0, $"\"{key}\": {field}: expected a string, found {Describe(reader.TokenType)}");
-        }
-
-        if (reader.ValueSpan.Length > Limits.MaxLockfileLineLength)
-        {
-            throw _ctx.Fail(LockfileCodes.TooLarge, line, 0, $"\"{key}\": {field} is longer than {Limits.MaxLockfileLineLength} bytes");
-        }
-
-        return reader.GetString()!;
-    }
-
-    private bool ReadBool(ref Utf8JsonReader reader, string key, string field, int line) =>
-        reader.TokenType switch
-        {
-            JsonTokenType.True => true,
-            JsonTokenType.False => false,
-            _ => throw _ctx.InvalidEntry(line, 0, $"\"{key}\": {field}: expected true or false, found {Describe(reader.TokenType)}"),
-        };
-
-    private void RequireObject(ref Utf8JsonReader reader, string what)
-    {
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            var line = Line(ref reader);
-            throw _ctx.InvalidEntry(line, 0, $"{what}: expected an object, found {Describe(reader.TokenType)}");
-        }
-    }
-
-    private void Expect(ref Utf8JsonReader reader, JsonTokenType type, string what)
-    {
-        if (!reader.Read())
-        {
-            throw _ctx.Malformed(1, 1, $"expected {what}, found an empty file");
-        }
-
-        if (reader.TokenType != type)
-        {
-            throw _ctx.Malformed(Line(ref reader), 0, $"expected {what}, found {Describe(reader.TokenType)}");
-        }
-    }
-
-    private void EndOfObject(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType != JsonTokenType.EndObject)
-        {
-            throw _ctx.Malformed(Line(ref reader), 0, "expected a property name or '}'");
-        }
-    }
-
-    private bool Next(ref Utf8JsonReader reader)
-    {
-        if (!reader.Read())
-        {
-            throw _ctx.Malformed(_lines.LineAt(_utf8.Length), 0, "unexpected end of file");
-        }
-
-        return true;
-    }
-
-    private int Line(ref Utf8JsonReader reader) => _lines.LineAt(reader.TokenStartIndex);
-
-    private static string Describe(JsonTokenType type) => type switch
-    {
-        JsonTokenType.StartObject => "an object",
-        JsonTokenType.StartArray => "an array",
-        JsonTokenType.String => "a string",
-        JsonTokenType.Number => "a number",
-        JsonTokenType.True or JsonTokenType.False => "a boolean",
-        JsonTokenType.Null => "null",
-        _ => type.ToString(),
-    };
-
-    internal static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
     }
 
     private sealed class Entry
