@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Vouch.Sandbox.Sigstore;
+using Vouch.Sigstore.Tlog;
 
 namespace Vouch.Sandbox.Tests.Sigstore;
 
@@ -46,52 +47,19 @@ internal static class Fixtures
     public static string Str(JsonNode? node) => node!.GetValue<string>();
 }
 
-/// <summary>RFC 9162 §2.1.3.2, written independently of the producer: recompute the root from an audit path.</summary>
+/// <summary>
+/// Checks the sandbox's Merkle tree (the producer) with the verifier Vouch itself uses on real Rekor
+/// proofs (Vouch.Sigstore.Tlog.MerkleProof, proven on the conformance cases), and with a naive RFC 6962
+/// root written independently of both.
+/// </summary>
 internal static class MerkleMath
 {
-    public static byte[] LeafHash(byte[] data) => SHA256.HashData([0x00, .. data]);
+    public static byte[] LeafHash(byte[] data) => MerkleProof.LeafHash(data);
 
-    public static byte[] NodeHash(byte[] left, byte[] right) => SHA256.HashData([0x01, .. left, .. right]);
+    public static byte[] NodeHash(byte[] left, byte[] right) => MerkleProof.NodeHash(left, right);
 
-    public static byte[]? RootFromInclusionProof(long index, long size, byte[] leafHash, IReadOnlyList<byte[]> path)
-    {
-        if (index >= size)
-        {
-            return null;
-        }
-
-        long fn = index, sn = size - 1;
-        var r = leafHash;
-        foreach (var p in path)
-        {
-            if (sn == 0)
-            {
-                return null;
-            }
-
-            if ((fn & 1) == 1 || fn == sn)
-            {
-                r = NodeHash(p, r);
-                if ((fn & 1) == 0)
-                {
-                    while ((fn & 1) == 0 && fn != 0)
-                    {
-                        fn >>= 1;
-                        sn >>= 1;
-                    }
-                }
-            }
-            else
-            {
-                r = NodeHash(r, p);
-            }
-
-            fn >>= 1;
-            sn >>= 1;
-        }
-
-        return sn == 0 ? r : null;
-    }
+    public static byte[]? RootFromInclusionProof(long index, long size, byte[] leafHash, IReadOnlyList<byte[]> path) =>
+        MerkleProof.RootFromInclusionProof(index, size, leafHash, path);
 
     /// <summary>MTH straight from RFC 6962 §2.1: slow, obviously right.</summary>
     public static byte[] NaiveRoot(IReadOnlyList<byte[]> leaves)
