@@ -26,15 +26,48 @@ internal static class TrustMaterialLoader
     /// trust material (a private Sigstore instance, the sandbox). A file that is missing or does not
     /// parse is a usage error: silently falling back to another root would change what is trusted.
     /// </summary>
-    public static (SigstoreTrustedRoot Root, string RootSource, RegistryKeys Keys) All(string? trustedRootFile)
+    public static (SigstoreTrustedRoot Root, string RootSource, RegistryKeys Keys) All(string? trustedRootFile) => All(trustedRootFile, null);
+
+    /// <summary>
+    /// As <see cref="All(string?)"/>, and `--registry-keys FILE` (TUF `keys.json` or `/-/npm/v1/keys`
+    /// shape) replaces the npm keys, for signatures and publish attestations alike.
+    /// </summary>
+    public static (SigstoreTrustedRoot Root, string RootSource, RegistryKeys Keys) All(string? trustedRootFile, string? registryKeysFile)
     {
-        if (trustedRootFile is null)
+        var (root, rootSource, keys) = All();
+        if (trustedRootFile is not null)
         {
-            return All();
+            (root, rootSource) = (FromFile(trustedRootFile), trustedRootFile);
         }
 
-        var (_, _, keys) = All();
-        return (FromFile(trustedRootFile), trustedRootFile, keys);
+        if (registryKeysFile is not null)
+        {
+            keys = KeysFromFile(registryKeysFile);
+        }
+
+        return (root, rootSource, keys);
+    }
+
+    private static RegistryKeys KeysFromFile(string path)
+    {
+        byte[] content;
+        try
+        {
+            content = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--registry-keys: cannot read {path}: {e.Message}");
+        }
+
+        try
+        {
+            return RegistryKeys.Parse(content, path).WithV1KeysForAttestations();
+        }
+        catch (SigstoreFormatException e)
+        {
+            throw new UsageException($"--registry-keys: {path} is not an npm registry keys document: {e.Message}");
+        }
     }
 
     public static SigstoreTrustedRoot FromFile(string path)

@@ -242,6 +242,30 @@ public sealed class AuditCommandTests : IAsyncLifetime
         Assert.True(git.ExitCode == 0, git.StandardError.ReadToEnd());
     }
 
+    [Theory]
+    [InlineData("--trusted-root", "--trusted-root: cannot read")]
+    [InlineData("--registry-keys", "--registry-keys: cannot read")]
+    public async Task Audit_WhenTrustFileMissing_ExitsTwoNamingTheOption(string option, string expected)
+    {
+        var (exit, _, err) = await Run(Project, option, Path.Combine(_dir.FullName, "missing.json"));
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith($"vouch: {expected}", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Audit_WhenRegistryKeysFileMalformed_ExitsTwo()
+    {
+        var keys = Path.Combine(_dir.FullName, "keys.json");
+        File.WriteAllText(keys, "{\"keys\": 42}");
+
+        var (exit, _, err) = await Run(Project, "--registry-keys", keys);
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith("vouch: --registry-keys:", err, StringComparison.Ordinal);
+        Assert.Contains("is not an npm registry keys document", err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Audit_WhenNoLockfile_ExitsTwoWithOneLine()
     {

@@ -8,7 +8,6 @@ using Vouch.Npm;
 using Vouch.Npm.Lockfiles;
 using Vouch.Policy;
 using Vouch.Provenance;
-using Vouch.Sigstore;
 using Vouch.Sigstore.Verification;
 using SigstoreTrustedRoot = Vouch.Sigstore.Trust.TrustedRoot;
 
@@ -250,29 +249,7 @@ internal static class AuditCommand
 
     private static (SigstoreTrustedRoot Root, RegistryKeys Keys, string Source) LoadTrust(string? trustedRootPath, string? registryKeysPath)
     {
-        var (root, rootSource, keys) = TrustMaterialLoader.All();
-        try
-        {
-            if (trustedRootPath is not null)
-            {
-                root = SigstoreTrustedRoot.Parse(File.ReadAllBytes(trustedRootPath));
-                rootSource = trustedRootPath;
-            }
-
-            if (registryKeysPath is not null)
-            {
-                keys = RegistryKeys.Parse(File.ReadAllBytes(registryKeysPath), registryKeysPath).WithV1KeysForAttestations();
-            }
-        }
-        catch (SigstoreFormatException e)
-        {
-            throw new UsageException(e.Message);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException(e.Message);
-        }
-
+        var (root, rootSource, keys) = TrustMaterialLoader.All(trustedRootPath, registryKeysPath);
         return (root, keys, $"trusted root: {rootSource}; registry keys: {keys.Source}");
     }
 

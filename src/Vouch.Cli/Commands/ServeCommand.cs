@@ -5,7 +5,6 @@ using Vouch.Npm;
 using Vouch.Provenance;
 using Vouch.Sigstore;
 using Vouch.Sigstore.Verification;
-using SigstoreTrustedRoot = Vouch.Sigstore.Trust.TrustedRoot;
 
 namespace Vouch.Cli.Commands;
 
@@ -75,24 +74,7 @@ internal static class ServeCommand
                 throw new UsageException(string.Join("; ", problems));
             }
 
-            var (root, rootSource, keys) = TrustMaterialLoader.All();
-            try
-            {
-                if (parse.GetValue(trustedRoot) is { } rootPath)
-                {
-                    root = SigstoreTrustedRoot.Parse(File.ReadAllBytes(rootPath));
-                    rootSource = rootPath;
-                }
-
-                if (parse.GetValue(registryKeys) is { } keysPath)
-                {
-                    keys = RegistryKeys.Parse(File.ReadAllBytes(keysPath), keysPath).WithV1KeysForAttestations();
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SigstoreFormatException)
-            {
-                throw new UsageException($"trust material: {e.Message}");
-            }
+            var (root, rootSource, keys) = TrustMaterialLoader.All(parse.GetValue(trustedRoot), parse.GetValue(registryKeys));
 
             GateHost host;
             try
