@@ -40,6 +40,32 @@ public sealed class TufClient : IDisposable
         _fetcher = new Fetcher(options.HttpHandler, options.RequestTimeout);
     }
 
+    /// <summary>
+    /// Makes <paramref name="trustedRoot"/> the trusted root of <paramref name="metadataDirectory"/>, for
+    /// clients opened on that directory later (an explicit trust decision, like installing a bootstrap
+    /// root). The root must parse and meet its own root threshold; no network access. Returns its version.
+    /// </summary>
+    public static TufResult<long> InitializeMetadataDirectory(string metadataDirectory, byte[] trustedRoot)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(metadataDirectory);
+        ArgumentNullException.ThrowIfNull(trustedRoot);
+        try
+        {
+            if (trustedRoot.LongLength > MetadataCap(new TufLimits().MaxRootBytes))
+            {
+                throw new TufException(TufErrorCodes.MetadataLength, $"the root is {trustedRoot.LongLength} bytes, more than the {MetadataCap(new TufLimits().MaxRootBytes)} allowed");
+            }
+
+            var root = TrustedMetadataSet.LoadTrustedRoot(trustedRoot);
+            new LocalStore(metadataDirectory).Write(RootFile, root.Raw);
+            return TufResult<long>.Success(root.Version);
+        }
+        catch (TufException e)
+        {
+            return TufResult<long>.Failure(e.ToError());
+        }
+    }
+
     /// <summary>The trusted metadata after a successful <see cref="UpdateAsync"/> or <see cref="LoadFromCacheAsync"/>; null otherwise.</summary>
     public TufMetadataSummary? Trusted => _trusted is { } set ? Summarize(set) : null;
 
@@ -294,9 +320,16 @@ public sealed class TufClient : IDisposable
 
     private async Task<TargetsMetadata> LoadTargetsAsync(TrustedMetadataSet set, string role, string delegator, CancellationToken cancellationToken)
     {
-        if (set.TryGetTargets(role, out var loaded))
+        if (set.TryGetTargets(role, delegator, out var loaded))
         {
             return loaded;
+        }
+
+        // Already loaded through another delegator (a "diamond"): same bytes, but they must now meet this
+        // delegation's keys and threshold too, or a role could borrow authority from an unrelated path.
+        if (set.TryGetLoadedTargets(role, out var viaOther))
+        {
+            return set.UpdateTargets(viaOther.Raw, role, delegator);
         }
 
         var fileName = LocalStore.MetadataFileName(role);

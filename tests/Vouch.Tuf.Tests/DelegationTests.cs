@@ -31,6 +31,37 @@ public sealed class DelegationTests : IDisposable
     }
 
     [Fact]
+    public async Task GetTargetAsync_WhenRoleIsReachedThroughSecondDelegator_ChecksThatDelegatorsKeys()
+    {
+        // tuf-conformance test_cached_role_is_verified_against_current_delegator: "release" is delegated
+        // by parent-a (key A) and by parent-b (key B), but signed by key A only. Found through parent-a
+        // it is valid; reached through parent-b in the same process it must fail, not reuse A's verdict.
+        var keyA = TestKey.Ecdsa();
+        var keyB = TestKey.Ecdsa();
+        Repo.Delegations.Add(new TestDelegation { Name = "parent-a", Paths = ["team-a/*"] });
+        Repo.Delegations.Add(new TestDelegation { Name = "parent-b", Paths = ["team-b/*"] });
+        var viaA = new TestDelegation { Name = "release", Delegator = "parent-a", Paths = ["team-a/*"], Keys = [keyA] };
+        var viaB = new TestDelegation { Name = "release", Delegator = "parent-b", Paths = ["team-b/*"], Keys = [keyB], Signers = [keyA] };
+        foreach (var release in new[] { viaA, viaB })
+        {
+            release.Targets["team-a/tool.json"] = Content;
+            release.Targets["team-b/tool.json"] = Encoding.UTF8.GetBytes("malicious\n");
+            Repo.Delegations.Add(release);
+        }
+
+        Repo.Publish();
+        using (var client = _f.Client())
+        {
+            Assert.Equal(Content, Expect.Success(await client.GetTargetAsync("team-a/tool.json")));
+            Expect.Failure(await client.GetTargetAsync("team-b/tool.json"), TufErrorCodes.Threshold);
+        }
+
+        // A later process finds release.json cached on disk: it is checked against parent-b's keys too.
+        using var later = _f.Client();
+        Expect.Failure(await later.GetTargetAsync("team-b/tool.json"), TufErrorCodes.Threshold);
+    }
+
+    [Fact]
     public async Task GetTargetAsync_WhenDelegatedRoleMissesThreshold_FailsThreshold()
     {
         var keys = new List<TestKey> { TestKey.Ecdsa(), TestKey.Ecdsa() };

@@ -36,6 +36,34 @@ public sealed class TufClientTests : IDisposable
     }
 
     [Fact]
+    public async Task InitializeMetadataDirectory_WhenRootIsSelfSigned_StoresItAsTheTrustedRoot()
+    {
+        var result = TufClient.InitializeMetadataDirectory(_f.MetadataDirectory, _f.Bootstrap);
+
+        Assert.Equal(1, Expect.Success(result));
+        Assert.Equal(_f.Bootstrap, File.ReadAllBytes(Path.Combine(_f.MetadataDirectory, "root.json")));
+
+        // A client with no bootstrap root of its own now starts from the stored one.
+        using var client = new TufClient(new TufClientOptions
+        {
+            MetadataBaseUrl = TestRepository.BaseUrl,
+            MetadataDirectory = _f.MetadataDirectory,
+            HttpHandler = Repo.Handler,
+            TimeProvider = _f.Clock,
+        });
+        Expect.Success(await client.UpdateAsync());
+    }
+
+    [Fact]
+    public void InitializeMetadataDirectory_WhenRootSignatureIsWrong_FailsAndWritesNothing()
+    {
+        var tampered = Expect.EditSignatures(_f.Bootstrap, signatures => signatures[0]!["sig"] = new string('0', 128));
+
+        Expect.Failure(TufClient.InitializeMetadataDirectory(_f.MetadataDirectory, tampered), TufErrorCodes.RootThreshold);
+        Assert.False(File.Exists(Path.Combine(_f.MetadataDirectory, "root.json")));
+    }
+
+    [Fact]
     public async Task GetTargetAsync_WhenTargetIsListed_ReturnsVerifiedBytesAndCachesThem()
     {
         using var client = _f.Client();
@@ -386,7 +414,7 @@ public sealed class TufClientTests : IDisposable
     }
 
     [Fact]
-    public async Task UpdateAsync_WhenSignatureIsRepeated_CountsItOnce()
+    public async Task UpdateAsync_WhenSignatureIsRepeatedToReachThreshold_FailsMalformed()
     {
         var first = TestKey.Ecdsa();
         Repo.Keys["timestamp"] = [first, TestKey.Ecdsa()];
@@ -396,8 +424,23 @@ public sealed class TufClientTests : IDisposable
         Repo.Signers["timestamp"] = [first, first];
         Repo.Publish();
 
-        var error = Expect.Failure(await _f.UpdateAsync(), TufErrorCodes.Threshold);
-        Assert.Contains("1 valid signature", error.Message, StringComparison.Ordinal);
+        var error = Expect.Failure(await _f.UpdateAsync(), TufErrorCodes.Malformed);
+        Assert.Contains("more than one signature with key id", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_WhenSignedSnapshotRepeatsItsSignature_FailsMalformed()
+    {
+        // tuf-conformance test_duplicate_sig_keyids: the threshold is met by the first copy alone, but
+        // key ids must be unique in "signatures", so the document is refused, not half-read.
+        var key = Repo.Keys["snapshot"].Single();
+        Repo.Signers["snapshot"] = [key, key];
+        Repo.SnapshotVersion = 2;
+        Repo.TimestampVersion = 2;
+        Repo.Publish();
+
+        var error = Expect.Failure(await _f.UpdateAsync(), TufErrorCodes.Malformed);
+        Assert.Contains("snapshot metadata has more than one signature", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -154,6 +154,7 @@ internal abstract class TufMetadata
             var expires = JsonRead.UtcTimestamp(signed, "expires", what);
 
             var signatures = new List<TufSignature>();
+            var signatureKeyIds = new HashSet<string>(StringComparer.Ordinal);
             foreach (var item in JsonRead.Array(root, "signatures", expectedType).EnumerateArray())
             {
                 if (signatures.Count == MaxSignatures)
@@ -164,6 +165,14 @@ internal abstract class TufMetadata
                 var sig = JsonRead.RequireObject(item, $"{expectedType}.signatures[]");
                 var keyId = JsonRead.String(sig, "keyid", $"{expectedType}.signatures[]");
                 var hex = JsonRead.String(sig, "sig", $"{expectedType}.signatures[]");
+
+                // The spec makes key ids unique in "signatures". Counting by key material already stops a
+                // repeated signature from reaching a threshold alone, but a document breaking a MUST is
+                // refused outright (as python-tuf does) rather than read one way here and another elsewhere.
+                if (!signatureKeyIds.Add(keyId))
+                {
+                    throw new TufException(TufErrorCodes.Malformed, $"{expectedType} metadata has more than one signature with key id '{keyId}'");
+                }
 
                 // An undecodable signature is just an invalid signature; the threshold decides, as for a wrong one.
                 byte[]? value;

@@ -13,6 +13,9 @@ internal sealed class TrustedMetadataSet
 {
     private readonly Dictionary<string, TargetsMetadata> _targets = new(StringComparer.Ordinal);
 
+    /// <summary>(role, delegator) pairs whose delegation the loaded role's signatures were checked against.</summary>
+    private readonly HashSet<(string Role, string Delegator)> _verifiedDelegations = [];
+
     public TrustedMetadataSet(RootMetadata root, DateTimeOffset referenceTime)
     {
         Root = root;
@@ -168,7 +171,19 @@ internal sealed class TrustedMetadataSet
         CheckFinalSnapshot();
     }
 
-    public bool TryGetTargets(string role, out TargetsMetadata targets) => _targets.TryGetValue(role, out targets!);
+    /// <summary>
+    /// The loaded metadata of <paramref name="role"/> if its signatures were checked against
+    /// <paramref name="delegator"/>'s delegation. A role reached through another delegator is not
+    /// returned: its signatures met that delegation's keys and threshold, which say nothing about this one's.
+    /// </summary>
+    public bool TryGetTargets(string role, string delegator, out TargetsMetadata targets)
+    {
+        targets = null!;
+        return _verifiedDelegations.Contains((role, delegator)) && _targets.TryGetValue(role, out targets!);
+    }
+
+    /// <summary>The loaded metadata of <paramref name="role"/>, whichever delegator it was verified for.</summary>
+    public bool TryGetLoadedTargets(string role, out TargetsMetadata targets) => _targets.TryGetValue(role, out targets!);
 
     /// <summary>
     /// Spec 5.6 for the top-level targets (delegator "root") and delegated roles (delegator is the
@@ -209,6 +224,7 @@ internal sealed class TrustedMetadataSet
         }
 
         _targets[role] = candidate;
+        _verifiedDelegations.Add((role, delegator));
         return candidate;
     }
 

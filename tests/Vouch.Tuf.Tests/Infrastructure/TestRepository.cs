@@ -5,10 +5,13 @@ using System.Text.Json.Nodes;
 
 namespace Vouch.Tuf.Tests.Infrastructure;
 
-/// <summary>A delegation from top-level targets to a role the test repository also signs.</summary>
+/// <summary>A delegation from top-level targets (or another delegated role) to a role the test repository also signs.</summary>
 internal sealed class TestDelegation
 {
     public required string Name { get; init; }
+
+    /// <summary>The targets role whose metadata lists this delegation.</summary>
+    public string Delegator { get; init; } = "targets";
 
     public List<TestKey> Keys { get; init; } = [TestKey.Ecdsa()];
 
@@ -144,13 +147,14 @@ internal sealed class TestRepository
 
         foreach (var delegation in Delegations)
         {
-            var bytes = Sign(TargetsSigned(delegation.Version, delegation.Expires ?? TargetsExpires, delegation.Targets, null), delegation.Signers ?? delegation.Keys);
+            var children = Delegations.Where(d => d.Delegator == delegation.Name).ToList();
+            var bytes = Sign(TargetsSigned(delegation.Version, delegation.Expires ?? TargetsExpires, delegation.Targets, children), delegation.Signers ?? delegation.Keys);
             Files[MetadataName(delegation.Name, delegation.Version)] = bytes;
             snapshotMeta[$"{delegation.Name}.json"] = MetaEntry(delegation.Version, bytes, SnapshotListsHashes);
             ServeTargets(delegation.Targets);
         }
 
-        var targetsSigned = TargetsSigned(TargetsVersion, TargetsExpires, Targets, Delegations);
+        var targetsSigned = TargetsSigned(TargetsVersion, TargetsExpires, Targets, Delegations.Where(d => d.Delegator == "targets").ToList());
         EditTargets?.Invoke(targetsSigned);
         var targets = Sign(targetsSigned, SignersFor("targets"));
         Files[MetadataName("targets", TargetsVersion)] = targets;
