@@ -51,9 +51,10 @@ public sealed class TufClient : IDisposable
         ArgumentNullException.ThrowIfNull(trustedRoot);
         try
         {
-            if (trustedRoot.LongLength > MetadataCap(new TufLimits().MaxRootBytes))
+            var cap = MetadataCap(new TufLimits().MaxRootBytes);
+            if (trustedRoot.LongLength > cap)
             {
-                throw new TufException(TufErrorCodes.MetadataLength, $"the root is {trustedRoot.LongLength} bytes, more than the {MetadataCap(new TufLimits().MaxRootBytes)} allowed");
+                throw new TufException(TufErrorCodes.MetadataLength, $"the root is {trustedRoot.LongLength} bytes, more than the {cap} allowed");
             }
 
             var root = TrustedMetadataSet.LoadTrustedRoot(trustedRoot);
