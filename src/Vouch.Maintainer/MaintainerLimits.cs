@@ -21,11 +21,12 @@ public static class MaintainerLimits
     /// <summary>Nesting of YAML mappings and sequences (real workflows stay under 12).</summary>
     public const int MaxYamlDepth = 64;
 
-    /// <summary>YAML aliases per document: GitHub accepts anchors, but each alias can multiply the tree.</summary>
+    /// <summary>
+    /// YAML aliases per document. GitHub accepts anchors; YamlDotNet shares aliased nodes instead of
+    /// copying them, and the analyzers walk a fixed shape (jobs, steps, keys), never a whole subtree, so
+    /// aliases cannot make the work explode; the cap bounds the rest.
+    /// </summary>
     public const int MaxYamlAliases = 64;
-
-    /// <summary>YAML nodes visited by one scan of a subtree, aliases counted at each use (bounds billion-laughs shapes).</summary>
-    public const int MaxYamlNodeVisits = 100_000;
 
     /// <summary>Nesting of JSON in package.json.</summary>
     public const int MaxJsonDepth = 64;

@@ -271,44 +271,4 @@ public static class YamlAccess
 
     public static IEnumerable<YamlNode> Items(this YamlNode? node) =>
         node is YamlSequenceNode seq ? seq.Children : [];
-
-    /// <summary>
-    /// Every scalar under a node (mapping values and sequence items), for expression scans. Aliases
-    /// share nodes, so a small document can describe a huge tree: the walk stops after
-    /// <see cref="MaintainerLimits.MaxYamlNodeVisits"/> nodes.
-    /// </summary>
-    public static IEnumerable<YamlScalarNode> Scalars(this YamlNode? node)
-    {
-        if (node is null)
-        {
-            yield break;
-        }
-
-        var stack = new Stack<YamlNode>();
-        stack.Push(node);
-        var visits = 0;
-        while (stack.Count > 0 && ++visits <= MaintainerLimits.MaxYamlNodeVisits)
-        {
-            switch (stack.Pop())
-            {
-                case YamlScalarNode s:
-                    yield return s;
-                    break;
-                case YamlSequenceNode seq:
-                    for (var i = seq.Children.Count - 1; i >= 0; i--)
-                    {
-                        stack.Push(seq.Children[i]);
-                    }
-
-                    break;
-                case YamlMappingNode map:
-                    foreach (var v in map.Children.Values.Reverse())
-                    {
-                        stack.Push(v);
-                    }
-
-                    break;
-            }
-        }
-    }
 }
