@@ -161,4 +161,19 @@ public sealed class TamperTests
         File.WriteAllText(pkg, File.ReadAllText(pkg).Replace("\"provenance\": true", "\"provenance\": false", 1));
         Assert.Equal(ProvenanceMode.None, Run(root).Jobs.Single().Provenance);
     }
+
+    [Fact]
+    public void Check_WhenJobCallsReusablePublishWorkflow_JudgesWhatTheCallerPasses()
+    {
+        const string Caller = "on:\n  push:\n    tags: ['v*']\njobs:\n  release:\n    permissions:\n      contents: read\n      id-token: write\n    uses: acme/workflows/.github/workflows/npm-publish.yml@0123456789012345678901234567890123456789\n";
+        var trusted = MaintainerCheck.Run(RepoBuilder.Create((".github/workflows/release.yml", Caller)));
+        Assert.Equal(ProvenanceMode.TrustedPublishing, trusted.Jobs.Single().Provenance);
+
+        var withToken = MaintainerCheck.Run(RepoBuilder.Create((".github/workflows/release.yml", Caller + "    secrets:\n      NPM_TOKEN: ${{ secrets.NPM_TOKEN }}\n")));
+        Assert.Equal(ProvenanceMode.None, withToken.Jobs.Single().Provenance);
+        Assert.Contains(withToken.Findings, f => f.Code == MaintainerCodes.LongLivedToken);
+
+        var announce = MaintainerCheck.Run(RepoBuilder.Create((".github/workflows/release.yml", Caller.Replace("npm-publish.yml", "announce.yml", 1))));
+        Assert.Empty(announce.Jobs);
+    }
 }

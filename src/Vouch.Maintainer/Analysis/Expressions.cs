@@ -51,6 +51,8 @@ public static partial class Expressions
 
     public static Trust Classify(string reference)
     {
+        // github.event['comment']['body'] is github.event.comment.body.
+        reference = Bracket().Replace(reference, m => "." + m.Groups[1].Value);
         if (reference.StartsWith("secrets.", StringComparison.Ordinal))
         {
             return Trust.Secret;
@@ -75,6 +77,9 @@ public static partial class Expressions
 
         return Trust.Safe;
     }
+
+    [GeneratedRegex(@"\[\s*['""]?([^'""\]]*?)['""]?\s*\]", RegexOptions.None, 1000)]
+    private static partial Regex Bracket();
 
     [GeneratedRegex(@"\$\{\{(.*?)\}\}", RegexOptions.Singleline, 1000)]
     private static partial Regex Expression();

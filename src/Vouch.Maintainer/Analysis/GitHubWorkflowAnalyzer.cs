@@ -169,6 +169,11 @@ internal sealed partial class GitHubWorkflowAnalyzer
     {
         var perms = job.Get("permissions") ?? wfPerms;
         var idToken = IdTokenGranted(perms, out _);
+        if (job.Get("uses") is YamlScalarNode { Value: { } called } calledNode)
+        {
+            return ReusableWorkflow(name, key, job, called, calledNode, idToken);
+        }
+
         var jobEnv = EnvOf(job);
         string? registry = null;
         string? nodeVersion = null;
@@ -369,6 +374,57 @@ internal sealed partial class GitHubWorkflowAnalyzer
         return true;
     }
 
+    /// <summary>
+    /// A job that calls a reusable workflow named for publishing (<c>uses: org/repo/.github/workflows/publish.yml@…</c>).
+    /// Its steps are in another file, so only what the caller decides is judged: the permissions it
+    /// grants (a called workflow gets at most those) and the npm secrets it passes.
+    /// </summary>
+    private bool ReusableWorkflow(string name, YamlScalarNode key, YamlNode job, string called, YamlScalarNode calledNode, bool idToken)
+    {
+        var path = called.Split('@')[0];
+        if (!ShellCommands.IsPublishName(path[(path.LastIndexOf('/') + 1)..]))
+        {
+            return false;
+        }
+
+        YamlScalarNode? tokenKey = null;
+        foreach (var (secret, secretKey, value) in job.Get("secrets").Pairs())
+        {
+            if (IsNpmTokenVariable(secret, value))
+            {
+                tokenKey = secretKey;
+            }
+        }
+
+        var publish = Publish(At(calledNode), "reusable-workflow", called, tokenKey is not null, flag: false, idToken);
+        _jobs.Add(new PublishingJob
+        {
+            File = _file.Path,
+            Job = name,
+            At = At(key),
+            Platform = "github",
+            Provenance = publish.Provenance,
+            IdToken = idToken,
+            Environment = null,
+            Steps = [publish],
+        });
+        if (publish.Provenance == ProvenanceMode.None)
+        {
+            Add(MaintainerCodes.NoProvenance, FindingLevel.Error, calledNode, name,
+                $"job '{name}' publishes through the reusable workflow '{called}' with {(tokenKey is null ? "no id-token: write" : "an npm token")}, so no provenance can be produced",
+                "grant id-token: write to the calling job and publish with trusted publishing (npm trust, below) inside the reusable workflow");
+        }
+
+        if (tokenKey is not null)
+        {
+            Add(MaintainerCodes.LongLivedToken, FindingLevel.Warning, tokenKey, name,
+                $"job '{name}' passes a long-lived npm token to the reusable workflow '{called}'",
+                "configure trusted publishing for the package (npm trust, below), then stop passing the token and revoke it");
+        }
+
+        return true;
+    }
+
     private PublishStep Publish(SourceLocation at, string kind, string command, bool token, bool flag, bool idToken)
     {
         var mode = kind == "yarn-classic" ? ProvenanceMode.None
@@ -442,10 +498,24 @@ internal sealed partial class GitHubWorkflowAnalyzer
             return YamlEdits.InsertIntoMapping(_file, perms, ["id-token: write"], out refusal);
         }
 
-        if (perms is YamlMappingNode { Style: MappingStyle.Flow, Children.Count: 0 } empty)
+        if (perms is YamlMappingNode { Style: MappingStyle.Flow, Children.Count: 0 } empty && !_file.HasAliases)
         {
-            refusal = null;
-            return new TextEdit(_file.Path, (int)empty.Start.Index, (int)(empty.End.Index - empty.Start.Index), "{ id-token: write }");
+            // `{}` (or `{ }`): replace the braces; node end marks are not reliable for empty flow mappings.
+            var open = (int)empty.Start.Index;
+            var close = open + 1;
+            while (close < _file.Text.Length && _file.Text[close] == ' ')
+            {
+                close++;
+            }
+
+            if (open < _file.Text.Length && _file.Text[open] == '{' && close < _file.Text.Length && _file.Text[close] == '}')
+            {
+                refusal = null;
+                return new TextEdit(_file.Path, open, close - open + 1, "{ id-token: write }");
+            }
+
+            refusal = "the job's empty permissions are not written as {}";
+            return null;
         }
 
         if (perms is not null)

@@ -193,6 +193,9 @@ public static partial class ShellCommands
         }
     }
 
+    /// <summary>A file name that says it publishes ("publish", not "published").</summary>
+    public static bool IsPublishName(string name) => PublishName(name, alsoRelease: false);
+
     /// <summary>A name that says it publishes: "publish" (not "published", which reports on a past publish), or "release" inside package.json scripts.</summary>
     private static bool PublishName(string name, bool alsoRelease) =>
         PublishWord().IsMatch(name) || (alsoRelease && name.Contains("release", StringComparison.OrdinalIgnoreCase));

@@ -36,6 +36,20 @@ internal static class YamlEdits
             if (offset <= file.Text.Length && file.Text.AsSpan(lineStart, offset - lineStart).IndexOfAnyExcept(' ') < 0)
             {
                 var indent = new string(' ', offset - lineStart);
+
+                // Comment lines right above the key belong to it: insert above them.
+                while (lineStart > 0)
+                {
+                    var previous = file.LineStart(lineStart - 1);
+                    var text = file.Text.AsSpan(previous, lineStart - previous).TrimEnd("\r\n");
+                    if (!text.StartsWith(indent + "#", StringComparison.Ordinal))
+                    {
+                        break;
+                    }
+
+                    lineStart = previous;
+                }
+
                 refusal = null;
                 return new TextEdit(file.Path, lineStart, 0, string.Concat(lines.Select(l => indent + l + file.NewLine)));
             }

@@ -44,7 +44,7 @@ public sealed class SlsaLevelsTests : IDisposable
     {
         // Every signature is valid, but the certificate's workflow is not the one the predicate names.
         var report = _sandbox.Report(Release, Release with { Repository = "attacker/widget" });
-        Assert.Equal(EvidenceStatus.Failed, report.Provenance.Status);
+        Assert.Equal(EvidenceStatus.Invalid, report.Provenance.Status);
         var a = SlsaLevels.Assess(report);
         Assert.Equal((SlsaBuildLevel.L0, SlsaRows.ProvenanceNotVerified), (a.Level, a.Row));
     }
