@@ -108,4 +108,11 @@ public sealed class FixTests
         var diff = MaintainerFixer.UnifiedDiff("f.yml", "a\nb\nc\nd\n", "a\nb\nX\nc\nd\n");
         Assert.Equal("--- a/f.yml\n+++ b/f.yml\n@@ -1,5 +1,6 @@\n a\n b\n+X\n c\n d\n \n", diff);
     }
+
+    [Fact]
+    public void UnifiedDiff_WhenLineChanged_ShowsRemovalBeforeAddition()
+    {
+        var diff = MaintainerFixer.UnifiedDiff("f.yml", "a\nnpm publish\nb\n", "a\nnpm publish --provenance\nb\n");
+        Assert.Equal("--- a/f.yml\n+++ b/f.yml\n@@ -1,4 +1,4 @@\n a\n-npm publish\n+npm publish --provenance\n b\n \n", diff);
+    }
 }

@@ -77,15 +77,15 @@ public static class MaintainerFixer
                 x++;
                 y++;
             }
-            else if (y < m && (x == n || lcs[x, y + 1] >= lcs[x + 1, y]))
-            {
-                ops.Add(('+', b[y], x, y));
-                y++;
-            }
-            else
+            else if (x < n && (y == m || lcs[x + 1, y] >= lcs[x, y + 1]))
             {
                 ops.Add(('-', a[x], x, y));
                 x++;
+            }
+            else
+            {
+                ops.Add(('+', b[y], x, y));
+                y++;
             }
         }
 

@@ -227,7 +227,8 @@ public static class VsaVerifier
                 problems.Add(new Problem(VsaCodes.ResultFailed, "the verifier recorded verificationResult FAILED"));
             }
 
-            if (level is null || level < expect.MinimumLevel)
+            // No level listed is level 0: nothing about the build was verified.
+            if ((level ?? SlsaBuildLevel.L0) < expect.MinimumLevel)
             {
                 problems.Add(new Problem(VsaCodes.LevelInsufficient,
                     $"the VSA verifies {(level is null ? "no SLSA build level" : SlsaLevels.VsaName(level.Value))}; at least {SlsaLevels.VsaName(expect.MinimumLevel)} is required"));
