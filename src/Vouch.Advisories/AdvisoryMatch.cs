@@ -29,6 +29,9 @@ public sealed record AdvisoryMatch
 
     public required SemVersion Version { get; init; }
 
+    /// <summary>The lowest <c>fixed</c> version above <see cref="Version"/> in the matching ranges, when the record names one.</summary>
+    public SemVersion? FixedIn { get; init; }
+
     /// <summary>True when <paramref name="idOrAlias"/> names this advisory (an id or an alias).</summary>
     public bool IsNamed(string idOrAlias) =>
         Ids.Contains(idOrAlias, StringComparer.OrdinalIgnoreCase) || Aliases.Contains(idOrAlias, StringComparer.OrdinalIgnoreCase);

@@ -76,6 +76,25 @@ public static class OsvMatcher
         return false;
     }
 
+    /// <summary>The lowest <c>fixed</c> event above <paramref name="version"/> in the entry's ranges (a version to upgrade to), or null.</summary>
+    public static SemVersion? FirstFixedAfter(OsvAffected affected, SemVersion version)
+    {
+        ArgumentNullException.ThrowIfNull(affected);
+        SemVersion? best = null;
+        foreach (var range in affected.Ranges)
+        {
+            foreach (var e in range.Events)
+            {
+                if (e.Kind == OsvEventKind.Fixed && e.Version is { } f && f.CompareTo(version) > 0 && (best is null || f.CompareTo(best) < 0))
+                {
+                    best = f;
+                }
+            }
+        }
+
+        return best;
+    }
+
     /// <summary>Every record entry for <paramref name="package"/> that covers <paramref name="version"/>.</summary>
     public static bool Affects(OsvRecord record, string package, SemVersion version)
     {

@@ -391,6 +391,7 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
         ArgumentNullException.ThrowIfNull(package);
         ArgumentNullException.ThrowIfNull(version);
         var matchedIds = new List<string>();
+        var fixedIn = new Dictionary<string, SemVersion>(StringComparer.Ordinal);
         using (var cmd = Command("SELECT a.record_id, a.ranges, a.versions FROM affected a JOIN records r ON r.id = a.record_id WHERE a.package = $p AND r.withdrawn IS NULL", null))
         {
             cmd.Parameters.AddWithValue("$p", package);
@@ -412,6 +413,10 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
                 if (OsvMatcher.Affects(affected, version))
                 {
                     matchedIds.Add(id);
+                    if (OsvMatcher.FirstFixedAfter(affected, version) is { } f)
+                    {
+                        fixedIn[id] = f;
+                    }
                 }
             }
         }
@@ -437,7 +442,8 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
                         r.GetInt64(2) == 1,
                         new AdvisorySeverity((SeverityLevel)r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4), (SeveritySource)r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6)),
                         r.GetString(7).Length == 0 ? [] : r.GetString(7).Split('\n'),
-                        r.IsDBNull(8) ? null : r.GetString(8)));
+                        r.IsDBNull(8) ? null : r.GetString(8),
+                        fixedIn.GetValueOrDefault(id)));
                 }
             }
         }
@@ -503,4 +509,4 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
     public void Dispose() => _connection.Dispose();
 }
 
-internal sealed record StoredRecord(string Id, DateTimeOffset Modified, bool IsMalware, AdvisorySeverity Severity, IReadOnlyList<string> Aliases, string? Summary);
+internal sealed record StoredRecord(string Id, DateTimeOffset Modified, bool IsMalware, AdvisorySeverity Severity, IReadOnlyList<string> Aliases, string? Summary, SemVersion? FixedIn = null);

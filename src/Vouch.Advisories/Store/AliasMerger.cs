@@ -48,6 +48,8 @@ internal static class AliasMerger
                     Severity = severity,
                     Summary = primary.Summary,
                     Modified = members.Max(r => r.Modified),
+                    // The merged records may disagree; the highest fix clears every one of them.
+                    FixedIn = members.Select(r => r.FixedIn).Where(f => f is not null).Max(),
                     Package = package,
                     Version = version,
                 };
