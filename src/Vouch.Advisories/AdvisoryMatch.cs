@@ -66,4 +66,10 @@ public interface IAdvisoryDatabase
 
     /// <summary>The advisories (merged by alias) that affect <paramref name="version"/> of <paramref name="package"/>; withdrawn records never match.</summary>
     IReadOnlyList<AdvisoryMatch> Lookup(string package, SemVersion version);
+
+    /// <summary>The same for many versions at once (a lockfile); the result is aligned with <paramref name="packages"/>.</summary>
+    IReadOnlyList<IReadOnlyList<AdvisoryMatch>> LookupMany(IReadOnlyList<PackageRef> packages);
 }
+
+/// <summary>One exact package version to look up.</summary>
+public sealed record PackageRef(string Name, SemVersion Version);

@@ -60,6 +60,28 @@ public sealed class AdvisoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void LookupMany_WhenBatch_GivesWhatLookupGivesPerItemInOrder()
+    {
+        using var store = OpenFixtures();
+        PackageRef[] refs =
+        [
+            new("express", SemVersion.Parse("4.18.0")), new("debug", SemVersion.Parse("4.4.2")), new("lodash", SemVersion.Parse("4.17.11")),
+            new("nothing-here", SemVersion.Parse("1.0.0")), new("express", SemVersion.Parse("5.0.0")), new("ip", SemVersion.Parse("2.0.0")),
+        ];
+        var batch = store.LookupMany(refs);
+        Assert.Equal(refs.Length, batch.Count);
+        for (var i = 0; i < refs.Length; i++)
+        {
+            Assert.Equal(store.Lookup(refs[i].Name, refs[i].Version).Select(m => (m.Id, m.FixedIn?.ToString())), batch[i].Select(m => (m.Id, m.FixedIn?.ToString())));
+        }
+
+        Assert.Equal(["GHSA-35jh-r3h4-6jhm", "GHSA-jf85-cpcp-j695"], batch[2].Select(m => m.Id).Order(StringComparer.Ordinal));
+        Assert.Equal("4.17.12", batch[2].Single(m => m.Id == "GHSA-jf85-cpcp-j695").FixedIn?.ToString());
+        Assert.Empty(batch[3]);
+        Assert.Equal(2, batch[5].Count);
+    }
+
+    [Fact]
     public void Lookup_WhenWithdrawnRecord_DoesNotMatch()
     {
         using var store = OpenFixtures();

@@ -93,9 +93,11 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
                   id TEXT PRIMARY KEY, modified TEXT NOT NULL, published TEXT, withdrawn TEXT,
                   malware INTEGER NOT NULL, severity_level INTEGER NOT NULL, severity_score REAL,
                   severity_source INTEGER NOT NULL, severity_vector TEXT, aliases TEXT NOT NULL,
-                  summary TEXT, sha256 TEXT NOT NULL, raw BLOB NOT NULL);
-                CREATE TABLE affected (record_id TEXT NOT NULL, package TEXT NOT NULL, ranges TEXT NOT NULL, versions TEXT NOT NULL);
-                CREATE INDEX affected_package ON affected(package);
+                  summary TEXT, sha256 TEXT NOT NULL);
+                CREATE TABLE record_raw (id TEXT PRIMARY KEY, raw BLOB NOT NULL);
+                CREATE TABLE affected (
+                  package TEXT NOT NULL, record_id TEXT NOT NULL, seq INTEGER NOT NULL, ranges TEXT NOT NULL, versions TEXT NOT NULL,
+                  PRIMARY KEY (package, record_id, seq)) WITHOUT ROWID;
                 CREATE INDEX affected_record ON affected(record_id);
                 """, tx);
             Exec(_connection, $"INSERT INTO meta(key, value) VALUES ('schema', '{SchemaVersion}');", tx);
@@ -167,8 +169,9 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
 
         using var tx = _connection.BeginTransaction();
         using var insertRecord = Command("""
-            INSERT OR REPLACE INTO records(id, modified, published, withdrawn, malware, severity_level, severity_score, severity_source, severity_vector, aliases, summary, sha256, raw)
-            VALUES ($id, $modified, $published, $withdrawn, $malware, $level, $score, $source, $vector, $aliases, $summary, $sha, $raw)
+            INSERT OR REPLACE INTO records(id, modified, published, withdrawn, malware, severity_level, severity_score, severity_source, severity_vector, aliases, summary, sha256)
+            VALUES ($id, $modified, $published, $withdrawn, $malware, $level, $score, $source, $vector, $aliases, $summary, $sha);
+            INSERT OR REPLACE INTO record_raw(id, raw) VALUES ($id, $raw);
             """, tx);
         var pId = insertRecord.Parameters.Add("$id", SqliteType.Text);
         var pModified = insertRecord.Parameters.Add("$modified", SqliteType.Text);
@@ -185,11 +188,12 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
         var pRaw = insertRecord.Parameters.Add("$raw", SqliteType.Blob);
         using var deleteAffected = Command("DELETE FROM affected WHERE record_id = $id", tx);
         var dId = deleteAffected.Parameters.Add("$id", SqliteType.Text);
-        using var insertAffected = Command("INSERT INTO affected(record_id, package, ranges, versions) VALUES ($id, $package, $ranges, $versions)", tx);
+        using var insertAffected = Command("INSERT OR REPLACE INTO affected(record_id, package, seq, ranges, versions) VALUES ($id, $package, $seq, $ranges, $versions)", tx);
         var aId = insertAffected.Parameters.Add("$id", SqliteType.Text);
         var aPackage = insertAffected.Parameters.Add("$package", SqliteType.Text);
         var aRanges = insertAffected.Parameters.Add("$ranges", SqliteType.Text);
         var aVersions = insertAffected.Parameters.Add("$versions", SqliteType.Text);
+        var aSeq = insertAffected.Parameters.Add("$seq", SqliteType.Integer);
 
         foreach (var item in source)
         {
@@ -263,8 +267,12 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
             insertRecord.ExecuteNonQuery();
             dId.Value = record.Id;
             deleteAffected.ExecuteNonQuery();
-            foreach (var a in record.Affected)
+
+            // A withdrawn record keeps its row (and raw bytes, for export) but no ranges: it can never match.
+            var seq = 0;
+            foreach (var a in record.Withdrawn is null ? record.Affected : [])
             {
+                aSeq.Value = seq++;
                 aId.Value = record.Id;
                 aPackage.Value = a.Package;
                 aRanges.Value = CompactRanges.Encode(a.Ranges);
@@ -345,7 +353,7 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
             {
                 using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
                 {
-                    using (var cmd = Command("SELECT id, raw FROM records ORDER BY id", null))
+                    using (var cmd = Command("SELECT id, raw FROM record_raw ORDER BY id", null))
                     using (var r = cmd.ExecuteReader())
                     {
                         while (r.Read())
@@ -390,71 +398,105 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
     {
         ArgumentNullException.ThrowIfNull(package);
         ArgumentNullException.ThrowIfNull(version);
-        var matchedIds = new List<string>();
-        var fixedIn = new Dictionary<string, SemVersion>(StringComparer.Ordinal);
-        using (var cmd = Command("SELECT a.record_id, a.ranges, a.versions FROM affected a JOIN records r ON r.id = a.record_id WHERE a.package = $p AND r.withdrawn IS NULL", null))
+        return LookupMany([new PackageRef(package, version)])[0];
+    }
+
+    /// <summary>
+    /// Matches many package versions with two queries in all (every affected row of the distinct names,
+    /// then the metadata of the matched records): a lockfile is one batch, not a query per package.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<AdvisoryMatch>> LookupMany(IReadOnlyList<PackageRef> packages)
+    {
+        ArgumentNullException.ThrowIfNull(packages);
+        var rowsByPackage = new Dictionary<string, List<(string Id, string Ranges, string Versions)>>(StringComparer.Ordinal);
+        var names = packages.Select(p => p.Name).Distinct(StringComparer.Ordinal).ToList();
+        using (var cmd = Command("SELECT package, record_id, ranges, versions FROM affected WHERE package IN (SELECT value FROM json_each($names))", null))
         {
-            cmd.Parameters.AddWithValue("$p", package);
+            cmd.Parameters.AddWithValue("$names", JsonSerializer.Serialize(names));
             using var r = cmd.ExecuteReader();
             while (r.Read())
             {
-                var id = r.GetString(0);
-                if (matchedIds.Contains(id))
+                var package = r.GetString(0);
+                if (!rowsByPackage.TryGetValue(package, out var list))
                 {
-                    continue;
+                    rowsByPackage[package] = list = [];
                 }
 
-                var affected = new OsvAffected
+                list.Add((r.GetString(1), r.GetString(2), r.GetString(3)));
+            }
+        }
+
+        var decoded = new Dictionary<(string Package, int Row), OsvAffected>();
+        var perItem = new List<(List<string> Ids, Dictionary<string, SemVersion> FixedIn)>(packages.Count);
+        var allIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in packages)
+        {
+            var ids = new List<string>();
+            var fixedIn = new Dictionary<string, SemVersion>(StringComparer.Ordinal);
+            if (rowsByPackage.TryGetValue(item.Name, out var rows))
+            {
+                for (var i = 0; i < rows.Count; i++)
                 {
-                    Package = package,
-                    Ranges = CompactRanges.Decode(r.GetString(1), id),
-                    Versions = CompactRanges.DecodeVersions(r.GetString(2), id),
-                };
-                if (OsvMatcher.Affects(affected, version))
-                {
-                    matchedIds.Add(id);
-                    if (OsvMatcher.FirstFixedAfter(affected, version) is { } f)
+                    var (id, ranges, versions) = rows[i];
+                    if (!decoded.TryGetValue((item.Name, i), out var affected))
                     {
-                        fixedIn[id] = f;
+                        affected = new OsvAffected { Package = item.Name, Ranges = CompactRanges.Decode(ranges, id), Versions = CompactRanges.DecodeVersions(versions, id) };
+                        decoded[(item.Name, i)] = affected;
+                    }
+
+                    if (OsvMatcher.Affects(affected, item.Version))
+                    {
+                        if (!ids.Contains(id))
+                        {
+                            ids.Add(id);
+                        }
+
+                        if (OsvMatcher.FirstFixedAfter(affected, item.Version) is { } f && (!fixedIn.TryGetValue(id, out var had) || f.CompareTo(had) < 0))
+                        {
+                            fixedIn[id] = f;
+                        }
                     }
                 }
             }
+
+            allIds.UnionWith(ids);
+            perItem.Add((ids, fixedIn));
         }
 
-        if (matchedIds.Count == 0)
+        var records = new Dictionary<string, StoredRecord>(StringComparer.Ordinal);
+        if (allIds.Count > 0)
         {
-            return [];
-        }
-
-        var rows = new List<StoredRecord>();
-        using (var cmd = Command("SELECT id, modified, malware, severity_level, severity_score, severity_source, severity_vector, aliases, summary FROM records WHERE id = $id", null))
-        {
-            var p = cmd.Parameters.Add("$id", SqliteType.Text);
-            foreach (var id in matchedIds)
+            using var cmd = Command("SELECT id, modified, malware, severity_level, severity_score, severity_source, severity_vector, aliases, summary FROM records WHERE id IN (SELECT value FROM json_each($ids))", null);
+            cmd.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(allIds));
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
             {
-                p.Value = id;
-                using var r = cmd.ExecuteReader();
-                if (r.Read())
-                {
-                    rows.Add(new StoredRecord(
-                        r.GetString(0),
-                        ParseTime(r.GetString(1)) ?? DateTimeOffset.MinValue,
-                        r.GetInt64(2) == 1,
-                        new AdvisorySeverity((SeverityLevel)r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4), (SeveritySource)r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6)),
-                        r.GetString(7).Length == 0 ? [] : r.GetString(7).Split('\n'),
-                        r.IsDBNull(8) ? null : r.GetString(8),
-                        fixedIn.GetValueOrDefault(id)));
-                }
+                records[r.GetString(0)] = new StoredRecord(
+                    r.GetString(0),
+                    ParseTime(r.GetString(1)) ?? DateTimeOffset.MinValue,
+                    r.GetInt64(2) == 1,
+                    new AdvisorySeverity((SeverityLevel)r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4), (SeveritySource)r.GetInt32(5), r.IsDBNull(6) ? null : r.GetString(6)),
+                    r.GetString(7).Length == 0 ? [] : r.GetString(7).Split('\n'),
+                    r.IsDBNull(8) ? null : r.GetString(8));
             }
         }
 
-        return AliasMerger.Merge(rows, package, version);
+        var result = new IReadOnlyList<AdvisoryMatch>[packages.Count];
+        for (var i = 0; i < packages.Count; i++)
+        {
+            var (ids, fixedIn) = perItem[i];
+            result[i] = ids.Count == 0
+                ? []
+                : AliasMerger.Merge(ids.Where(records.ContainsKey).Select(id => records[id] with { FixedIn = fixedIn.GetValueOrDefault(id) }).ToList(), packages[i].Name, packages[i].Version);
+        }
+
+        return result;
     }
 
     /// <summary>The stored raw bytes of one record (for `db query --json` consumers that want the source), or null.</summary>
     public byte[]? RawRecord(string id)
     {
-        using var cmd = Command("SELECT raw FROM records WHERE id = $id", null);
+        using var cmd = Command("SELECT raw FROM record_raw WHERE id = $id", null);
         cmd.Parameters.AddWithValue("$id", id);
         return cmd.ExecuteScalar() as byte[];
     }
