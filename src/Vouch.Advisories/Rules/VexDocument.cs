@@ -34,6 +34,9 @@ public sealed record VexStatement
 public sealed record VexParseResult(IReadOnlyList<VexStatement> Statements, IReadOnlyList<string> Errors)
 {
     public bool IsOk => Errors.Count == 0;
+
+    /// <summary>The code a caller reports for a document that does not parse.</summary>
+    public string? Code => IsOk ? null : AdvisoryCodes.SuppressionMalformed;
 }
 
 /// <summary>

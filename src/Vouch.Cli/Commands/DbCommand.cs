@@ -19,6 +19,54 @@ internal static class DbCommand
         command.Subcommands.Add(Status(stdout));
         command.Subcommands.Add(Query(stdout));
         command.Subcommands.Add(Export(stdout));
+        command.Subcommands.Add(Popular(stdout, stderr));
+        return command;
+    }
+
+    private static Command Popular(TextWriter stdout, TextWriter stderr)
+    {
+        var candidates = new Option<string>("--candidates") { Description = "Names to rank, one per line (e.g. the shipped list plus names you care about).", Required = true };
+        var output = new Option<string>("--output") { Description = "Where to write the ranked list (the shipped format); use it with `vouch check --popular FILE`.", Required = true };
+        var top = new Option<int?>("--top") { Description = "Keep the N most downloaded names (default 1000)." };
+        var api = new Option<string?>("--downloads-api") { Description = "npm downloads API base URL (default https://api.npmjs.org/)." };
+        var command = new Command("popular", "Refresh the popular-names list typosquat checks compare against: rank candidate names by last-week npm downloads.") { candidates, output, top, api };
+        command.SetAction(async (parse, ct) =>
+        {
+            var apiUri = parse.GetValue(api) is { } a
+                ? Uri.TryCreate(a, UriKind.Absolute, out var u) && AdvisoryDownloader.IsAllowedUrl(u) ? u : throw new UsageException($"--downloads-api: '{a}' is not an https URL (or http to a loopback address)")
+                : Vouch.Advisories.Check.PopularNamesRefresher.DefaultApi;
+            var keep = parse.GetValue(top) ?? 1000;
+            if (keep <= 0)
+            {
+                throw new UsageException("--top: must be 1 or more");
+            }
+
+            string[] names;
+            try
+            {
+                names = Vouch.Advisories.Check.PopularNames.Parse(File.ReadAllText(parse.GetValue(candidates)!), "candidates").Names.ToArray();
+            }
+            catch (IOException e)
+            {
+                throw new UsageException($"--candidates: {e.Message}");
+            }
+
+            using var handler = new SocketsHttpHandler();
+            var ranked = await Vouch.Advisories.Check.PopularNamesRefresher.RankAsync(names, handler, apiUri, ct).ConfigureAwait(false);
+            if (ranked.Names.Count == 0)
+            {
+                await stderr.WriteLineAsync($"vouch: {AdvisoryCodes.DownloadFailed}: no download counts could be fetched from {apiUri}").ConfigureAwait(false);
+                return ExitCodes.NetworkFailed;
+            }
+
+            var text = Vouch.Advisories.Check.PopularNames.Format(ranked.Names.Take(keep).Select(n => n.Name), $"npm downloads API ({apiUri.GetLeftPart(UriPartial.Authority)}), last-week downloads of {names.Length} candidates", DateTimeOffset.UtcNow);
+            var target = Path.GetFullPath(parse.GetValue(output)!);
+            var temp = target + $".{Guid.NewGuid():N}.tmp";
+            await File.WriteAllTextAsync(temp, text, ct).ConfigureAwait(false);
+            File.Move(temp, target, overwrite: true);
+            await stdout.WriteLineAsync($"wrote {target}: {Math.Min(keep, ranked.Names.Count)} names ({ranked.Failed.Count} candidates without a count)").ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
         return command;
     }
 
