@@ -183,6 +183,14 @@ public sealed class CheckServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Check_WhenRequestedSpecIsInTheLockfile_StillChecksIt()
+    {
+        var project = new ProjectContext { Installed = new Dictionary<string, IReadOnlyList<SemVersion>> { ["old-thing"] = [SemVersion.Parse("0.1.0")] } };
+        var r = await Check(["old-thing@^0.1.0"], project);
+        Assert.Contains(CheckCodes.Deprecated, Codes(r, "old-thing"));
+    }
+
+    [Fact]
     public async Task Check_WhenDepthZero_ChecksOnlyTheSpecs()
     {
         var r = await Check(["app-lib@^1.0.0"], options: new CheckOptions { Depth = 0 });

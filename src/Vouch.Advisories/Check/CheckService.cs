@@ -81,7 +81,9 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
                     break;
                 }
 
-                if (Satisfied(p.Spec, project.Installed.GetValueOrDefault(p.Spec.Name)))
+                // A requested spec is always resolved (npm install <spec> asks the registry again);
+                // dependencies a lockfile version already satisfies stay as they are.
+                if (p.Depth > 0 && Satisfied(p.Spec, project.Installed.GetValueOrDefault(p.Spec.Name)))
                 {
                     alreadyInstalled++;
                     continue;
