@@ -23,6 +23,8 @@ internal static class VouchCli
         root.Subcommands.Add(SandboxCommand.Create(stdout, stderr));
         root.Subcommands.Add(MaintainerCommand.Create(stdout, stderr));
         root.Subcommands.Add(VsaCommand.Create(stdout, stderr));
+        root.Subcommands.Add(DbCommand.Create(stdout, stderr));
+        root.Subcommands.Add(CheckCommand.Create(stdout, stderr));
 
         // Scoped package names start with "@": never treat arguments as response files.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

@@ -28,7 +28,7 @@ public sealed partial class DocsTests
     public void CliDoc_WhenComparedWithCommandTree_NamesEveryTopLevelCommand()
     {
         var doc = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "cli.md"));
-        foreach (var command in new[] { "sigstore verify-bundle", "trust", "verify", "audit", "policy", "serve", "approve", "sandbox", "sri", "maintainer check", "verify-vsa" })
+        foreach (var command in new[] { "sigstore verify-bundle", "trust", "verify", "audit", "policy", "serve", "approve", "sandbox", "sri", "maintainer check", "verify-vsa", "db update", "db status", "db query", "db export", "db popular", "check" })
         {
             Assert.Contains($"vouch {command}", doc, StringComparison.Ordinal);
         }
