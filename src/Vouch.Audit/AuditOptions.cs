@@ -63,6 +63,18 @@ public sealed record AuditOptions
 
     /// <summary>Hosts besides the configured registries that a lockfile's <c>resolved</c> may name.</summary>
     public IReadOnlyCollection<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>
+    /// Keys configured for registries other than the default one (scoped registries), by registry
+    /// URL; a registry without an entry here is judged by the keys it serves at <c>/-/npm/v1/keys</c>.
+    /// </summary>
+    public IReadOnlyDictionary<Uri, RegistryKeys> ScopedRegistryKeys { get; init; } = new Dictionary<Uri, RegistryKeys>();
+
+    /// <summary>
+    /// The public registry's keys (TUF or the embedded copy) for a scope mapped to registry.npmjs.org
+    /// while the default registry is another; null: the embedded copy. Never fetched from the wire.
+    /// </summary>
+    public RegistryKeys? PublicRegistryKeys { get; init; }
 }
 
 /// <summary>How far the audit got: packages finished of the total.</summary>

@@ -125,7 +125,8 @@ public sealed class AuditPipeline
             var signs = await RegistrySignsAsync(keys, ct).ConfigureAwait(false);
             var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys)) : null;
             var windowedKeys = keys.Keys.Any(k => k.ValidFrom is not null || k.ValidUntil is not null);
-            var context = new RunContext(keys, signs, cache, _options.Packuments == PackumentMode.Full || windowedKeys, diff, applyPolicy ? _options.Policy : null);
+            var trust = new RegistryTrust(keys, signs, cache, _options.Packuments == PackumentMode.Full || windowedKeys, null);
+            var context = new RunContext(trust, diff, applyPolicy ? _options.Policy : null, new ConcurrentDictionary<Uri, Lazy<Task<RegistryTrust>>>());
             var groups = registryPackages.GroupBy(p => p.Name, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
             await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = ct }, async (group, token) =>
             {
@@ -139,9 +140,58 @@ public sealed class AuditPipeline
         return [.. results.OrderBy(e => e.Package.Line).ThenBy(e => e.Package.Name, StringComparer.Ordinal).ThenBy(e => e.Package.Version, StringComparer.Ordinal)];
     }
 
-    private sealed record RunContext(RegistryKeys Keys, bool RegistrySigns, EvidenceCache? Cache, bool AlwaysFull, Dictionary<(string, string, LockfileSourceKind, string?), DiffInfo>? Diff, AuditPolicyStep? Policy)
+    private sealed record RunContext(RegistryTrust Default, Dictionary<(string, string, LockfileSourceKind, string?), DiffInfo>? Diff, AuditPolicyStep? Policy, ConcurrentDictionary<Uri, Lazy<Task<RegistryTrust>>> Scoped)
     {
         public bool PolicyNeedsPackument(AuditOptions options) => Policy is not null && options.PolicyNeedsPackument;
+    }
+
+    /// <summary>What one registry's packages are judged by: its keys, whether it signs, its evidence cache; or why it cannot be judged.</summary>
+    private sealed record RegistryTrust(RegistryKeys Keys, bool RegistrySigns, EvidenceCache? Cache, bool AlwaysFull, string? Error);
+
+    private Task<RegistryTrust> TrustForAsync(Uri registry, RunContext context, CancellationToken ct) =>
+        registry == _client.Config.Registry
+            ? Task.FromResult(context.Default)
+            : context.Scoped.GetOrAdd(registry, r => new Lazy<Task<RegistryTrust>>(() => ScopedTrustAsync(r, ct))).Value;
+
+    /// <summary>
+    /// A scoped registry's own keys: configured ones, else the ones it serves at /-/npm/v1/keys (as
+    /// npm trusts them); the public registry's only from TUF or the embedded copy, never the wire.
+    /// The default registry's keys never judge another registry's packages.
+    /// </summary>
+    private async Task<RegistryTrust> ScopedTrustAsync(Uri registry, CancellationToken ct)
+    {
+        RegistryKeys keys;
+        bool signs;
+        if (PackageVerifier.IsPublicRegistry(registry))
+        {
+            keys = PackageVerifier.IsPublicRegistry(_client.Config.Registry) ? await _verifier.KeysAsync(ct).ConfigureAwait(false) : _options.PublicRegistryKeys ?? RegistryKeys.Embedded;
+            signs = true;
+        }
+        else if (_options.ScopedRegistryKeys.TryGetValue(registry, out var configured))
+        {
+            keys = configured;
+            signs = configured.Keys.Any(k => k.Usage == RegistryKeys.SignaturesUsage);
+        }
+        else
+        {
+            var served = await _client.GetRegistryKeysAsync(registry, ct).ConfigureAwait(false);
+            if (served.Status is not (RegistryStatus.Ok or RegistryStatus.NotFound))
+            {
+                return new RegistryTrust(RegistryKeys.Empty(registry.ToString()), false, null, false, $"the keys of {registry} could not be fetched: {served.Error ?? served.Status.ToString()}");
+            }
+
+            var list = served.IsOk ? served.Value.Keys : [];
+            keys = RegistryKeys.Combine(
+                RegistryKeys.Empty($"{registry}-/npm/v1/keys"),
+                list.SelectMany(k => new[] { RegistryKeys.SignaturesUsage, RegistryKeys.AttestationsUsage }
+                    .Select(u => new Vouch.Provenance.RegistryKey(k.KeyId, u, Vouch.Sigstore.Crypto.PublicKey.FromSubjectPublicKeyInfo(k.PublicKeySpki), null, k.Expires))),
+                $"{registry}-/npm/v1/keys");
+            signs = list.Count > 0;
+        }
+
+        var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys)) : null;
+        var windowed = keys.Keys.Any(k => k.ValidFrom is not null || k.ValidUntil is not null);
+        return new RegistryTrust(keys, signs, cache, _options.Packuments == PackumentMode.Full || windowed, null);
     }
 
     /// <summary>npm's rule: when the registry publishes signing keys, a version without a signature is a failure.</summary>
@@ -167,12 +217,18 @@ public sealed class AuditPipeline
     {
         var name = versions[0].Name;
         var registry = _client.Config.GetRegistryFor(name);
+        var trust = await TrustForAsync(registry, context, ct).ConfigureAwait(false);
         var results = new List<AuditEntry>(versions.Count);
+        if (trust.Error is { } trustError)
+        {
+            return [.. versions.Select(p => Unanswered(p, new RegistryResult<Packument> { Status = RegistryStatus.NetworkError, Url = registry, Error = trustError }))];
+        }
+
         var misses = new List<LockfilePackage>();
         var cached = new Dictionary<LockfilePackage, PackageReport>();
         foreach (var p in versions)
         {
-            if (context.Cache?.TryRead(registry, p.Name, p.Version, p.Integrity) is { } hit)
+            if (trust.Cache?.TryRead(registry, p.Name, p.Version, p.Integrity) is { } hit)
             {
                 cached[p] = hit;
             }
@@ -185,7 +241,7 @@ public sealed class AuditPipeline
         Packument? packument = null;
         if (misses.Count > 0 || context.PolicyNeedsPackument(_options))
         {
-            var full = context.AlwaysFull || context.PolicyNeedsPackument(_options);
+            var full = trust.AlwaysFull || context.PolicyNeedsPackument(_options);
             var fetched = await _client.GetPackumentAsync(name, full ? PackumentFormat.Full : PackumentFormat.Abbreviated, ct).ConfigureAwait(false);
             if (fetched.IsOk && !full && misses.Any(p => Find(fetched.Value, p.Version)?.Dist.Attestations is not null))
             {
@@ -197,7 +253,7 @@ public sealed class AuditPipeline
                 foreach (var p in versions)
                 {
                     results.Add(cached.TryGetValue(p, out var r) && !context.PolicyNeedsPackument(_options)
-                        ? Finish(p, r, null, context, fromCache: true)
+                        ? Finish(p, r, null, context, trust, fromCache: true)
                         : Unanswered(p, fetched));
                 }
 
@@ -211,7 +267,7 @@ public sealed class AuditPipeline
         {
             if (cached.TryGetValue(p, out var hit))
             {
-                results.Add(Finish(p, hit, packument, context, fromCache: true));
+                results.Add(Finish(p, hit, packument, context, trust, fromCache: true));
                 continue;
             }
 
@@ -229,7 +285,7 @@ public sealed class AuditPipeline
             }
 
             var pin = IntegrityPin.Compare(p.Name, p.Version, p.Integrity, version.Dist);
-            var report = await _verifier.VerifyVersionAsync(packument!, version, pin.SubjectSha512, pin.Report, pin.Problems, context.Keys, ct).ConfigureAwait(false);
+            var report = await _verifier.VerifyVersionAsync(packument!, version, pin.SubjectSha512, pin.Report, pin.Problems, trust.Keys, ct).ConfigureAwait(false);
             if (report.NetworkError is not null)
             {
                 results.Add(new AuditEntry
@@ -242,8 +298,8 @@ public sealed class AuditPipeline
                 continue;
             }
 
-            context.Cache?.Write(registry, p.Name, p.Version, p.Integrity, report);
-            results.Add(Finish(p, report, packument, context, fromCache: false));
+            trust.Cache?.Write(registry, p.Name, p.Version, p.Integrity, report);
+            results.Add(Finish(p, report, packument, context, trust, fromCache: false));
         }
 
         return results;
@@ -284,12 +340,12 @@ public sealed class AuditPipeline
         };
 
     /// <summary>Turns cached or fresh evidence into findings: evidence problems, the audit's own checks, then policy (always fresh).</summary>
-    private AuditEntry Finish(LockfilePackage p, PackageReport report, Packument? packument, RunContext context, bool fromCache)
+    private AuditEntry Finish(LockfilePackage p, PackageReport report, Packument? packument, RunContext context, RegistryTrust trust, bool fromCache)
     {
         var findings = report.Problems
             .Select(x => new AuditFinding(x.Code, x.Code == AuditCodes.IntegrityUnpinned ? AuditSeverity.Warning : AuditSeverity.Error, x.Code.StartsWith("VOUCH_AUDIT_", StringComparison.Ordinal) ? FindingSource.Audit : FindingSource.Evidence, x.Message))
             .ToList();
-        if (context.RegistrySigns && report.Signature.Status == "absent")
+        if (trust.RegistrySigns && report.Signature.Status == "absent")
         {
             findings.Add(new AuditFinding(AuditCodes.SignatureMissing, AuditSeverity.Error, FindingSource.Audit, $"{p.Name}@{p.Version} carries no registry signature, though the registry publishes signing keys"));
         }

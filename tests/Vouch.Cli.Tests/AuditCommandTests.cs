@@ -62,6 +62,43 @@ public sealed class AuditCommandTests : IAsyncLifetime
     private static JsonNode Package(JsonNode report, string name) => report["packages"]!.AsArray().Single(p => (string?)p!["name"] == name)!;
 
     [Fact]
+    public async Task Audit_WhenRecursive_OneSectionPerLockfileOutsideNodeModules()
+    {
+        var mono = Path.Combine(_dir.FullName, "mono");
+        foreach (var sub in (string[])["a", "b/c"])
+        {
+            Directory.CreateDirectory(Path.Combine(mono, sub));
+            File.Copy(Path.Combine(Project, "package-lock.json"), Path.Combine(mono, sub, "package-lock.json"));
+        }
+
+        // Malformed, but inside node_modules: never read.
+        Directory.CreateDirectory(Path.Combine(mono, "node_modules", "x"));
+        File.WriteAllText(Path.Combine(mono, "node_modules", "x", "package-lock.json"), "{");
+
+        var (exit, stdout, stderr) = await Run(mono, "--recursive", "--json", "--no-policy");
+
+        Assert.True(exit == 0, stderr + stdout);
+        var json = JsonNode.Parse(stdout)!;
+        Assert.Equal(2, (int)json["totals"]!["lockfiles"]!);
+        var sections = json["lockfiles"]!.AsArray();
+        Assert.EndsWith("a/package-lock.json", (string)sections[0]!["lockfile"]!, StringComparison.Ordinal);
+        Assert.EndsWith("b/c/package-lock.json", (string)sections[1]!["lockfile"]!, StringComparison.Ordinal);
+        // One registry client and evidence cache: the second section answers from the first's evidence.
+        Assert.Equal((int)sections[1]!["totals"]!["audited"]!, (int)sections[1]!["totals"]!["fromCache"]!);
+    }
+
+    [Theory]
+    [InlineData("--format", "sarif")]
+    [InlineData("--diff", "package-lock.json")]
+    public async Task Audit_WhenRecursiveWithAnUnsupportedOption_ExitsTwo(string option, string value)
+    {
+        var (exit, _, stderr) = await Run(_dir.FullName, "--recursive", option, value);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--recursive", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Audit_WhenEveryPinnedVersionVerifies_ExitsZeroWithCounts()
     {
         var (exit, stdout, stderr) = await Run(Project, "--json");

@@ -38,10 +38,11 @@ internal static class AuditCommand
         var offline = new Option<bool>("--offline") { Description = "Answer from the caches only; a miss is a network failure (exit 3)." };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Cache directory (default: $VOUCH_CACHE_DIR, $XDG_CACHE_HOME/vouch or ~/.cache/vouch)." };
         var concurrency = new Option<int>("--concurrency") { Description = "Packages verified at once (1-256).", DefaultValueFactory = _ => 32 };
+        var recursive = new Option<bool>("--recursive", "-r") { Description = "Audit every lockfile under the directory PATH (not in node_modules): one report, a section per lockfile." };
 
         var command = new Command("audit", "Verify every package a lockfile pins: integrity against the registry, signatures, provenance, lint and policy.")
         {
-            path, registry, format, json, output, diff, baseRef, policy, noPolicy, trustedRoot, registryKeys, offline, cacheDir, concurrency,
+            path, registry, format, json, output, diff, baseRef, policy, noPolicy, trustedRoot, registryKeys, offline, cacheDir, concurrency, recursive,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -68,7 +69,8 @@ internal static class AuditCommand
                 throw new UsageException($"--registry: {registryError}");
             }
 
-            var lockfile = ReadLockfile(parse.GetValue(path) ?? ".");
+            var recursiveLockfiles = parse.GetValue(recursive) ? ReadRecursive(parse.GetValue(path) ?? ".", fmt, parse.GetValue(diff) ?? parse.GetValue(baseRef)) : null;
+            var lockfile = recursiveLockfiles?[0] ?? ReadLockfile(parse.GetValue(path) ?? ".");
             Lockfile? baseLockfile = null;
             string? baseLabel = null;
             if (parse.GetValue(diff) is { } diffPath)
@@ -108,10 +110,7 @@ internal static class AuditCommand
             var httpCache = parse.GetValue(offline) || evaluator is not null ? Path.Combine(cacheRoot, "registry") : null;
             using var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, httpCache, TimeProvider.System, clientOptions, disposeHandler: true);
             var registries = new[] { config.Registry }.Concat(config.ScopeRegistries.Values).Distinct().ToList();
-            var lint = LockfileLint.Check(lockfile, registries)
-                .Select(f => new PackageLint(f.Package, new AuditFinding(f.Code, f.Severity == LockfileLint.Error ? AuditSeverity.Error : AuditSeverity.Warning, FindingSource.Lockfile, f.Message)))
-                .DistinctBy(l => (l.Package!.Name, l.Package.Version, l.Package.Source, l.Package.Resolved, l.Finding.Code))
-                .ToList();
+            var lint = AuditLint.Check(lockfile, registries);
             var options = new AuditOptions
             {
                 Concurrency = n,
@@ -121,6 +120,20 @@ internal static class AuditCommand
                 CheckResolvedHost = false,
             };
             var pipeline = new AuditPipeline(client, new PackageVerifier(client, new SigstoreVerifier(root), keys), options);
+
+            if (recursiveLockfiles is not null)
+            {
+                var all = await RecursiveAudit.RunAsync(pipeline, parse.GetValue(path) ?? ".", recursiveLockfiles, l => AuditLint.Check(l, registries), null, ct).ConfigureAwait(false);
+                all = all with { Sections = [.. all.Sections.Select(s => s with { TrustSource = trustSource, Registry = config.Registry.ToString() })] };
+                var doc = fmt == "json" ? RecursiveAuditFormats.Json(all, Environment.CurrentDirectory) + "\n" : RecursiveAuditFormats.Text(all, Environment.CurrentDirectory);
+                WriteReport(parse.GetValue(output), doc, stdout);
+                foreach (var failed in all.Sections.SelectMany(x => x.Entries).Where(e => e.NetworkError is not null).Take(5))
+                {
+                    stderr.WriteLine($"vouch: {failed.Id}: the registry or network failed: {failed.NetworkError}");
+                }
+
+                return all.HasNetworkErrors ? ExitCodes.NetworkFailed : all.HasErrors ? ExitCodes.CheckFailed : ExitCodes.Ok;
+            }
 
             using var progress = ProgressLine.Create(stderr, fmt == "text" && parse.GetValue(output) is null);
             var report = baseLockfile is null
@@ -186,6 +199,41 @@ internal static class AuditCommand
             return report.HasErrors ? ExitCodes.CheckFailed : ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static List<Lockfile> ReadRecursive(string directory, string format, string? diffBase)
+    {
+        if (format is not ("text" or "json") || diffBase is not null)
+        {
+            throw new UsageException("--recursive: only --format text or json, without --diff/--base");
+        }
+
+        try
+        {
+            return [.. RecursiveAudit.ReadAll(RecursiveAudit.FindLockfileDirectories(directory))];
+        }
+        catch (LockfileFormatException e)
+        {
+            throw new UsageException($"{e.Code}: {e.Message}");
+        }
+    }
+
+    private static void WriteReport(string? target, string document, TextWriter stdout)
+    {
+        if (target is null)
+        {
+            stdout.Write(document);
+            return;
+        }
+
+        try
+        {
+            AtomicFile.WriteAllText(target, document);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--output: cannot write {target}: {e.Message}");
+        }
     }
 
     private static Lockfile ReadLockfile(string pathOrDirectory)

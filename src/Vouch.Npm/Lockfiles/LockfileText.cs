@@ -104,6 +104,30 @@ internal static class LockfileText
     }
 
     /// <summary>
+    /// The version a registry tarball URL of <paramref name="name"/> carries in its file name
+    /// (<c>…/acorn/-/acorn-4.0.4.tgz</c> → <c>4.0.4</c>); null when the URL is not registry-shaped
+    /// for that name or the rest is not a version.
+    /// </summary>
+    public static string? VersionFromRegistryTarball(string name, string url)
+    {
+        if (!IsRegistryShaped(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || RegistryUrlParts(uri) is not { } parts)
+        {
+            return null;
+        }
+
+        var slash = name.LastIndexOf('/');
+        var prefix = (slash < 0 ? name : name[(slash + 1)..]) + "-";
+        var file = parts.FileName;
+        if (!file.StartsWith(prefix, StringComparison.Ordinal) || !file.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var version = file[prefix.Length..^4];
+        return IsVersion(version) ? version : null;
+    }
+
+    /// <summary>
     /// The package name a registry tarball URL names (<c>/@s/n/-/n-1.0.0.tgz</c> or <c>/@s%2fn/-/…</c>)
     /// and the version its file name carries; null when the URL is not registry-shaped.
     /// </summary>

@@ -232,6 +232,14 @@ internal sealed class NpmLockfileParser
             {
                 source = LockfileText.Classify(e.Resolved);
             }
+            else if (LockfileText.IsHttp(version) && LockfileText.VersionFromRegistryTarball(installName, version) is { } fromUrl)
+            {
+                // npm 5.0 wrote a registry package's tarball URL as its "version" (the version is in the
+                // file name), as arborist also reads it; lint still checks the URL's host and name.
+                e.Resolved ??= version;
+                version = fromUrl;
+                source = LockfileText.Classify(e.Resolved);
+            }
             else
             {
                 // Git, tarball and file dependencies keep their spec in "version".

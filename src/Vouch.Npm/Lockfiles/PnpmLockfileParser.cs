@@ -36,19 +36,34 @@ internal sealed class PnpmLockfileParser
                 _ => SectionMode.Skip,
             },
             OnEntry,
-            OnValue);
-        if (!any || _version is null)
+            OnValue,
+            maxDocuments: 2,
+            onDocument: index =>
+            {
+                // pnpm 11 writes its own environment (configDependencies, the package manager) as a
+                // first document, then the lockfile. Both are installed from the registry, so both are read.
+                if (index > 0)
+                {
+                    RequireVersion();
+                    _version = null;
+                }
+            });
+        if (!any)
         {
             throw _ctx.InvalidEntry(0, 0, "lockfileVersion is missing (expected 5.x, 6.x or 9.0)");
         }
 
-        if (_version.StartsWith("9.", StringComparison.Ordinal) || _version.StartsWith("7.", StringComparison.Ordinal))
+        var version = RequireVersion();
+        if (version.StartsWith("9.", StringComparison.Ordinal) || version.StartsWith("7.", StringComparison.Ordinal))
         {
             ApplyReachability();
         }
 
-        return new Lockfile { Path = _ctx.Path, Format = LockfileFormat.Pnpm, FormatVersion = _version, Packages = _ctx.Packages };
+        return new Lockfile { Path = _ctx.Path, Format = LockfileFormat.Pnpm, FormatVersion = version, Packages = _ctx.Packages };
     }
+
+    private string RequireVersion() =>
+        _version ?? throw _ctx.InvalidEntry(0, 0, "lockfileVersion is missing (expected 5.x, 6.x or 9.0)");
 
     private void OnValue(string key, YScalar keyNode, YNode value)
     {
@@ -79,7 +94,13 @@ internal sealed class PnpmLockfileParser
     {
         if (_version is null)
         {
-            throw _ctx.InvalidEntry(key.Line, key.Column, $"{section} before lockfileVersion");
+            if (section != "importers")
+            {
+                throw _ctx.InvalidEntry(key.Line, key.Column, $"{section} before lockfileVersion");
+            }
+
+            // pnpm 5.0–5.2 sorted the keys of workspace lockfiles, so importers come first; reading
+            // an importer needs no version (its references are read the same way in every generation).
         }
 
         switch (section)
@@ -174,6 +195,14 @@ internal sealed class PnpmLockfileParser
                     source = LockfileSourceKind.LocalFile;
                     resolved = resolution.String("directory");
                 }
+                else if (resolution.String("type") is "variations" or "binary")
+                {
+                    // pnpm 11 runtimes (node@runtime:26.7.0): platform binaries from the runtime's own
+                    // site (nodejs.org), one per variant; nothing a registry signs. The first variant's
+                    // URL is kept so lint names the host.
+                    source = LockfileSourceKind.RemoteTarball;
+                    resolved = resolution.String("url") ?? FirstVariantUrl(resolution);
+                }
                 else if (tarball is not null)
                 {
                     resolved = tarball;
@@ -220,6 +249,9 @@ internal sealed class PnpmLockfileParser
             HasInstallScript = modern ? null : entry.Bool("requiresBuild"),
         });
     }
+
+    private static string? FirstVariantUrl(YMap resolution) =>
+        resolution["variants"] is YSeq { Items: [YMap first, ..] } && first["resolution"] is YMap r ? r.String("url") : null;
 
     private void CollectRoots(string kind, YNode deps, string importer)
     {

@@ -67,8 +67,15 @@ internal sealed class YamlLockfileReader
     /// Reads the top-level mapping. For each key, <paramref name="section"/> says how to read it:
     /// <c>Entries</c> calls <paramref name="onEntry"/> per member, <c>Tree</c> hands the whole value to
     /// <paramref name="onValue"/>, <c>Skip</c> skips it. Returns false for an empty document.
+    /// With <paramref name="maxDocuments"/> above one, a stream of up to that many documents is read,
+    /// each a mapping; <paramref name="onDocument"/> is told the index of each before its keys.
     /// </summary>
-    public bool Read(Func<string, SectionMode> section, Action<string, YScalar, YNode> onEntry, Action<string, YScalar, YNode> onValue)
+    public bool Read(
+        Func<string, SectionMode> section,
+        Action<string, YScalar, YNode> onEntry,
+        Action<string, YScalar, YNode> onValue,
+        int maxDocuments = 1,
+        Action<int>? onDocument = null)
     {
         try
         {
@@ -78,46 +85,24 @@ internal sealed class YamlLockfileReader
                 return false;
             }
 
-            _parser.Consume<DocumentStart>();
-            if (!_parser.Accept<MappingStart>(out var start))
+            for (var index = 0; ; index++)
             {
-                var at = _parser.Current;
-                throw _ctx.Malformed(LineOf(at?.Start), ColumnOf(at?.Start), "expected a mapping at the top level");
-            }
-
-            _parser.MoveNext();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            while (!_parser.TryConsume<MappingEnd>(out _))
-            {
-                var key = ReadKey();
-                if (!seen.Add(key.Value))
+                if (index == maxDocuments)
                 {
-                    throw _ctx.InvalidEntry(key.Line, key.Column, $"duplicate top-level key \"{key.Value}\"");
+                    var at = _parser.Current;
+                    throw _ctx.Malformed(
+                        LineOf(at?.Start),
+                        ColumnOf(at?.Start),
+                        maxDocuments == 1 ? "expected one YAML document, found several" : $"expected at most {maxDocuments} YAML documents, found more");
                 }
 
-                switch (section(key.Value))
+                onDocument?.Invoke(index);
+                ReadDocument(section, onEntry, onValue);
+                if (_parser.Accept<StreamEnd>(out _))
                 {
-                    case SectionMode.Entries:
-                        ReadEntries(key, onEntry);
-                        break;
-                    case SectionMode.Tree:
-                        onValue(key.Value, key, ReadNode(1));
-                        break;
-                    default:
-                        SkipNode();
-                        break;
+                    return true;
                 }
             }
-
-            _parser.Consume<DocumentEnd>();
-            if (!_parser.Accept<StreamEnd>(out _))
-            {
-                var at = _parser.Current;
-                throw _ctx.Malformed(LineOf(at?.Start), ColumnOf(at?.Start), "expected one YAML document, found several");
-            }
-
-            _ = start;
-            return true;
         }
         catch (YamlException e)
         {
@@ -128,6 +113,42 @@ internal sealed class YamlLockfileReader
             // YamlDotNet's parser reports running out of events (a truncated document) this way.
             throw _ctx.Malformed(LineOf(_parser.Current?.Start), ColumnOf(_parser.Current?.Start), "unexpected end of the YAML document", e);
         }
+    }
+
+    private void ReadDocument(Func<string, SectionMode> section, Action<string, YScalar, YNode> onEntry, Action<string, YScalar, YNode> onValue)
+    {
+        _parser.Consume<DocumentStart>();
+        if (!_parser.Accept<MappingStart>(out _))
+        {
+            var at = _parser.Current;
+            throw _ctx.Malformed(LineOf(at?.Start), ColumnOf(at?.Start), "expected a mapping at the top level");
+        }
+
+        _parser.MoveNext();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (!_parser.TryConsume<MappingEnd>(out _))
+        {
+            var key = ReadKey();
+            if (!seen.Add(key.Value))
+            {
+                throw _ctx.InvalidEntry(key.Line, key.Column, $"duplicate top-level key \"{key.Value}\"");
+            }
+
+            switch (section(key.Value))
+            {
+                case SectionMode.Entries:
+                    ReadEntries(key, onEntry);
+                    break;
+                case SectionMode.Tree:
+                    onValue(key.Value, key, ReadNode(1));
+                    break;
+                default:
+                    SkipNode();
+                    break;
+            }
+        }
+
+        _parser.Consume<DocumentEnd>();
     }
 
     private void ReadEntries(YScalar section, Action<string, YScalar, YNode> onEntry)

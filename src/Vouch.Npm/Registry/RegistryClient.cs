@@ -24,6 +24,7 @@ public sealed class RegistryClient : IDisposable
     private readonly TimeProvider _time;
     private readonly HttpCache? _cache;
     private readonly SemaphoreSlim _gate;
+    private readonly RegistryCircuitBreaker _breaker;
 
     /// <param name="handler">The HTTP stack; <see cref="CreateDefaultHandler"/> gives the production one.</param>
     /// <param name="config">Registries and credentials.</param>
@@ -42,6 +43,7 @@ public sealed class RegistryClient : IDisposable
         _time = timeProvider;
         _cache = cacheDirectory is null ? null : new HttpCache(cacheDirectory);
         _gate = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
+        _breaker = new RegistryCircuitBreaker(_options.CircuitBreakerThreshold, _options.CircuitBreakerOpenFor, timeProvider);
         // Timeouts are per attempt and driven by the TimeProvider, not by HttpClient.
         _http = new HttpClient(handler, disposeHandler) { Timeout = Timeout.InfiniteTimeSpan };
     }
@@ -191,6 +193,12 @@ public sealed class RegistryClient : IDisposable
             await _gate.WaitAsync(ct).ConfigureAwait(false);
             try
             {
+                // Asked after the slot is taken: requests queued behind a failing one see its outcome.
+                if (!_breaker.TryEnter(url, out var refusal))
+                {
+                    return new FetchOutcome(RegistryStatus.NetworkError, url, key) { Error = refusal };
+                }
+
                 using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, attemptTimeout.Token);
                 try
@@ -198,6 +206,7 @@ public sealed class RegistryClient : IDisposable
                     var (response, finalUrl) = await SendFollowingRedirectsAsync(url, accept, cached, linked.Token).ConfigureAwait(false);
                     using (response)
                     {
+                        _breaker.Answered(url);
                         var status = (int)response.StatusCode;
                         lastStatus = status;
                         if (response.StatusCode == HttpStatusCode.NotModified && cached is not null)
@@ -239,6 +248,13 @@ public sealed class RegistryClient : IDisposable
                 catch (HttpRequestException e)
                 {
                     failure = $"{url}: {e.Message}";
+                    if (RegistryCircuitBreaker.IsConnectionFailure(e) && _breaker.ConnectionFailed(url, e.Message))
+                    {
+                        return new FetchOutcome(RegistryStatus.NetworkError, url, key)
+                        {
+                            Error = $"registry {RegistryCircuitBreaker.OriginOf(url)} is unreachable ({e.Message}); stopped asking it after {_options.CircuitBreakerThreshold} connection failures in a row",
+                        };
+                    }
                 }
                 catch (ResponseTooLargeException e)
                 {

@@ -21,6 +21,15 @@ public sealed record RegistryClientOptions
     /// <summary>Time allowed for one attempt, headers and body included.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Consecutive connection failures (refused, unreachable, unresolvable) to one registry origin
+    /// after which it is not asked again for <see cref="CircuitBreakerOpenFor"/>; 0 turns this off.
+    /// </summary>
+    public int CircuitBreakerThreshold { get; init; } = 5;
+
+    /// <summary>How long an unreachable origin is not asked; then one probe request decides.</summary>
+    public TimeSpan CircuitBreakerOpenFor { get; init; } = TimeSpan.FromSeconds(30);
+
     public int MaxRedirects { get; init; } = 5;
 
     public long MaxPackumentBytes { get; init; } = Limits.MaxPackumentBytes;
@@ -38,6 +47,8 @@ public sealed record RegistryClientOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConcurrency, 1, nameof(MaxConcurrency));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries, nameof(MaxRetries));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRedirects, nameof(MaxRedirects));
+        ArgumentOutOfRangeException.ThrowIfNegative(CircuitBreakerThreshold, nameof(CircuitBreakerThreshold));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CircuitBreakerOpenFor, TimeSpan.Zero, nameof(CircuitBreakerOpenFor));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AttemptTimeout, TimeSpan.Zero, nameof(AttemptTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryBaseDelay, TimeSpan.Zero, nameof(RetryBaseDelay));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRetryDelay, TimeSpan.Zero, nameof(MaxRetryDelay));
