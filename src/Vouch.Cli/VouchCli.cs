@@ -9,7 +9,8 @@ namespace Vouch.Cli;
 /// </summary>
 internal static class VouchCli
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    /// <summary>The whole command tree; tests walk it (help snapshots, docs).</summary>
+    public static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("Vouch: verify and enforce npm supply-chain trust (Sigstore provenance, registry signatures, policy).");
         root.Subcommands.Add(SigstoreCommand.Create(stdout, stderr));
@@ -21,6 +22,12 @@ internal static class VouchCli
         root.Subcommands.Add(SriCommand.Create(stdout, stderr));
         root.Subcommands.Add(PolicyCommand.Create(stdout, stderr));
         root.Subcommands.Add(SandboxCommand.Create(stdout, stderr));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        var root = BuildRoot(stdout, stderr);
 
         // Scoped package names start with "@": never treat arguments as response files.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
