@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Vouch.Cli.Commands;
+using Vouch.Policy;
 
 namespace Vouch.Cli;
 
@@ -45,6 +46,12 @@ internal static class VouchCli
         {
             await stderr.WriteLineAsync($"vouch: {e.Message}").ConfigureAwait(false);
             return ExitCodes.BadInput;
+        }
+        catch (PolicyFetchException e)
+        {
+            // A policy (or one it extends) behind a URL that could not be fetched: the network failed.
+            await stderr.WriteLineAsync($"vouch: the policy could not be fetched: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.NetworkFailed;
         }
         catch (OperationCanceledException)
         {

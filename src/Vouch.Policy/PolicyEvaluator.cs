@@ -36,8 +36,7 @@ public sealed class PolicyEvaluator
     /// <summary>Every rule's outcome with its evidence (<c>vouch policy explain</c>).</summary>
     public IReadOnlyList<RuleOutcome> Explain(PolicySubject subject) => Outcomes(Facts.Verified(subject));
 
-    private static PolicyVerdict Verdict(IReadOnlyList<RuleOutcome> outcomes) =>
-        new(outcomes.SelectMany(o => o.Findings).Where(f => f.Severity != PolicySeverity.Off).ToList());
+    private static PolicyVerdict Verdict(IReadOnlyList<RuleOutcome> outcomes) => PolicyVerdict.FromOutcomes(outcomes);
 
     private List<RuleOutcome> Outcomes(Facts f)
     {

@@ -3,6 +3,9 @@ namespace Vouch.Provenance;
 /// <summary>Stable codes of package-level checks (docs/codes.md). Never renamed.</summary>
 public static class ProvenanceCodes
 {
+    public const string PackageNotFound = "VOUCH_PACKAGE_NOT_FOUND";
+    public const string VersionNotFound = "VOUCH_VERSION_NOT_FOUND";
+
     public const string IntegrityMissing = "VOUCH_INTEGRITY_MISSING";
     public const string IntegrityMismatch = "VOUCH_INTEGRITY_MISMATCH";
 
