@@ -9,6 +9,9 @@ namespace Vouch.Cli.Composition;
 /// <summary>The trust material a command verifies with, and where each part came from.</summary>
 internal sealed record TrustMaterial(SigstoreTrustedRoot Root, string RootSource, RegistryKeys Keys)
 {
+    /// <summary>The TUF cache consulted (null when none was: material given on the command line only).</summary>
+    public string? TufDirectory { get; init; }
+
     /// <summary>The line reports print: which trusted root and which registry keys were used.</summary>
     public string Description => $"trusted root: {RootSource}; registry keys: {Keys.Source}";
 
@@ -23,7 +26,7 @@ internal sealed record TrustMaterial(SigstoreTrustedRoot Root, string RootSource
 /// </summary>
 internal static class TrustMaterialLoader
 {
-    public static (SigstoreTrustedRoot Root, string Source) TrustedRoot(string? cacheDirectory) => TrustedRoot(Status(cacheDirectory));
+    public static (SigstoreTrustedRoot Root, string Source) TrustedRoot(string? cacheDirectory) => TrustedRoot(Status(cacheDirectory).Status);
 
     /// <summary>
     /// Both materials from one check of the TUF cache. A `--trusted-root FILE` given by the user
@@ -34,10 +37,10 @@ internal static class TrustMaterialLoader
     /// </summary>
     public static TrustMaterial Load(string? cacheDirectory, string? trustedRootFile, string? registryKeysFile)
     {
-        var status = Status(cacheDirectory);
+        var (status, directory) = trustedRootFile is not null && registryKeysFile is not null ? (null, null) : Status(cacheDirectory);
         var (root, rootSource) = trustedRootFile is null ? TrustedRoot(status) : (FromFile(trustedRootFile), trustedRootFile);
         var keys = registryKeysFile is null ? NpmKeys(status) : KeysFromFile(registryKeysFile);
-        return new TrustMaterial(root, rootSource, keys);
+        return new TrustMaterial(root, rootSource, keys) { TufDirectory = directory };
     }
     private static RegistryKeys KeysFromFile(string path)
     {
@@ -117,16 +120,16 @@ internal static class TrustMaterialLoader
         return RegistryKeys.Embedded;
     }
 
-    private static TrustStatus? Status(string? cacheDirectory)
+    private static (TrustStatus? Status, string Directory) Status(string? cacheDirectory)
     {
+        var updater = new SigstoreTrustUpdater(Commands.TrustCommand.Options(null, cacheDirectory));
         try
         {
-            var updater = new SigstoreTrustUpdater(Commands.TrustCommand.Options(null, cacheDirectory));
-            return updater.GetStatusAsync().GetAwaiter().GetResult();
+            return (updater.GetStatusAsync().GetAwaiter().GetResult(), updater.RepositoryDirectory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return null;
+            return (null, updater.RepositoryDirectory);
         }
     }
 }
