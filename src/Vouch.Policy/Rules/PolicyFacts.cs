@@ -87,7 +87,7 @@ internal sealed record PolicyFacts
             Entry = v,
             Packument = p,
             IsAdvertised = true,
-            Level = AdvertisedLevel(v),
+            Level = TrustDowngradeCheck.AdvertisedLevel(v),
             SignatureOk = v.Dist.Signatures.Count > 0,
             ProvenanceOk = v.Dist.Attestations is not null,
             PublishTime = time,

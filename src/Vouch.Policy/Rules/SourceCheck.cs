@@ -1,3 +1,4 @@
+using Vouch.Provenance;
 using static Vouch.Policy.Rules.RuleOutcomes;
 
 namespace Vouch.Policy.Rules;
