@@ -43,7 +43,7 @@ public sealed class PackageVerifier
         var tarball = await _client.GetTarballAsync(version.Dist.Tarball, cancellationToken).ConfigureAwait(false);
         if (!tarball.IsOk)
         {
-            return Failure(spec.Name, v, tarball.Status, tarball.Error, "VOUCH_TARBALL_NOT_FOUND", $"the tarball of {spec.Name}@{v} is not served ({tarball.Url})");
+            return Failure(spec.Name, v, tarball.Status, tarball.Error, ProvenanceCodes.TarballNotFound, $"the tarball of {spec.Name}@{v} is not served ({tarball.Url})");
         }
 
         var keys = await KeysAsync(cancellationToken).ConfigureAwait(false);
