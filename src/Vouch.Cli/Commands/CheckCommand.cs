@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using Vouch.Advisories;
 using Vouch.Advisories.Check;
+using Vouch.Cli.Composition;
 using Vouch.Npm;
 using Vouch.Provenance;
 using Vouch.Sigstore.Verification;
@@ -19,8 +20,7 @@ internal static class CheckCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var specs = new Argument<string[]>("SPEC") { Description = "Package specs to check: name, name@^1.2, name@1.2.3, name@tag, @scope/name@...", Arity = ArgumentArity.OneOrMore };
-        var registry = new Option<string?>("--registry") { Description = "Registry URL; overrides .npmrc and NPM_CONFIG_REGISTRY." };
-        var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted root JSON for provenance (a private Sigstore, the sandbox)." };
+        var shared = new SharedOptions();
         var db = DbCommand.DbOption();
         var depth = new Option<int?>("--depth") { Description = "Follow dependencies this deep (0 = only the specs); default: the whole tree." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON (docs/advisories.md)." };
@@ -29,11 +29,9 @@ internal static class CheckCommand
         var threshold = new Option<string?>("--severity-threshold") { Description = "Advisories at or above this fail: low, medium, high (default), critical." };
         var failOn = new Option<string?>("--fail-on") { Description = "error (default) or warning: the lowest finding level that exits 1." };
         var project = new Option<string?>("--project") { Description = "The project directory (lockfile, package.json); default: the current directory." };
-        var offline = new Option<bool>("--offline") { Description = "Answer from the registry cache only." };
-        var cacheDir = new Option<string?>("--cache-dir") { Description = "Cache directory (default: $VOUCH_CACHE_DIR, $XDG_CACHE_HOME/vouch or ~/.cache/vouch)." };
         var command = new Command("check", "Before adding dependencies: resolve the tree the specs would add and check every package (advisories, malware, typosquats, age, publisher, scripts, trust).")
         {
-            specs, registry, trustedRoot, db, depth, json, format, popular, threshold, failOn, project, offline, cacheDir,
+            specs, shared.Registry, shared.TrustedRoot, shared.RegistryKeys, db, depth, json, format, popular, threshold, failOn, project, shared.Offline, shared.CacheDir,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -56,12 +54,7 @@ internal static class CheckCommand
                 "warning" => true,
                 var other => throw new UsageException($"--fail-on: '{other}' is not error or warning"),
             };
-            Uri? registryUri = null;
-            if (parse.GetValue(registry) is { } r && !NpmConfig.TryParseRegistryUrl(r, out registryUri, out var registryError))
-            {
-                throw new UsageException($"--registry: {registryError}");
-            }
-
+            var settings = shared.Bind(parse);
             var projectDir = Path.GetFullPath(parse.GetValue(project) ?? Directory.GetCurrentDirectory());
             ProjectContext context;
             try
@@ -83,12 +76,9 @@ internal static class CheckCommand
                 throw new UsageException($"{AdvisoryCodes.DatabaseMissing}: {dbPath}: no advisory database (run 'vouch db update')");
             }
 
-            var config = NpmConfig.Load(NpmConfigOptions.FromCurrentProcess(registryUri));
-            var cache = Path.Combine(VouchPaths.CacheDirectory(parse.GetValue(cacheDir)), "registry");
-            using var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, cache, TimeProvider.System, new RegistryClientOptions { Offline = parse.GetValue(offline) }, disposeHandler: true);
-            var (root, _, keys) = TrustMaterialLoader.All(parse.GetValue(trustedRoot));
-            var trust = new VerifierTrust(new PackageVerifier(client, new SigstoreVerifier(root), keys));
-            var service = new CheckService(client, store, names, trust, TimeProvider.System);
+            using var services = VouchServices.Create(settings with { WorkingDirectory = projectDir });
+            var trust = new VerifierTrust(services.Verifier);
+            var service = new CheckService(services.Registry, store, names, trust, services.Time);
             var report = await service.CheckAsync(parsed, context, options, ct).ConfigureAwait(false);
 
             switch (outputFormat)
