@@ -41,7 +41,7 @@ public sealed class CoverageEngine
         {
             var theirs = CriteriaRegistry.Build(import.Document.Criteria, []);
             var exclude = import.Spec.Exclude.ToHashSet(StringComparer.Ordinal);
-            AddDocument(import.Document, import.Spec.Name, names => MapImported(import.Spec, theirs, names), exclude);
+            AddDocument(import.Document, "import " + import.Spec.Name, names => MapImported(import.Spec, theirs, names), exclude);
         }
 
         var config = chain.Config;
@@ -157,11 +157,11 @@ public sealed class CoverageEngine
         }
 
         var roots = new List<(string To, CoverageKind Kind, string Source)>();
-        foreach (var (a, mask, source) in idx.Edges)
+        foreach (var (a, mask, source, kind) in idx.Edges)
         {
             if (a.From is null && (mask & bit) != 0)
             {
-                roots.Add((a.Version!, source is null ? CoverageKind.Audit : CoverageKind.Import, Describe(a, source)));
+                roots.Add((a.Version!, kind, Describe(a, source)));
             }
         }
 
@@ -242,9 +242,9 @@ public sealed class CoverageEngine
                 continue;
             }
 
-            foreach (var (a, mask, source) in outgoing)
+            foreach (var (a, mask, source, kind) in outgoing)
             {
-                if ((mask & bit) != 0 && previous.TryAdd(a.Version!, new CoverageStep(v, a.Version!, source is null ? CoverageKind.DeltaChain : CoverageKind.Import, Describe(a, source))))
+                if ((mask & bit) != 0 && previous.TryAdd(a.Version!, new CoverageStep(v, a.Version!, kind == CoverageKind.Audit ? CoverageKind.DeltaChain : kind, Describe(a, source))))
                 {
                     queue.Enqueue(a.Version!);
                 }
@@ -289,6 +289,11 @@ public sealed class CoverageEngine
         if (path.Any(s => s.Kind == CoverageKind.Import))
         {
             return CoverageKind.Import;
+        }
+
+        if (path.Any(s => s.Kind == CoverageKind.SignedReview))
+        {
+            return CoverageKind.SignedReview;
         }
 
         return path.Count > 1 ? CoverageKind.DeltaChain : CoverageKind.Audit;
@@ -338,7 +343,7 @@ public sealed class CoverageEngine
     {
         var what = a.Kind == AuditKind.Delta ? $"delta {a.From} -> {a.Version}" : $"audit {a.Version}";
         var who = a.Who.Count > 0 ? $" by {string.Join(", ", a.Who)}" : "";
-        return import is null ? $"{what}{who} ({a.Location})" : $"{what}{who} (import {import})";
+        return import is null ? $"{what}{who} ({a.Location})" : $"{what}{who} ({import})";
     }
 
     private static List<string> Sorted(IEnumerable<string> versions) =>
@@ -363,8 +368,32 @@ public sealed class CoverageEngine
         return mask;
     }
 
-    private void AddDocument(SupplyChainDocument doc, string? import, Func<IEnumerable<string>, ulong> mask, HashSet<string>? exclude = null)
+    /// <summary>Adds signed reviews that verified (and whose reviewers the web of trust accepts) as audits.</summary>
+    public void AddSignedReviews(IEnumerable<Signed.VerifiedReview> reviews)
     {
+        var audits = new List<AuditEntry>();
+        foreach (var r in reviews)
+        {
+            var p = r.Predicate;
+            audits.Add(new AuditEntry
+            {
+                Package = p.Package,
+                Kind = p.DeltaFrom is null ? AuditKind.Full : AuditKind.Delta,
+                From = p.DeltaFrom,
+                Version = p.Version,
+                Criteria = p.Criteria.Where(_chain.Criteria.Contains).ToList(),
+                Who = [r.ReviewerId],
+                Notes = p.Notes,
+                Location = new SourceLocation("signed review", 0, 0),
+            });
+        }
+
+        AddDocument(new SupplyChainDocument { Path = "signed reviews", Audits = audits }, "signed review", names => _chain.Criteria.Mask(names), kind: CoverageKind.SignedReview);
+    }
+
+    private void AddDocument(SupplyChainDocument doc, string? import, Func<IEnumerable<string>, ulong> mask, HashSet<string>? exclude = null, CoverageKind? kind = null)
+    {
+        var edgeKind = kind ?? (import is null ? CoverageKind.Audit : CoverageKind.Import);
         foreach (var a in doc.Audits)
         {
             if (exclude?.Contains(a.Package) == true)
@@ -377,7 +406,7 @@ public sealed class CoverageEngine
             switch (a.Kind)
             {
                 case AuditKind.Violation:
-                    idx.Violations.Add((a, m, import is null ? "audits" : "import " + import));
+                    idx.Violations.Add((a, m, import is null ? "audits" : import));
                     break;
                 case AuditKind.Delta:
                     if (!idx.DeltasFrom.TryGetValue(a.From!, out var list))
@@ -385,10 +414,10 @@ public sealed class CoverageEngine
                         idx.DeltasFrom[a.From!] = list = [];
                     }
 
-                    list.Add((a, m, import));
+                    list.Add((a, m, import, edgeKind));
                     break;
                 default:
-                    idx.Edges.Add((a, m, import));
+                    idx.Edges.Add((a, m, import, edgeKind));
                     break;
             }
         }
@@ -406,9 +435,9 @@ public sealed class CoverageEngine
 
     private sealed class PackageIndex
     {
-        public List<(AuditEntry Audit, ulong Mask, string? Import)> Edges { get; } = [];
+        public List<(AuditEntry Audit, ulong Mask, string? Import, CoverageKind Kind)> Edges { get; } = [];
 
-        public Dictionary<string, List<(AuditEntry Audit, ulong Mask, string? Import)>> DeltasFrom { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, List<(AuditEntry Audit, ulong Mask, string? Import, CoverageKind Kind)>> DeltasFrom { get; } = new(StringComparer.Ordinal);
 
         public List<(AuditEntry Audit, ulong Mask, string Source)> Violations { get; } = [];
 
