@@ -21,6 +21,7 @@ internal static class VouchCli
         root.Subcommands.Add(SriCommand.Create(stdout, stderr));
         root.Subcommands.Add(PolicyCommand.Create(stdout, stderr));
         root.Subcommands.Add(SandboxCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ReviewCommand.Create(stdout, stderr));
 
         // Scoped package names start with "@": never treat arguments as response files.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
