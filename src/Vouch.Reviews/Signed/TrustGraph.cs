@@ -93,7 +93,7 @@ public sealed class TrustGraph
             foreach (var (key, value) in tree.Root)
             {
                 var at = tree.Location(tree.Root, key);
-                var items = value as TomlTableArray;
+                var items = value is TomlArray arr && arr.All(x => x is TomlTable) ? arr.Cast<TomlTable>().ToList() : null;
                 if (key is not ("reviewer" or "trust") || items is null)
                 {
                     problems.Add(new ReviewProblem(file, at.Line, at.Column, $"expected [[reviewer]] or [[trust]] entries, not '{key}'"));
