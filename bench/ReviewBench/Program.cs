@@ -34,6 +34,27 @@ for (var i = 0; i < rounds + 2; i++)
     }
 }
 
+if (Environment.GetEnvironmentVariable("REVIEW_BENCH_STAGES") == "1")
+{
+    // Where the time goes, stage by stage (printed, not asserted).
+    for (var i = 0; i < 3; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        var text = File.ReadAllText(Path.Combine(dir, "supply-chain", "audits.toml"));
+        SupplyChainParser.Parse(text, "audits.toml");
+        var parse = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        var chain = SupplyChain.Load(Path.Combine(dir, "supply-chain"));
+        var load = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        var lockfile = LockfileReader.Read(Path.Combine(dir, "package-lock.json"));
+        var read = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        ReviewCheck.Run(chain, lockfile, TimeProvider.System);
+        Console.WriteLine(FormattableString.Invariant($"  stages: parse audits.toml {parse:F0} ms, load supply-chain/ {load:F0} ms, read lockfile {read:F0} ms, check {sw.Elapsed.TotalMilliseconds:F0} ms"));
+    }
+}
+
 times.Sort();
 Console.WriteLine(FormattableString.Invariant($"review check: {packages} locked packages, {audits} audits, {rounds} rounds after 2 warm-up rounds (in-process: load supply-chain/, read the lockfile, check)"));
 Console.WriteLine(FormattableString.Invariant($"  min {times[0]:F1} ms, median {times[times.Count / 2]:F1} ms, max {times[^1]:F1} ms"));

@@ -33,6 +33,7 @@ public static class ReviewCheck
         var refs = new List<PackageRef>();
         var skipped = new List<(string, string, string)>();
         var integrity = new Dictionary<(string, string), string?>();
+        var seen = new HashSet<(string, string, bool)>();
         foreach (var p in lockfile.Distinct())
         {
             if (p.Source != LockfileSourceKind.Registry)
@@ -41,7 +42,7 @@ public static class ReviewCheck
                 continue;
             }
 
-            if (refs.Any(r => r.Name == p.Name && r.Version == p.Version && r.Dev == p.Dev))
+            if (!seen.Add((p.Name, p.Version, p.Dev)))
             {
                 continue;
             }
