@@ -214,3 +214,22 @@ public sealed class CoverageEngineTests
         public override DateTimeOffset GetUtcNow() => now;
     }
 }
+
+public sealed class ReviewRuleEvaluatorTests
+{
+    [Fact]
+    public void Evaluate_WhenPatternRequiresCriterion_UsesRecordsAndReturnsCode()
+    {
+        var chain = CoverageEngineTests.Chain("[[audits.\"@acme/ui\"]]\ncriteria = \"safe-to-run\"\nversion = \"1.0.0\"\n");
+        var root = Vouch.Sigstore.Trust.TrustedRoot.Parse(File.ReadAllBytes(Vouch.Tests.SharedFixtures.Path("npm", "trusted_root.json")));
+        var evaluator = new ReviewRuleEvaluator(chain, Signed.TrustGraph.Empty, new Vouch.Sigstore.Verification.SigstoreVerifier(root), TimeProvider.System);
+        var sha = new byte[64];
+        var run = new ReviewRule { Required = [("@acme/*", ["safe-to-run"])] };
+        Assert.True(evaluator.Evaluate(run, "@acme/ui", "1.0.0", sha, []).Covered);
+        var deploy = new ReviewRule { Required = [("@acme/*", ["safe-to-run"]), ("@acme/ui", ["safe-to-deploy"])] };
+        var decision = evaluator.Evaluate(deploy, "@acme/ui", "1.0.0", sha, []);
+        Assert.False(decision.Covered);
+        Assert.Equal(ReviewCodes.NotCovered, decision.Code);
+        Assert.True(evaluator.Evaluate(deploy, "lodash", "4.17.21", sha, []).Covered); // no pattern matches: nothing required
+    }
+}

@@ -194,3 +194,37 @@ public sealed class SignedReviewTests : IDisposable
         Assert.Equal(TrustLevel.None, cut["c"].Level);
     }
 }
+
+public sealed class ReviewCheckSignedTests
+{
+    [Fact]
+    public void Run_WhenSignedReviewOfLockedBytes_CoversBySignedReview_AndTamperedCopyFailsTheCheck()
+    {
+        var tarball = Encoding.UTF8.GetBytes("tiny-lib-2.0.0.tgz bytes");
+        var dir = Directory.CreateTempSubdirectory("vouch-reviews-signed-").FullName;
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var signer = new LocalKeyReviewSigner(ec.ExportPkcs8PrivateKeyPem());
+        Records.SupplyChainWriter.AddReviewer(dir, "bob", null, null, signer.PublicKeyPem, TrustLevel.Medium);
+        var predicate = new ReviewPredicate { Package = "tiny-lib", Version = "2.0.0", Criteria = ["safe-to-deploy"], ReviewedAt = DateTimeOffset.UnixEpoch };
+        Directory.CreateDirectory(Path.Combine(dir, "reviews"));
+        File.WriteAllText(Path.Combine(dir, "reviews", "tiny-lib@2.0.0.json"), signer.SignStatement(ReviewStatement.Build(predicate, SHA512.HashData(tarball))));
+        var lockfile = new Vouch.Npm.Lockfiles.Lockfile
+        {
+            Path = "package-lock.json",
+            Format = Vouch.Npm.Lockfiles.LockfileFormat.NpmV3,
+            Packages = [new Vouch.Npm.Lockfiles.LockfilePackage { Name = "tiny-lib", Version = "2.0.0", Integrity = "sha512-" + Convert.ToBase64String(SHA512.HashData(tarball)) }],
+        };
+        var root = TrustedRoot.Parse(File.ReadAllBytes(Vouch.Tests.SharedFixtures.Path("npm", "trusted_root.json")));
+        SignedReviewVerifier Verifier() => new(new SigstoreVerifier(root), TrustGraph.Load(dir), new ReviewTrustPolicy(), TimeProvider.System);
+
+        var ok = ReviewCheck.Run(Records.SupplyChain.Load(dir), lockfile, TimeProvider.System, Verifier());
+        Assert.True(ok.Ok);
+        Assert.Equal(Coverage.CoverageKind.SignedReview, ok.Coverage.Packages[0].Criteria[0].Kind);
+
+        // The lockfile pins other bytes: the same review no longer binds.
+        var other = lockfile with { Packages = [lockfile.Packages[0] with { Integrity = "sha512-" + Convert.ToBase64String(SHA512.HashData("x"u8.ToArray())) }] };
+        var mismatch = ReviewCheck.Run(Records.SupplyChain.Load(dir), other, TimeProvider.System, Verifier());
+        Assert.False(mismatch.Ok);
+        Assert.Equal(ReviewCodes.SubjectMismatch, Assert.Single(mismatch.SignedReviewProblems).Code);
+    }
+}
