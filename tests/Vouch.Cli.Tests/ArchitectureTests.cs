@@ -20,6 +20,7 @@ public sealed partial class ArchitectureTests
         ["Vouch.Advisories"] = 2, // beside Provenance; uses Npm
         ["Vouch.Maintainer"] = 2, // uses Npm (and YAML) only
         ["Vouch.Sandbox"] = 2, // uses Sigstore and Npm; used by the CLI and the tests
+        ["Vouch.Reviews"] = 2, // uses Sigstore and Npm; beside Provenance
         ["Vouch.Policy"] = 3,
         ["Vouch.Audit"] = 4,
         ["Vouch.Sri"] = 4, // uses Provenance (the CLI adapts the policy to it)
