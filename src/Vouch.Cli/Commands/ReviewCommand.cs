@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Vouch.Cli.Composition;
 using Vouch.Npm;
 using Vouch.Npm.Lockfiles;
 using Vouch.Reviews;
@@ -431,7 +432,7 @@ internal static class ReviewCommand
             throw new UsageException($"--trust-depth: {depth} is not between 1 and {ReviewLimits.MaxTrustDepth}");
         }
 
-        var root = trustedRootFile is null ? TrustMaterialLoader.TrustedRoot().Root : TrustMaterialLoader.FromFile(trustedRootFile);
+        var root = trustedRootFile is null ? TrustMaterialLoader.TrustedRoot(cacheDirectory: null).Root : TrustMaterialLoader.FromFile(trustedRootFile);
         var graph = Guard(() => TrustGraph.Load(directory));
         return new SignedReviewVerifier(new SigstoreVerifier(root), graph, new ReviewTrustPolicy { MinimumLevel = level, MaxDepth = depth }, TimeProvider.System);
     }
