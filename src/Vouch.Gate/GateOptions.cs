@@ -130,6 +130,15 @@ public sealed record GateOptions
 
     public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Bound of the in-memory packument cache, in accounted bytes (3x the upstream document plus
+    /// both served forms); least recently used packuments are dropped beyond it. Default 256 MiB.
+    /// </summary>
+    public long PackumentCacheBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>How long a request for an expired packument waits for its revalidation before the last good copy is served, marked stale (default 500 ms).</summary>
+    public TimeSpan StaleWait { get; init; } = TimeSpan.FromMilliseconds(500);
+
     public long MaxPackumentBytes { get; init; } = Limits.MaxPackumentBytes;
 
     public long MaxTarballBytes { get; init; } = Limits.MaxTarballBytes;
@@ -188,6 +197,16 @@ public sealed record GateOptions
         if (PackumentMaxAge < TimeSpan.Zero || ApprovalsPollInterval <= TimeSpan.Zero || UpstreamTimeout <= TimeSpan.Zero || ShutdownTimeout < TimeSpan.Zero)
         {
             errors.Add("limits: durations must be positive");
+        }
+
+        if (StaleWait < TimeSpan.Zero)
+        {
+            errors.Add("stale-wait: must not be negative");
+        }
+
+        if (PackumentCacheBytes < 1024 * 1024)
+        {
+            errors.Add("packument-cache-mb: must be at least 1 MiB");
         }
 
         if (MaxPackumentBytes <= 0 || MaxTarballBytes <= 0 || MaxRequestBodyBytes <= 0)
