@@ -85,7 +85,14 @@ public sealed class SandboxGate : IAsyncLifetime
             }
         }
 
+        // Integrity strings alone are not a leak (the verify API reports them); inside a document with
+        // dist fields they mean an unfiltered packument or version document went out.
         var text = Encoding.UTF8.GetString(answer);
+        if (!text.Contains("\"dist\"", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
         foreach (var i in WithheldIntegrities)
         {
             if (text.Contains(i, StringComparison.Ordinal))
