@@ -40,11 +40,11 @@ public sealed class GatePropertyTests(SandboxGate gate, ITestOutputHelper output
     }
 
     private static readonly Gen<Case> Gen =
-        from prefix in CsCheck.Gen.OneOfConst(Prefixes)
+        from prefix in CsCheck.Gen.OneOf(Prefixes)
         from climbs in CsCheck.Gen.Int[0, 5]
-        from climb in CsCheck.Gen.OneOfConst(Climbs)
-        from goal in CsCheck.Gen.OneOfConst(Goals)
-        from suffix in CsCheck.Gen.OneOfConst(Suffixes)
+        from climb in CsCheck.Gen.OneOf(Climbs)
+        from goal in CsCheck.Gen.OneOf(Goals)
+        from suffix in CsCheck.Gen.OneOf(Suffixes)
         from encoding in CsCheck.Gen.Int[0, int.MaxValue]
         from head in CsCheck.Gen.Bool
         from range in CsCheck.Gen.Bool

@@ -52,8 +52,10 @@ internal sealed class PackumentService(
 
     private async Task<PackumentResult> RevalidateOrStaleAsync(string name, PackumentEntry entry)
     {
+        // Read before starting: the revalidation may itself be the breaker's probe, which reads as open.
+        var open = upstream.Breaker.IsOpen;
         var revalidation = _fetches.RunAsync(name, () => RevalidateAsync(name));
-        if (!revalidation.IsCompleted && !upstream.Breaker.IsOpen && options.StaleWait > TimeSpan.Zero)
+        if (!revalidation.IsCompleted && !open && options.StaleWait > TimeSpan.Zero)
         {
             await Task.WhenAny(revalidation, Task.Delay(options.StaleWait, time)).ConfigureAwait(false);
         }
