@@ -26,10 +26,11 @@ internal static class ServeCommand
         var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted root JSON (default: TUF cache, else the embedded snapshot)." };
         var registryKeys = new Option<string?>("--registry-keys") { Description = "npm registry keys JSON (GET /-/npm/v1/keys form; default: TUF cache, else embedded)." };
         var maxAge = new Option<int?>("--packument-max-age") { Description = "Seconds a packument is served from memory before it is revalidated upstream (default 60)." };
+        var cacheMb = new Option<int?>("--packument-cache-mb") { Description = "Bound of the in-memory packument cache in MiB; least recently used packuments are dropped beyond it (default 256)." };
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, policy, listen, db, dataDir, tokens, publicUrl, trustedRoot, registryKeys, maxAge,
+            upstream, policy, listen, db, dataDir, tokens, publicUrl, trustedRoot, registryKeys, maxAge, cacheMb,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -67,6 +68,7 @@ internal static class ServeCommand
                 PolicyPath = parse.GetValue(policy),
                 Tokens = tokenList,
                 PackumentMaxAge = TimeSpan.FromSeconds(parse.GetValue(maxAge) ?? 60),
+                PackumentCacheBytes = (parse.GetValue(cacheMb) ?? 256) * 1024L * 1024,
             };
             var problems = options.Validate();
             if (problems.Count > 0)
