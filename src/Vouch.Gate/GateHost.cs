@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vouch.Gate.Api;
 using Vouch.Gate.Decisions;
+using Vouch.Gate.Evidence;
 using Vouch.Gate.Storage;
 using Vouch.Gate.Upstream;
 using Vouch.Npm;
@@ -96,7 +97,16 @@ public sealed class GateHost : IAsyncDisposable
         var registry = new RegistryClient(deps.UpstreamHandler, NpmConfig.ForRegistry(options.Upstream), cacheDirectory: null, deps.Time,
             new RegistryClientOptions { MaxRetries = 1, AttemptTimeout = options.UpstreamTimeout, MaxTarballBytes = options.MaxTarballBytes, MaxPackumentBytes = options.MaxPackumentBytes, UserAgent = "vouch-gate" });
         var verifier = new PackageVerifier(registry, deps.Sigstore, deps.TrustedKeys);
-        var service = new GateService(options, store, decider, upstream, verifier, deps.Time, url);
+        var service = new GateService(options, store, decider, upstream, verifier, deps.Time, url)
+        {
+            // Issue 12: evidence keyed by the trust material's fingerprint, incomplete verifications retried with backoff.
+            Ledger = new EvidenceLedger(store, TrustFingerprint.Compute(deps.Sigstore.TrustedRoot, deps.TrustedKeys), deps.Time, options.VerificationRetryMin, options.VerificationRetryMax),
+        };
+        if (options.AllowSelfApprovalUnsafe)
+        {
+            deps.Log?.WriteLine("vouch gate: WARNING: four eyes is off (AllowSelfApprovalUnsafe): whoever requests an approval may grant it");
+        }
+
         await service.StartAsync(ct).ConfigureAwait(false);
         http = new GateHttp(service, new GateAuth(options.Tokens), options, deps.Log);
         return new GateHost(app, service, upstream, registry, url);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Vouch.Gate.Decisions;
+using Vouch.Gate.Evidence;
 using Vouch.Gate.Packuments;
 using Vouch.Gate.Storage;
 using Vouch.Gate.Upstream;
@@ -48,9 +49,12 @@ internal enum TarballStatus
     ForeignUrl,
     UpstreamUnavailable,
     UpstreamInvalid,
+
+    /// <summary>Verification could not complete (issue 12, evidence ledger); retried after <see cref="TarballResult.RetryAt"/>.</summary>
+    VerificationIncomplete,
 }
 
-internal sealed record TarballResult(TarballStatus Status, string? Path = null, long Length = 0, PackageReport? Report = null, IReadOnlyList<ReleaseFinding>? Findings = null, string? Name = null, string? Version = null, string? Error = null);
+internal sealed record TarballResult(TarballStatus Status, string? Path = null, long Length = 0, PackageReport? Report = null, IReadOnlyList<ReleaseFinding>? Findings = null, string? Name = null, string? Version = null, string? Error = null, DateTimeOffset? RetryAt = null);
 
 /// <summary>Granted approvals in force, and a version that changes whenever that set does.</summary>
 internal sealed record ApprovalSnapshot(long Version, IReadOnlyList<GrantedApproval> Grants, DateTimeOffset? NextExpiry)
@@ -79,6 +83,7 @@ internal sealed class GateService : IAsyncDisposable
     private readonly string _packumentDir;
     private readonly string _tempDir;
     private Task? _poller;
+    private Task? _listener;
     private volatile ApprovalSnapshot _approvals = new(0, [], null);
     private (RegistryKeys Keys, DateTimeOffset At)? _keys;
 
@@ -101,9 +106,14 @@ internal sealed class GateService : IAsyncDisposable
 
     public GateStore Store { get; }
 
+    /// <summary>Stored evidence, complete or incomplete, keyed by the trust material (Evidence/EvidenceLedger.cs).</summary>
+    public required EvidenceLedger Ledger { get; init; }
+
     public IReleaseDecider Decider { get; }
 
     public Uri PublicUrl { get; }
+
+    public TimeProvider Time => _time;
 
     public UpstreamClient Upstream => _upstream;
 
@@ -115,6 +125,9 @@ internal sealed class GateService : IAsyncDisposable
     {
         await RefreshApprovalsAsync(ct).ConfigureAwait(false);
         _poller = Task.Run(PollApprovalsAsync, CancellationToken.None);
+
+        // PostgreSQL: decisions made by other gates arrive at once (LISTEN/NOTIFY); polling stays the fallback.
+        _listener = Task.Run(() => Store.ListenForApprovalsAsync(RefreshApprovalsAsync, _stopping.Token), CancellationToken.None);
     }
 
     private async Task PollApprovalsAsync()
@@ -200,8 +213,9 @@ internal sealed class GateService : IAsyncDisposable
         {
             foreach (var w in entry.Filtered.Withheld.Values)
             {
-                // Each withheld version is logged once per process and approvals state, not per request.
-                if (_refusalsLogged.TryAdd($"withheld:{name}@{w.Version}#{w.First.Rule}#{entry.ApprovalsVersion}", 0))
+                // Each withheld version is logged once per version and rule per process (not again after
+                // every approval change, which re-filters every cached packument).
+                if (_refusalsLogged.TryAdd($"withheld:{name}@{w.Version}#{w.First.Rule}", 0))
                 {
                     try
                     {
@@ -210,7 +224,7 @@ internal sealed class GateService : IAsyncDisposable
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
                         // The audit log is unavailable: serving the filtered document is still correct.
-                        _refusalsLogged.TryRemove($"withheld:{name}@{w.Version}#{w.First.Rule}#{entry.ApprovalsVersion}", out _);
+                        _refusalsLogged.TryRemove($"withheld:{name}@{w.Version}#{w.First.Rule}", out _);
                     }
                 }
             }
@@ -378,7 +392,7 @@ internal sealed class GateService : IAsyncDisposable
     {
         // Once per version and rule per process: repeated requests must not grow the log without bound.
         var f = findings[0];
-        if (_refusalsLogged.TryAdd($"{name}@{version}#{f.Rule}#{_approvals.Version}", 0))
+        if (_refusalsLogged.TryAdd($"{name}@{version}#{f.Rule}", 0))
         {
             await Store.AppendAuditAsync("gate", "refused", name, version, f.Rule, f.Message, ct).ConfigureAwait(false);
         }
@@ -397,13 +411,20 @@ internal sealed class GateService : IAsyncDisposable
         var path = expected is null ? null : ContentPath(expected);
         TarballHashes? hashes = null;
         long length;
+
+        // Evidence ledger (issue 12): complete evidence is final; an incomplete verification waits for its retry time.
+        var known = await Ledger.LookupAsync(name, v, integrityKey, ct).ConfigureAwait(false);
+        if (known.State == LedgerState.Incomplete)
+        {
+            return Incomplete(name, v, known);
+        }
+
         if (path is not null && File.Exists(path))
         {
             length = new FileInfo(path).Length;
-            var stored = await Store.GetEvidenceAsync(name, v, integrityKey, ct).ConfigureAwait(false);
-            if (stored is not null)
+            if (known.State == LedgerState.Complete)
             {
-                return new TarballResult(TarballStatus.Ok, path, length, EvidenceJson.Deserialize(stored.ReportJson), Name: name, Version: v);
+                return new TarballResult(TarballStatus.Ok, path, length, known.Report, Name: name, Version: v);
             }
         }
         else
@@ -472,9 +493,15 @@ internal sealed class GateService : IAsyncDisposable
             return new TarballResult(TarballStatus.UpstreamUnavailable, Name: name, Version: v, Error: report.NetworkError);
         }
 
-        await Store.PutEvidenceAsync(name, v, integrityKey, EvidenceJson.Serialize(report), ct).ConfigureAwait(false);
-        return new TarballResult(TarballStatus.Ok, path, length, report, Name: name, Version: v);
+        var recorded = await Ledger.RecordAsync(name, v, integrityKey, report, known.Attempts, ct).ConfigureAwait(false);
+        return recorded.State == LedgerState.Complete
+            ? new TarballResult(TarballStatus.Ok, path, length, recorded.Report, Name: name, Version: v)
+            : Incomplete(name, v, recorded);
     }
+
+    private static TarballResult Incomplete(string name, string version, LedgerEntry entry) =>
+        new(TarballStatus.VerificationIncomplete, Name: name, Version: version, RetryAt: entry.RetryAt,
+            Error: $"verification of {name}@{version} could not complete (attempt {entry.Attempts}; retried after {entry.RetryAt:u}): {entry.Error}");
 
     private async Task<RegistryKeys> KeysAsync(CancellationToken ct)
     {
@@ -515,6 +542,11 @@ internal sealed class GateService : IAsyncDisposable
         if (_poller is not null)
         {
             await _poller.ConfigureAwait(false);
+        }
+
+        if (_listener is not null)
+        {
+            await _listener.ConfigureAwait(false);
         }
 
         _stopping.Dispose();

@@ -257,6 +257,7 @@ internal sealed class GateHttp(GateService gate, GateAuth auth, GateOptions opti
         TarballStatus.IntegrityMismatch => GateJson.ErrorAsync(ctx, 502, GateCodes.IntegrityMismatch, result.Error!),
         TarballStatus.ForeignUrl => GateJson.ErrorAsync(ctx, 502, GateCodes.ForeignUrl, result.Error!),
         TarballStatus.UpstreamUnavailable => GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamUnavailable, result.Error ?? "the upstream registry failed"),
+        TarballStatus.VerificationIncomplete => EvidenceHttp.IncompleteAsync(ctx, result),
         _ => GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamInvalid, result.Error ?? "the upstream registry answered something unusable"),
     };
 
@@ -384,7 +385,7 @@ internal sealed class GateHttp(GateService gate, GateAuth auth, GateOptions opti
         var api = rest[3..];
         if (api == "health" && HttpMethods.IsGet(method))
         {
-            await GateJson.WriteAsync(ctx, 200, new { status = "ok", policy = gate.Decider.PolicyVersion, approvalsVersion = gate.Approvals.Version, database = gate.Store.Provider.ToString().ToLowerInvariant() }).ConfigureAwait(false);
+            await GateJson.WriteAsync(ctx, 200, new { status = "ok", policy = gate.Decider.PolicyVersion, approvalsVersion = gate.Approvals.Version, database = gate.Store.Provider.ToString().ToLowerInvariant(), fourEyes = !options.AllowSelfApprovalUnsafe, trust = gate.Ledger.Trust }).ConfigureAwait(false);
             return;
         }
 
@@ -425,6 +426,9 @@ internal sealed class GateHttp(GateService gate, GateAuth auth, GateOptions opti
                 var limit = int.TryParse(ctx.Request.Query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? Math.Clamp(l, 1, 10000) : 500;
                 var entries = await gate.Store.AuditLogAsync(limit, ctx.RequestAborted).ConfigureAwait(false);
                 await GateJson.WriteAsync(ctx, 200, new { entries = entries.Select(GateJson.Audit) }).ConfigureAwait(false);
+                return;
+            case "reverify" when HttpMethods.IsPost(method):
+                await EvidenceHttp.ReverifyAsync(ctx, gate, token, ReadJsonObjectAsync).ConfigureAwait(false);
                 return;
             case "packages" when HttpMethods.IsGet(method):
                 await GateJson.WriteAsync(ctx, 200, new
@@ -527,14 +531,15 @@ internal sealed class GateHttp(GateService gate, GateAuth auth, GateOptions opti
             errors.Add("name: not a valid package name");
         }
 
-        if (version is null || SemVersion.ParseOrNull(version) is null)
+        // Exact, normalised versions and rule names or '*' (Approvals/ApprovalInput.cs).
+        if (Approvals.ApprovalInput.CheckVersion(version) is { } versionError)
         {
-            errors.Add("version: not an exact version");
+            errors.Add(versionError);
         }
 
-        if (rule is null || rule.Length is 0 or > 100 || !rule.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        if (Approvals.ApprovalInput.CheckRule(rule) is { } ruleError)
         {
-            errors.Add("rule: expected a rule name (letters, digits, '-', '_', '.')");
+            errors.Add(ruleError);
         }
 
         if (reason is { Length: > 2000 })
@@ -570,9 +575,10 @@ internal sealed class GateHttp(GateService gate, GateAuth auth, GateOptions opti
         DateTimeOffset? expires = null;
         if (Text(body, "expires") is { } e)
         {
-            if (!DateTimeOffset.TryParse(e, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            // RFC 3339 with an offset, in the future (Approvals/ApprovalInput.cs).
+            if (!Approvals.ApprovalInput.TryParseExpiry(e, gate.Time.GetUtcNow(), out var at, out var expiresError))
             {
-                await GateJson.ErrorAsync(ctx, 400, GateCodes.BadRequest, "expires: not an ISO 8601 time").ConfigureAwait(false);
+                await GateJson.ErrorAsync(ctx, 400, GateCodes.BadRequest, expiresError!).ConfigureAwait(false);
                 return;
             }
 
@@ -585,7 +591,7 @@ internal sealed class GateHttp(GateService gate, GateAuth auth, GateOptions opti
             return;
         }
 
-        var (outcome, approval) = await gate.Store.DecideAsync(id, grant, token.Name, reason, expires, ctx.RequestAborted).ConfigureAwait(false);
+        var (outcome, approval) = await gate.Store.DecideAsync(id, grant, token.Name, reason, expires, options.AllowSelfApprovalUnsafe, ctx.RequestAborted).ConfigureAwait(false);
         switch (outcome)
         {
             case DecideOutcome.NotFound:
@@ -593,6 +599,9 @@ internal sealed class GateHttp(GateService gate, GateAuth auth, GateOptions opti
                 return;
             case DecideOutcome.NotPending:
                 await GateJson.ErrorAsync(ctx, 409, GateCodes.Conflict, $"approval {id} is already {approval!.Status}").ConfigureAwait(false);
+                return;
+            case DecideOutcome.SameIdentity:
+                await GateJson.ErrorAsync(ctx, 403, GateCodes.FourEyes, $"approval {id} was requested by '{token.Name}': another approver must grant it (four eyes)").ConfigureAwait(false);
                 return;
         }
 
