@@ -480,6 +480,12 @@ internal sealed class GateService : IAsyncDisposable
             }
         }
 
+        if (known.State == LedgerState.Complete)
+        {
+            // Another gate (or an earlier run) verified these bytes under the same trust material.
+            return new TarballResult(TarballStatus.Ok, path, length, known.Report, Name: name, Version: v);
+        }
+
         if (version.Dist.Attestations is { } att && !_upstream.IsUpstreamUrl(att.Url))
         {
             return new TarballResult(TarballStatus.ForeignUrl, Name: name, Version: v, Error: $"the packument of {name}@{v} points its attestations at {att.Url}, outside the upstream");
