@@ -26,10 +26,11 @@ internal static class ServeCommand
         var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted root JSON (default: TUF cache, else the embedded snapshot)." };
         var registryKeys = new Option<string?>("--registry-keys") { Description = "npm registry keys JSON (GET /-/npm/v1/keys form; default: TUF cache, else embedded)." };
         var maxAge = new Option<int?>("--packument-max-age") { Description = "Seconds a packument is served from memory before it is revalidated upstream (default 60)." };
+        var selfApproval = new Option<bool>("--allow-self-approval-unsafe") { Description = "Turn four eyes off: whoever requested an approval may grant it. Needs a token with the approver or admin role." };
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, policy, listen, db, dataDir, tokens, publicUrl, trustedRoot, registryKeys, maxAge,
+            upstream, policy, listen, db, dataDir, tokens, publicUrl, trustedRoot, registryKeys, maxAge, selfApproval,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -67,6 +68,7 @@ internal static class ServeCommand
                 PolicyPath = parse.GetValue(policy),
                 Tokens = tokenList,
                 PackumentMaxAge = TimeSpan.FromSeconds(parse.GetValue(maxAge) ?? 60),
+                AllowSelfApprovalUnsafe = parse.GetValue(selfApproval),
             };
             var problems = options.Validate();
             if (problems.Count > 0)
