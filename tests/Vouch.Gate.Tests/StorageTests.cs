@@ -327,4 +327,40 @@ public sealed class PostgresStorageTests : StorageContractTests
 
         return await TestPostgres.CreateDatabaseAsync();
     }
+
+    [SkippableFact]
+    public async Task Role_WhenGateRunsWithTheDocumentedGrantsOnly_CannotDropDisableOrBypassTriggers()
+    {
+        Skip.If(TestPostgres.Skip, "PostgreSQL is skipped (VOUCH_SKIP_POSTGRES=1)");
+
+        // docs/gate.md: migrate as the owner, serve as a role with DML rights only.
+        var owner = new Npgsql.NpgsqlConnectionStringBuilder((await DatabaseAsync())!);
+        var role = "vouch_gate_" + Guid.NewGuid().ToString("n")[..8];
+        await Store.ExecuteRawAsync(
+            $"CREATE ROLE {role} LOGIN PASSWORD 'gate-password-0123456789'; " +
+            $"GRANT SELECT, INSERT, UPDATE, DELETE ON schema_migrations, approvals, audit_log, evidence TO {role}; " +
+            $"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};");
+        var restricted = new Npgsql.NpgsqlConnectionStringBuilder(owner.ToString()) { Username = role, Password = "gate-password-0123456789" }.ToString();
+        await using var gate = await GateStore.OpenAsync(restricted, TimeProvider.System);
+
+        var name = "pkg-" + Guid.NewGuid().ToString("n")[..12];
+        var a = await gate.RequestAsync(name, "1.0.0", "rule", "rita", null);
+        Assert.Equal(DecideOutcome.Decided, (await gate.DecideAsync(a.Id, true, "alice", null, null)).Outcome);
+        foreach (var sql in new[]
+        {
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_update ON audit_log",
+            "SET session_replication_role = replica",
+            "TRUNCATE audit_log",
+            "DELETE FROM audit_log",
+            $"CREATE TRIGGER sneaky BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+            "DROP TABLE audit_log",
+        })
+        {
+            var e = await Record.ExceptionAsync(() => gate.ExecuteRawAsync(sql));
+            Assert.True(e is not null, $"accepted as {role}: {sql}");
+        }
+
+        Assert.Equal(2, (await gate.AuditLogAsync(10000)).Count(e => e.Name == name));
+    }
 }

@@ -160,7 +160,21 @@ public sealed class GateStore : IAsyncDisposable
             await ExecAsync(c, tx, "SELECT pg_advisory_xact_lock(7267001)", ct).ConfigureAwait(false);
         }
 
-        await ExecAsync(c, tx, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)", ct).ConfigureAwait(false);
+        // No DDL when the schema is current, so a gate can run with a role that has DML rights only
+        // (docs/gate.md, threat model): only a pending migration needs the owner.
+        bool exists;
+        await using (var probe = Command(c, tx, Provider == GateDatabaseProvider.Postgres
+            ? "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = 'schema_migrations' AND schemaname = current_schema()"
+            : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"))
+        {
+            exists = Convert.ToInt64(await probe.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
+        }
+
+        if (!exists)
+        {
+            await ExecAsync(c, tx, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)", ct).ConfigureAwait(false);
+        }
+
         var applied = new List<int>();
         await using (var cmd = Command(c, tx, "SELECT version FROM schema_migrations ORDER BY version"))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
