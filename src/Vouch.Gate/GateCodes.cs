@@ -51,6 +51,12 @@ public static class GateCodes
     /// <summary>A fetch (or a redirect) outside the configured upstream was refused by the outbound policy.</summary>
     public const string OutboundRefused = "VOUCH_GATE_OUTBOUND_REFUSED";
 
+    /// <summary>Verification of the version could not complete (attestations not served, a key, log or authority the trust material does not know yet); retried after Retry-After, never stored as evidence.</summary>
+    public const string VerificationIncomplete = "VOUCH_GATE_VERIFICATION_INCOMPLETE";
+
+    /// <summary>Four eyes: the identity that requested an approval cannot grant it.</summary>
+    public const string FourEyes = "VOUCH_GATE_FOUR_EYES";
+
     /// <summary>An unexpected error inside the gate (logged; never carries details to the client).</summary>
     public const string Internal = "VOUCH_GATE_INTERNAL";
 }

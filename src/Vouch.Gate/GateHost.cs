@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Vouch.Gate.Api;
 using Vouch.Gate.Decisions;
 using Vouch.Gate.Packuments;
+using Vouch.Gate.Evidence;
 using Vouch.Gate.Storage;
 using Vouch.Gate.Tarballs;
 using Vouch.Gate.Upstream;
@@ -107,6 +108,11 @@ public sealed class GateHost : IAsyncDisposable
         var bound = app.Urls.First();
         var url = options.PublicUrl ?? new Uri(bound.EndsWith('/') ? bound : bound + "/");
         var services = Compose(options, deps, store, decider, policy, handler, url);
+        if (options.AllowSelfApprovalUnsafe)
+        {
+            deps.Log?.WriteLine("vouch gate: WARNING: four eyes is off (AllowSelfApprovalUnsafe): whoever requests an approval may grant it");
+        }
+
         await services.GetRequiredService<GateService>().StartAsync(ct).ConfigureAwait(false);
         admin = services.GetRequiredService<AdminApi>();
         front = services.GetRequiredService<GateFront>();
@@ -138,6 +144,9 @@ public sealed class GateHost : IAsyncDisposable
         s.AddSingleton<TarballStore>();
         s.AddSingleton<ReleaseDecisionCache>();
         s.AddSingleton<KeysCache>();
+
+        // Issue 12: evidence keyed by the trust material's fingerprint, incomplete verifications retried with backoff.
+        s.AddSingleton(_ => new EvidenceLedger(store, TrustFingerprint.Compute(deps.Sigstore.TrustedRoot, deps.TrustedKeys), deps.Time, options.VerificationRetryMin, options.VerificationRetryMax));
         s.AddSingleton<VersionVerifier>();
         s.AddSingleton<GateService>();
         s.AddSingleton<NpmRoutes>();

@@ -146,6 +146,18 @@ public sealed record GateOptions
     /// <summary>Largest request body (approval requests, npm audit payloads).</summary>
     public long MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Four eyes off: the identity that requested an approval may also grant it. Weakens a check,
+    /// hence the name; the gate prints a warning at start-up and reports it on /-/vouch/v1/health.
+    /// </summary>
+    public bool AllowSelfApprovalUnsafe { get; init; }
+
+    /// <summary>How long after a verification that could not complete the gate tries again; doubles per attempt up to <see cref="VerificationRetryMax"/>.</summary>
+    public TimeSpan VerificationRetryMin { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest wait between two attempts at a verification that could not complete.</summary>
+    public TimeSpan VerificationRetryMax { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long in-flight requests may finish after shutdown was asked for.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -207,6 +219,16 @@ public sealed record GateOptions
         if (PackumentCacheBytes < 1024 * 1024)
         {
             errors.Add("packument-cache-mb: must be at least 1 MiB");
+        }
+
+        if (VerificationRetryMin < TimeSpan.Zero || VerificationRetryMax < VerificationRetryMin)
+        {
+            errors.Add("verification-retry: the minimum must not be negative nor above the maximum");
+        }
+
+        if (AllowSelfApprovalUnsafe && !Tokens.Any(t => t.Role >= GateRole.Approver))
+        {
+            errors.Add("allow-self-approval-unsafe: no token may grant approvals, so there is nothing to allow");
         }
 
         if (MaxPackumentBytes <= 0 || MaxTarballBytes <= 0 || MaxRequestBodyBytes <= 0)

@@ -1,4 +1,5 @@
 using Vouch.Gate.Decisions;
+using Vouch.Gate.Evidence;
 using Vouch.Gate.Packuments;
 using Vouch.Gate.Storage;
 using Vouch.Gate.Upstream;
@@ -30,9 +31,12 @@ internal enum TarballStatus
     ForeignUrl,
     UpstreamUnavailable,
     UpstreamInvalid,
+
+    /// <summary>Verification could not complete (issue 12, evidence ledger); retried after <see cref="TarballResult.RetryAt"/>. Never cached as a decision.</summary>
+    VerificationIncomplete,
 }
 
-internal sealed record TarballResult(TarballStatus Status, string? Path = null, long Length = 0, PackageReport? Report = null, IReadOnlyList<ReleaseFinding>? Findings = null, string? Name = null, string? Version = null, string? Error = null, TarballHashes? Hashes = null);
+internal sealed record TarballResult(TarballStatus Status, string? Path = null, long Length = 0, PackageReport? Report = null, IReadOnlyList<ReleaseFinding>? Findings = null, string? Name = null, string? Version = null, string? Error = null, TarballHashes? Hashes = null, DateTimeOffset? RetryAt = null);
 
 /// <summary>
 /// The gate's decisions, independent of HTTP, composed from parts with one job each: filtered
@@ -45,6 +49,7 @@ internal sealed class GateService(
     UpstreamClient upstream,
     PackumentService packuments,
     VersionVerifier verifier,
+    EvidenceLedger ledger,
     ApprovalsMonitor approvals,
     ReleaseDecisionCache decisions,
     RefusalLog refusals,
@@ -61,6 +66,21 @@ internal sealed class GateService(
     public ApprovalSnapshot Approvals => approvals.Current;
 
     public ReleaseDecisionCache Decisions => decisions;
+
+    /// <summary>Stored evidence, complete or incomplete, keyed by the trust material (Evidence/EvidenceLedger.cs).</summary>
+    public EvidenceLedger Ledger => ledger;
+
+    /// <summary>
+    /// An admin's re-verify: forgets the stored evidence (and audits it), then drops every cached
+    /// release decision, since an allowed decision carries the evidence it was made on. Other gates
+    /// on the same PostgreSQL drop theirs when the store's notification reaches them.
+    /// </summary>
+    public async Task<int> ForgetEvidenceAsync(string name, string? version, string actor, string? reason, CancellationToken ct)
+    {
+        var removed = await store.ForgetEvidenceAsync(name, version, actor, reason, ct).ConfigureAwait(false);
+        decisions.Invalidate();
+        return removed;
+    }
 
     public PackumentCache Packuments => packuments.Cache;
 
@@ -141,7 +161,7 @@ internal sealed class GateService(
         var version = filtered.Upstream.Versions[v];
         if (filtered.Withheld.TryGetValue(v, out var withheld))
         {
-            await refusals.LogAsync("refused", filtered.Name, v, withheld.First, entry.ApprovalsVersion, ct).ConfigureAwait(false);
+            await refusals.LogAsync("refused", filtered.Name, v, withheld.First, ct).ConfigureAwait(false);
             return new TarballResult(TarballStatus.Refused, Findings: withheld.Findings, Name: filtered.Name, Version: v);
         }
 
@@ -164,7 +184,7 @@ internal sealed class GateService(
         var decision = decider.Evaluate(verified.Report!, filtered.Upstream, version, grants);
         if (!decision.Allowed)
         {
-            await refusals.LogAsync("refused", filtered.Name, v, decision.Blocking[0], entry.ApprovalsVersion, ct).ConfigureAwait(false);
+            await refusals.LogAsync("refused", filtered.Name, v, decision.Blocking[0], ct).ConfigureAwait(false);
             return verified with { Status = TarballStatus.Refused, Findings = decision.Blocking, Path = null };
         }
 

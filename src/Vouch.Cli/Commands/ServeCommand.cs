@@ -27,10 +27,11 @@ internal static class ServeCommand
         var registryKeys = new Option<string?>("--registry-keys") { Description = "npm registry keys JSON (GET /-/npm/v1/keys form; default: TUF cache, else embedded)." };
         var maxAge = new Option<int?>("--packument-max-age") { Description = "Seconds a packument is served from memory before it is revalidated upstream (default 60)." };
         var cacheMb = new Option<int?>("--packument-cache-mb") { Description = "Bound of the in-memory packument cache in MiB; least recently used packuments are dropped beyond it (default 256)." };
+        var selfApproval = new Option<bool>("--allow-self-approval-unsafe") { Description = "Turn four eyes off: whoever requested an approval may grant it. Needs a token with the approver or admin role." };
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, policy, listen, db, dataDir, tokens, publicUrl, trustedRoot, registryKeys, maxAge, cacheMb,
+            upstream, policy, listen, db, dataDir, tokens, publicUrl, trustedRoot, registryKeys, maxAge, cacheMb, selfApproval,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -69,6 +70,7 @@ internal static class ServeCommand
                 Tokens = tokenList,
                 PackumentMaxAge = TimeSpan.FromSeconds(parse.GetValue(maxAge) ?? 60),
                 PackumentCacheBytes = (parse.GetValue(cacheMb) ?? 256) * 1024L * 1024,
+                AllowSelfApprovalUnsafe = parse.GetValue(selfApproval),
             };
             var problems = options.Validate();
             if (problems.Count > 0)

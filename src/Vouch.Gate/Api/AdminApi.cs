@@ -12,8 +12,10 @@ namespace Vouch.Gate.Api;
 /// routing with one thin handler per endpoint. Paths reaching here were parsed by <see cref="GatePath"/>
 /// (the request path is its canonical form; verify's name and version come from the parsed route).
 /// </summary>
-internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions options)
+internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions options, TimeProvider time)
 {
+    private readonly GateOptions _options = options;
+
     private GateService Gate => gate;
 
     /// <summary>Maps every endpoint; <paramref name="api"/> answers null until the gate's services exist.</summary>
@@ -37,6 +39,9 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         v1.MapPost("/approvals/{id}/deny", With((a, ctx) => a.Authed(ctx, GateRole.Approver, (c, t) => a.DecideAsync(c, t, grant: false))));
         v1.MapGet("/audit", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.AuditAsync)));
         v1.MapGet("/packages", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.PackagesAsync)));
+
+        // Issue 12: forget stored evidence and verify again; admin only (checked in EvidenceHttp), audit-logged.
+        v1.MapPost("/reverify", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, t) => EvidenceHttp.ReverifyAsync(c, a.Gate, t, a._options.MaxRequestBodyBytes))));
     }
 
     private async Task Authed(HttpContext ctx, GateRole role, Func<HttpContext, GateToken, Task> handler)
@@ -66,6 +71,8 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         policy = Gate.Decider.PolicyVersion,
         approvalsVersion = Gate.Approvals.Version,
         database = Gate.Store.Provider.ToString().ToLowerInvariant(),
+        fourEyes = !_options.AllowSelfApprovalUnsafe,
+        trust = Gate.Ledger.Trust,
     });
 
     private async Task VerifyAsync(HttpContext ctx)
@@ -122,7 +129,7 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
 
     private async Task RequestApprovalAsync(HttpContext ctx, GateToken token)
     {
-        var body = await RequestBody.ReadFieldsAsync(ctx, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        var body = await RequestBody.ReadFieldsAsync(ctx, _options.MaxRequestBodyBytes).ConfigureAwait(false);
         if (body is null)
         {
             return;
@@ -138,14 +145,15 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
             errors.Add("name: not a valid package name");
         }
 
-        if (version is null || SemVersion.ParseOrNull(version) is null)
+        // Exact, normalised versions and rule names or '*' (Approvals/ApprovalInput.cs).
+        if (Approvals.ApprovalInput.CheckVersion(version) is { } versionError)
         {
-            errors.Add("version: not an exact version");
+            errors.Add(versionError);
         }
 
-        if (rule is null || rule.Length is 0 or > 100 || !rule.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        if (Approvals.ApprovalInput.CheckRule(rule) is { } ruleError)
         {
-            errors.Add("rule: expected a rule name (letters, digits, '-', '_', '.')");
+            errors.Add(ruleError);
         }
 
         if (reason is { Length: > 2000 })
@@ -171,7 +179,7 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
             return;
         }
 
-        var body = await RequestBody.ReadFieldsAsync(ctx, options.MaxRequestBodyBytes).ConfigureAwait(false);
+        var body = await RequestBody.ReadFieldsAsync(ctx, _options.MaxRequestBodyBytes).ConfigureAwait(false);
         if (body is null)
         {
             return;
@@ -181,9 +189,10 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         DateTimeOffset? expires = null;
         if (body.GetValueOrDefault("expires") is { } e)
         {
-            if (!DateTimeOffset.TryParse(e, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            // RFC 3339 with an offset, in the future (Approvals/ApprovalInput.cs).
+            if (!Approvals.ApprovalInput.TryParseExpiry(e, time.GetUtcNow(), out var at, out var expiresError))
             {
-                await GateJson.ErrorAsync(ctx, 400, GateCodes.BadRequest, "expires: not an ISO 8601 time").ConfigureAwait(false);
+                await GateJson.ErrorAsync(ctx, 400, GateCodes.BadRequest, expiresError!).ConfigureAwait(false);
                 return;
             }
 
@@ -196,7 +205,7 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
             return;
         }
 
-        var (outcome, approval) = await Gate.Store.DecideAsync(id, grant, token.Name, reason, expires, ctx.RequestAborted).ConfigureAwait(false);
+        var (outcome, approval) = await Gate.Store.DecideAsync(id, grant, token.Name, reason, expires, _options.AllowSelfApprovalUnsafe, ctx.RequestAborted).ConfigureAwait(false);
         switch (outcome)
         {
             case DecideOutcome.NotFound:
@@ -205,9 +214,13 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
             case DecideOutcome.NotPending:
                 await GateJson.ErrorAsync(ctx, 409, GateCodes.Conflict, $"approval {id} is already {approval!.Status}").ConfigureAwait(false);
                 return;
+            case DecideOutcome.SameIdentity:
+                await GateJson.ErrorAsync(ctx, 403, GateCodes.FourEyes, $"approval {id} was requested by '{token.Name}': another approver must grant it (four eyes)").ConfigureAwait(false);
+                return;
         }
 
-        // Decisions take effect on this instance at once; other instances see them at their next poll.
+        // Decisions take effect on this instance at once; other instances on PostgreSQL hear of them
+        // by LISTEN/NOTIFY (polling stays the fallback, and the only way on SQLite).
         await Gate.RefreshApprovalsAsync(ctx.RequestAborted).ConfigureAwait(false);
         var list = await Gate.Store.ListApprovalsAsync(null, ctx.RequestAborted).ConfigureAwait(false);
         await GateJson.WriteAsync(ctx, 200, GateJson.Approval(list.First(a => a.Id == id))).ConfigureAwait(false);

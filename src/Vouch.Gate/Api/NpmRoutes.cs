@@ -171,6 +171,7 @@ internal sealed class NpmRoutes(GateService gate, KeysCache keys, UpstreamUrls u
         TarballStatus.IntegrityMismatch => GateJson.ErrorAsync(ctx, 502, GateCodes.IntegrityMismatch, result.Error!),
         TarballStatus.ForeignUrl => GateJson.ErrorAsync(ctx, 502, GateCodes.ForeignUrl, result.Error!),
         TarballStatus.UpstreamUnavailable => GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamUnavailable, result.Error ?? "the upstream registry failed"),
+        TarballStatus.VerificationIncomplete => EvidenceHttp.IncompleteAsync(ctx, result),
         _ => GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamInvalid, result.Error ?? "the upstream registry answered something unusable"),
     };
 

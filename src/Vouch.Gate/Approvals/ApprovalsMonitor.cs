@@ -15,12 +15,15 @@ internal sealed record ApprovalSnapshot(long Version, IReadOnlyList<GrantedAppro
 /// of <see cref="Current"/> is part of every cached filter and release decision, so a change of
 /// grants invalidates both. The storage side may call <see cref="RefreshAsync"/> whenever it learns
 /// of a change (a notification from another instance).
+/// On PostgreSQL it also listens: decisions made by other gates arrive at once (LISTEN/NOTIFY), and a
+/// re-verify on any gate drops this gate's cached release decisions (they carry the forgotten evidence).
 /// </summary>
-internal sealed class ApprovalsMonitor(GateOptions options, GateStore store, TimeProvider time) : IAsyncDisposable
+internal sealed class ApprovalsMonitor(GateOptions options, GateStore store, TimeProvider time, ReleaseDecisionCache decisions) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private Task? _poller;
+    private Task? _listener;
     private volatile ApprovalSnapshot _current = new(0, [], null);
 
     public ApprovalSnapshot Current => _current;
@@ -29,6 +32,9 @@ internal sealed class ApprovalsMonitor(GateOptions options, GateStore store, Tim
     {
         await RefreshAsync(ct).ConfigureAwait(false);
         _poller = Task.Run(PollAsync, CancellationToken.None);
+
+        // Polling stays the fallback (and the only way on SQLite, where this returns at once).
+        _listener = Task.Run(() => store.ListenForApprovalsAsync(RefreshAsync, _stopping.Token, decisions.Invalidate), CancellationToken.None);
     }
 
     private async Task PollAsync()
@@ -81,19 +87,28 @@ internal sealed class ApprovalsMonitor(GateOptions options, GateStore store, Tim
             await _poller.ConfigureAwait(false);
         }
 
+        if (_listener is not null)
+        {
+            await _listener.ConfigureAwait(false);
+        }
+
         _stopping.Dispose();
         _lock.Dispose();
     }
 }
 
-/// <summary>The gate's own audit rows (<c>withheld</c>, <c>refused</c>), once per version, rule and approvals state per process.</summary>
+/// <summary>
+/// The gate's own audit rows (<c>withheld</c>, <c>refused</c>), once per action, version and rule per
+/// process: not again after every approval change (which re-filters every cached packument), so
+/// repeated requests and busy approvers cannot grow the log without bound.
+/// </summary>
 internal sealed class RefusalLog(GateStore store)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _logged = new(StringComparer.Ordinal);
 
-    public async Task LogAsync(string action, string name, string version, ReleaseFinding first, long approvalsVersion, CancellationToken ct)
+    public async Task LogAsync(string action, string name, string version, ReleaseFinding first, CancellationToken ct)
     {
-        var key = $"{action}:{name}@{version}#{first.Rule}#{approvalsVersion}";
+        var key = $"{action}:{name}@{version}#{first.Rule}";
         if (!_logged.TryAdd(key, 0))
         {
             return;

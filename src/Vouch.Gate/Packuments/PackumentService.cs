@@ -104,7 +104,7 @@ internal sealed class PackumentService(
         {
             foreach (var w in entry.Filtered.Withheld.Values)
             {
-                await refusals.LogAsync("withheld", name, w.Version, w.First, entry.ApprovalsVersion, _stopping.Token).ConfigureAwait(false);
+                await refusals.LogAsync("withheld", name, w.Version, w.First, _stopping.Token).ConfigureAwait(false);
             }
         }
 
