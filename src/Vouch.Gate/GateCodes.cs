@@ -39,6 +39,24 @@ public static class GateCodes
     /// <summary>The operation does not apply in the approval's current state (e.g. granting a denied request).</summary>
     public const string Conflict = "VOUCH_GATE_CONFLICT";
 
+    /// <summary>The request path is refused by the gate's one path parser: malformed or doubled encoding, '..', '.', empty segments, backslashes, control or non-ASCII characters, invalid UTF-8.</summary>
+    public const string BadPath = "VOUCH_GATE_BAD_PATH";
+
+    /// <summary>A request body is not what the endpoint takes: not UTF-8, not a JSON object, a lone surrogate, a field of the wrong type.</summary>
+    public const string BadBody = "VOUCH_GATE_BAD_BODY";
+
+    /// <summary>The endpoint exists but not for this HTTP method.</summary>
+    public const string MethodNotAllowed = "VOUCH_GATE_METHOD_NOT_ALLOWED";
+
+    /// <summary>A fetch (or a redirect) outside the configured upstream was refused by the outbound policy.</summary>
+    public const string OutboundRefused = "VOUCH_GATE_OUTBOUND_REFUSED";
+
+    /// <summary>Verification of the version could not complete (attestations not served, a key, log or authority the trust material does not know yet); retried after Retry-After, never stored as evidence.</summary>
+    public const string VerificationIncomplete = "VOUCH_GATE_VERIFICATION_INCOMPLETE";
+
+    /// <summary>Four eyes: the identity that requested an approval cannot grant it.</summary>
+    public const string FourEyes = "VOUCH_GATE_FOUR_EYES";
+
     /// <summary>An unexpected error inside the gate (logged; never carries details to the client).</summary>
     public const string Internal = "VOUCH_GATE_INTERNAL";
 }

@@ -7,8 +7,12 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vouch.Gate.Api;
 using Vouch.Gate.Decisions;
+using Vouch.Gate.Packuments;
+using Vouch.Gate.Evidence;
 using Vouch.Gate.Storage;
+using Vouch.Gate.Tarballs;
 using Vouch.Gate.Upstream;
+using Vouch.Gate.Verification;
 using Vouch.Npm;
 using Vouch.Provenance;
 using Vouch.Sigstore.Verification;
@@ -37,17 +41,15 @@ public sealed record GateDependencies
 public sealed class GateHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ServiceProvider _services;
     private readonly GateService _service;
-    private readonly UpstreamClient _upstream;
-    private readonly RegistryClient _registry;
     private int _stopped;
 
-    private GateHost(WebApplication app, GateService service, UpstreamClient upstream, RegistryClient registry, Uri url)
+    private GateHost(WebApplication app, ServiceProvider services, Uri url)
     {
         _app = app;
-        _service = service;
-        _upstream = upstream;
-        _registry = registry;
+        _services = services;
+        _service = services.GetRequiredService<GateService>();
         Url = url;
     }
 
@@ -57,6 +59,9 @@ public sealed class GateHost : IAsyncDisposable
     public GateStore Store => _service.Store;
 
     internal GateService Service => _service;
+
+    /// <summary>The composed parts (for tests that look inside: cache accounting, breaker, outbound refusals).</summary>
+    internal IServiceProvider Services => _services;
 
     /// <summary>Validates the options, migrates the database and starts listening. Bad options throw <see cref="GateConfigurationException"/> listing every problem.</summary>
     public static async Task<GateHost> StartAsync(GateOptions options, GateDependencies deps, CancellationToken ct = default)
@@ -68,6 +73,8 @@ public sealed class GateHost : IAsyncDisposable
         }
 
         GateOptions.TryParseListen(options.Listen, out var endpoint, out _);
+        var policy = new OutboundPolicy(options.Upstream);
+        var handler = OutboundPolicyHandler.Wrap(policy, deps.UpstreamHandler);
         var store = await GateStore.OpenAsync(options.Database, deps.Time, ct).ConfigureAwait(false);
         var decider = deps.Decider ?? await LoadPolicyAsync(options, deps.Time, ct).ConfigureAwait(false);
 
@@ -86,20 +93,66 @@ public sealed class GateHost : IAsyncDisposable
             k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
         });
         var app = builder.Build();
-        GateHttp? http = null;
-        app.Run(ctx => http is null ? Unavailable(ctx) : http.HandleAsync(ctx));
+
+        // The pipeline exists before the services (their public URL needs the bound port); until
+        // they do, every request is a 503.
+        GateFront? front = null;
+        AdminApi? admin = null;
+        app.Use((ctx, next) => front is null ? Unavailable(ctx) : front.InvokeAsync(ctx, next));
+        app.UseRouting();
+        app.Use(GateFront.UnmatchedAsync);
+        AdminApi.Map(app, () => admin);
+        app.UseEndpoints(_ => { });
         await app.StartAsync(ct).ConfigureAwait(false);
 
         var bound = app.Urls.First();
         var url = options.PublicUrl ?? new Uri(bound.EndsWith('/') ? bound : bound + "/");
-        var upstream = new UpstreamClient(deps.UpstreamHandler, options.Upstream, options.UpstreamTimeout);
-        var registry = new RegistryClient(deps.UpstreamHandler, NpmConfig.ForRegistry(options.Upstream), cacheDirectory: null, deps.Time,
-            new RegistryClientOptions { MaxRetries = 1, AttemptTimeout = options.UpstreamTimeout, MaxTarballBytes = options.MaxTarballBytes, MaxPackumentBytes = options.MaxPackumentBytes, UserAgent = "vouch-gate" });
-        var verifier = new PackageVerifier(registry, deps.Sigstore, deps.TrustedKeys);
-        var service = new GateService(options, store, decider, upstream, verifier, deps.Time, url);
-        await service.StartAsync(ct).ConfigureAwait(false);
-        http = new GateHttp(service, new GateAuth(options.Tokens), options, deps.Log);
-        return new GateHost(app, service, upstream, registry, url);
+        var services = Compose(options, deps, store, decider, policy, handler, url);
+        if (options.AllowSelfApprovalUnsafe)
+        {
+            deps.Log?.WriteLine("vouch gate: WARNING: four eyes is off (AllowSelfApprovalUnsafe): whoever requests an approval may grant it");
+        }
+
+        await services.GetRequiredService<GateService>().StartAsync(ct).ConfigureAwait(false);
+        admin = services.GetRequiredService<AdminApi>();
+        front = services.GetRequiredService<GateFront>();
+        return new GateHost(app, services, url);
+    }
+
+    /// <summary>The composition root: every part of the gate, each with one job, wired by constructor injection.</summary>
+    private static ServiceProvider Compose(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url)
+    {
+        var s = new ServiceCollection();
+        s.AddSingleton(options);
+        s.AddSingleton(deps.Time);
+        s.AddSingleton(store);
+        s.AddSingleton(decider);
+        s.AddSingleton(policy);
+        s.AddSingleton(new UpstreamUrls(options.Upstream));
+        s.AddSingleton(new GateUrl(url));
+        s.AddSingleton(new GateAuth(options.Tokens));
+        s.AddSingleton<CircuitBreaker>();
+        s.AddSingleton(sp => new UpstreamClient(handler, options.Upstream, options.UpstreamTimeout, sp.GetRequiredService<CircuitBreaker>()));
+        s.AddSingleton(_ => new RegistryClient(handler, NpmConfig.ForRegistry(options.Upstream), cacheDirectory: null, deps.Time,
+            new RegistryClientOptions { MaxRetries = 1, AttemptTimeout = options.UpstreamTimeout, MaxTarballBytes = options.MaxTarballBytes, MaxPackumentBytes = options.MaxPackumentBytes, UserAgent = "vouch-gate" }));
+        s.AddSingleton(sp => new PackageVerifier(sp.GetRequiredService<RegistryClient>(), deps.Sigstore, deps.TrustedKeys));
+        s.AddSingleton<PackumentCache>();
+        s.AddSingleton<PackumentDiskStore>();
+        s.AddSingleton<ApprovalsMonitor>();
+        s.AddSingleton<RefusalLog>();
+        s.AddSingleton<PackumentService>();
+        s.AddSingleton<TarballStore>();
+        s.AddSingleton<ReleaseDecisionCache>();
+        s.AddSingleton<KeysCache>();
+
+        // Issue 12: evidence keyed by the trust material's fingerprint, incomplete verifications retried with backoff.
+        s.AddSingleton(_ => new EvidenceLedger(store, TrustFingerprint.Compute(deps.Sigstore.TrustedRoot, deps.TrustedKeys), deps.Time, options.VerificationRetryMin, options.VerificationRetryMax));
+        s.AddSingleton<VersionVerifier>();
+        s.AddSingleton<GateService>();
+        s.AddSingleton<NpmRoutes>();
+        s.AddSingleton<AdminApi>();
+        s.AddSingleton(sp => new GateFront(sp.GetRequiredService<NpmRoutes>(), deps.Log));
+        return s.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 
     private static async Task<IReleaseDecider> LoadPolicyAsync(GateOptions options, TimeProvider time, CancellationToken ct)
@@ -132,10 +185,9 @@ public sealed class GateHost : IAsyncDisposable
         }
 
         await _app.StopAsync(ct).ConfigureAwait(false);
-        await _service.DisposeAsync().ConfigureAwait(false);
-        await _service.Store.DisposeAsync().ConfigureAwait(false);
-        _upstream.Dispose();
-        _registry.Dispose();
+        var store = _service.Store;
+        await _services.DisposeAsync().ConfigureAwait(false);
+        await store.DisposeAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -130,12 +130,33 @@ public sealed record GateOptions
 
     public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Bound of the in-memory packument cache, in accounted bytes (3x the upstream document plus
+    /// both served forms); least recently used packuments are dropped beyond it. Default 256 MiB.
+    /// </summary>
+    public long PackumentCacheBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>How long a request for an expired packument waits for its revalidation before the last good copy is served, marked stale (default 500 ms).</summary>
+    public TimeSpan StaleWait { get; init; } = TimeSpan.FromMilliseconds(500);
+
     public long MaxPackumentBytes { get; init; } = Limits.MaxPackumentBytes;
 
     public long MaxTarballBytes { get; init; } = Limits.MaxTarballBytes;
 
     /// <summary>Largest request body (approval requests, npm audit payloads).</summary>
     public long MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Four eyes off: the identity that requested an approval may also grant it. Weakens a check,
+    /// hence the name; the gate prints a warning at start-up and reports it on /-/vouch/v1/health.
+    /// </summary>
+    public bool AllowSelfApprovalUnsafe { get; init; }
+
+    /// <summary>How long after a verification that could not complete the gate tries again; doubles per attempt up to <see cref="VerificationRetryMax"/>.</summary>
+    public TimeSpan VerificationRetryMin { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest wait between two attempts at a verification that could not complete.</summary>
+    public TimeSpan VerificationRetryMax { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>How long in-flight requests may finish after shutdown was asked for.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -188,6 +209,26 @@ public sealed record GateOptions
         if (PackumentMaxAge < TimeSpan.Zero || ApprovalsPollInterval <= TimeSpan.Zero || UpstreamTimeout <= TimeSpan.Zero || ShutdownTimeout < TimeSpan.Zero)
         {
             errors.Add("limits: durations must be positive");
+        }
+
+        if (StaleWait < TimeSpan.Zero)
+        {
+            errors.Add("stale-wait: must not be negative");
+        }
+
+        if (PackumentCacheBytes < 1024 * 1024)
+        {
+            errors.Add("packument-cache-mb: must be at least 1 MiB");
+        }
+
+        if (VerificationRetryMin < TimeSpan.Zero || VerificationRetryMax < VerificationRetryMin)
+        {
+            errors.Add("verification-retry: the minimum must not be negative nor above the maximum");
+        }
+
+        if (AllowSelfApprovalUnsafe && !Tokens.Any(t => t.Role >= GateRole.Approver))
+        {
+            errors.Add("allow-self-approval-unsafe: no token may grant approvals, so there is nothing to allow");
         }
 
         if (MaxPackumentBytes <= 0 || MaxTarballBytes <= 0 || MaxRequestBodyBytes <= 0)

@@ -1,11 +1,9 @@
-using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Vouch.Gate.Decisions;
+using Vouch.Gate.Evidence;
 using Vouch.Gate.Packuments;
 using Vouch.Gate.Storage;
 using Vouch.Gate.Upstream;
+using Vouch.Gate.Verification;
 using Vouch.Npm;
 using Vouch.Provenance;
 
@@ -15,26 +13,11 @@ internal enum PackumentStatus
 {
     Ok,
 
-    /// <summary>The upstream failed; this is the last good copy.</summary>
+    /// <summary>The upstream failed or is slow; this is the last good copy.</summary>
     Stale,
     NotFound,
     UpstreamUnavailable,
     UpstreamInvalid,
-}
-
-internal sealed class PackumentEntry
-{
-    public required FilteredPackument Filtered { get; init; }
-
-    public required byte[] Raw { get; init; }
-
-    public string? UpstreamETag { get; init; }
-
-    public required DateTimeOffset FetchedAt { get; set; }
-
-    public required long ApprovalsVersion { get; init; }
-
-    public required string PolicyVersion { get; init; }
 }
 
 internal sealed record PackumentResult(PackumentStatus Status, PackumentEntry? Entry = null, string? Error = null);
@@ -48,263 +31,67 @@ internal enum TarballStatus
     ForeignUrl,
     UpstreamUnavailable,
     UpstreamInvalid,
+
+    /// <summary>Verification could not complete (issue 12, evidence ledger); retried after <see cref="TarballResult.RetryAt"/>. Never cached as a decision.</summary>
+    VerificationIncomplete,
 }
 
-internal sealed record TarballResult(TarballStatus Status, string? Path = null, long Length = 0, PackageReport? Report = null, IReadOnlyList<ReleaseFinding>? Findings = null, string? Name = null, string? Version = null, string? Error = null);
-
-/// <summary>Granted approvals in force, and a version that changes whenever that set does.</summary>
-internal sealed record ApprovalSnapshot(long Version, IReadOnlyList<GrantedApproval> Grants, DateTimeOffset? NextExpiry)
-{
-    public IReadOnlyList<GrantedApproval> For(string name) => Grants.Count == 0 ? [] : Grants.Where(g => g.Name == name).ToList();
-}
+internal sealed record TarballResult(TarballStatus Status, string? Path = null, long Length = 0, PackageReport? Report = null, IReadOnlyList<ReleaseFinding>? Findings = null, string? Name = null, string? Version = null, string? Error = null, TarballHashes? Hashes = null, DateTimeOffset? RetryAt = null);
 
 /// <summary>
-/// The gate's state and decisions, independent of HTTP: filtered packuments cached in memory (one
-/// upstream request per package at a time, revalidated with the ETag after <see cref="GateOptions.PackumentMaxAge"/>),
-/// tarballs verified once and cached by content, evidence persisted, approvals polled from the database.
+/// The gate's decisions, independent of HTTP, composed from parts with one job each: filtered
+/// packuments (<see cref="PackumentService"/>), verification and evidence (<see cref="VersionVerifier"/>),
+/// grants (<see cref="ApprovalsMonitor"/>) and cached release decisions (<see cref="ReleaseDecisionCache"/>).
 /// </summary>
-internal sealed class GateService : IAsyncDisposable
+internal sealed class GateService(
+    GateStore store,
+    IReleaseDecider decider,
+    UpstreamClient upstream,
+    PackumentService packuments,
+    VersionVerifier verifier,
+    EvidenceLedger ledger,
+    ApprovalsMonitor approvals,
+    ReleaseDecisionCache decisions,
+    RefusalLog refusals,
+    GateUrl gateUrl) : IAsyncDisposable
 {
-    private readonly GateOptions _options;
-    private readonly UpstreamClient _upstream;
-    private readonly PackageVerifier _verifier;
-    private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, PackumentEntry> _packuments = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<Task<PackumentResult>>> _packumentFetches = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<Task<TarballResult>>> _tarballFetches = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _refusalsLogged = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _approvalsLock = new(1, 1);
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly string _tarballDir;
-    private readonly string _packumentDir;
-    private readonly string _tempDir;
-    private Task? _poller;
-    private volatile ApprovalSnapshot _approvals = new(0, [], null);
-    private (RegistryKeys Keys, DateTimeOffset At)? _keys;
+    public GateStore Store => store;
 
-    public GateService(GateOptions options, GateStore store, IReleaseDecider decider, UpstreamClient upstream, PackageVerifier verifier, TimeProvider time, Uri publicUrl)
+    public IReleaseDecider Decider => decider;
+
+    public Uri PublicUrl => gateUrl.Value;
+
+    public UpstreamClient Upstream => upstream;
+
+    public ApprovalSnapshot Approvals => approvals.Current;
+
+    public ReleaseDecisionCache Decisions => decisions;
+
+    /// <summary>Stored evidence, complete or incomplete, keyed by the trust material (Evidence/EvidenceLedger.cs).</summary>
+    public EvidenceLedger Ledger => ledger;
+
+    /// <summary>
+    /// An admin's re-verify: forgets the stored evidence (and audits it), then drops every cached
+    /// release decision, since an allowed decision carries the evidence it was made on. Other gates
+    /// on the same PostgreSQL drop theirs when the store's notification reaches them.
+    /// </summary>
+    public async Task<int> ForgetEvidenceAsync(string name, string? version, string actor, string? reason, CancellationToken ct)
     {
-        _options = options;
-        Store = store;
-        Decider = decider;
-        _upstream = upstream;
-        _verifier = verifier;
-        _time = time;
-        PublicUrl = publicUrl;
-        _tarballDir = Path.Combine(options.DataDirectory, "tarballs", "sha512");
-        _packumentDir = Path.Combine(options.DataDirectory, "packuments");
-        _tempDir = Path.Combine(options.DataDirectory, "tmp");
-        Directory.CreateDirectory(_tarballDir);
-        Directory.CreateDirectory(_packumentDir);
-        Directory.CreateDirectory(_tempDir);
+        var removed = await store.ForgetEvidenceAsync(name, version, actor, reason, ct).ConfigureAwait(false);
+        decisions.Invalidate();
+        return removed;
     }
 
-    public GateStore Store { get; }
+    public PackumentCache Packuments => packuments.Cache;
 
-    public IReleaseDecider Decider { get; }
+    public IEnumerable<PackumentEntry> CachedPackuments => packuments.Cache.Snapshot();
 
-    public Uri PublicUrl { get; }
+    public Task StartAsync(CancellationToken ct) => approvals.StartAsync(ct);
 
-    public UpstreamClient Upstream => _upstream;
+    /// <summary>Re-reads the grants in force (after this instance's own decision, or when told of another's).</summary>
+    public Task RefreshApprovalsAsync(CancellationToken ct) => approvals.RefreshAsync(ct);
 
-    public ApprovalSnapshot Approvals => _approvals;
-
-    public IEnumerable<PackumentEntry> CachedPackuments => _packuments.Values;
-
-    public async Task StartAsync(CancellationToken ct)
-    {
-        await RefreshApprovalsAsync(ct).ConfigureAwait(false);
-        _poller = Task.Run(PollApprovalsAsync, CancellationToken.None);
-    }
-
-    private async Task PollApprovalsAsync()
-    {
-        using var timer = new PeriodicTimer(_options.ApprovalsPollInterval, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
-            {
-                try
-                {
-                    await RefreshApprovalsAsync(_stopping.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // The database is briefly unavailable: keep the last snapshot and try again next tick.
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    /// <summary>Re-reads the grants in force; cached packuments are re-filtered when the set changed.</summary>
-    public async Task RefreshApprovalsAsync(CancellationToken ct)
-    {
-        await _approvalsLock.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            var now = _time.GetUtcNow();
-            var rows = await Store.ActiveGrantsAsync(now, ct).ConfigureAwait(false);
-            var grants = rows.Select(r => new GrantedApproval(r.Name, r.Version, r.Rule, r.DecidedBy ?? "?", r.ExpiresAt)).ToList();
-            var current = _approvals;
-            if (!SameGrants(current.Grants, grants))
-            {
-                _approvals = new ApprovalSnapshot(current.Version + 1, grants, grants.Where(g => g.Expires is not null).Select(g => g.Expires).Min());
-            }
-        }
-        finally
-        {
-            _approvalsLock.Release();
-        }
-    }
-
-    private static bool SameGrants(IReadOnlyList<GrantedApproval> a, IReadOnlyList<GrantedApproval> b) =>
-        a.Count == b.Count && a.Zip(b).All(p => p.First == p.Second);
-
-    /// <summary>The filtered packument; synchronous when the cached copy is fresh (the hot path).</summary>
-    public ValueTask<PackumentResult> GetPackumentAsync(string name)
-    {
-        var snapshot = _approvals;
-        if (_packuments.TryGetValue(name, out var entry)
-            && entry.ApprovalsVersion == snapshot.Version
-            && _time.GetUtcNow() - entry.FetchedAt < _options.PackumentMaxAge)
-        {
-            return new ValueTask<PackumentResult>(new PackumentResult(PackumentStatus.Ok, entry));
-        }
-
-        return new ValueTask<PackumentResult>(Coalesce(_packumentFetches, name, () => RefreshPackumentAsync(name)));
-    }
-
-    private static Task<T> Coalesce<T>(ConcurrentDictionary<string, Lazy<Task<T>>> inflight, string key, Func<Task<T>> start)
-    {
-        var lazy = inflight.GetOrAdd(key, k => new Lazy<Task<T>>(async () =>
-        {
-            try
-            {
-                return await start().ConfigureAwait(false);
-            }
-            finally
-            {
-                inflight.TryRemove(key, out _);
-            }
-        }));
-        return lazy.Value;
-    }
-
-    private async Task<PackumentResult> RefreshPackumentAsync(string name)
-    {
-        var result = await FetchPackumentAsync(name).ConfigureAwait(false);
-        if (result.Entry is { } entry)
-        {
-            foreach (var w in entry.Filtered.Withheld.Values)
-            {
-                // Each withheld version is logged once per process and approvals state, not per request.
-                if (_refusalsLogged.TryAdd($"withheld:{name}@{w.Version}#{w.First.Rule}#{entry.ApprovalsVersion}", 0))
-                {
-                    try
-                    {
-                        await Store.AppendAuditAsync("gate", "withheld", name, w.Version, w.First.Rule, w.First.Message, _stopping.Token).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        // The audit log is unavailable: serving the filtered document is still correct.
-                        _refusalsLogged.TryRemove($"withheld:{name}@{w.Version}#{w.First.Rule}#{entry.ApprovalsVersion}", out _);
-                    }
-                }
-            }
-        }
-
-        return result;
-    }
-
-    private async Task<PackumentResult> FetchPackumentAsync(string name)
-    {
-        var ct = _stopping.Token;
-        var snapshot = _approvals;
-        _packuments.TryGetValue(name, out var previous);
-        var now = _time.GetUtcNow();
-        if (previous is not null && now - previous.FetchedAt < _options.PackumentMaxAge)
-        {
-            // Only the approvals changed: decide again on the bytes we have.
-            return Accept(name, previous.Raw, previous.UpstreamETag, previous.FetchedAt, snapshot, persist: false);
-        }
-
-        var url = _upstream.Resolve(PackageName.Escape(name));
-        var response = await _upstream.GetAsync(url, "application/json", _options.MaxPackumentBytes, previous?.UpstreamETag, ct).ConfigureAwait(false);
-        switch (response.Status)
-        {
-            case UpstreamStatus.NotModified when previous is not null:
-                if (previous.ApprovalsVersion == snapshot.Version && previous.PolicyVersion == Decider.PolicyVersion)
-                {
-                    previous.FetchedAt = now;
-                    return new PackumentResult(PackumentStatus.Ok, previous);
-                }
-
-                return Accept(name, previous.Raw, previous.UpstreamETag, now, snapshot, persist: false);
-            case UpstreamStatus.Ok:
-                return Accept(name, response.Body!, response.ETag, now, snapshot, persist: true);
-            case UpstreamStatus.NotFound:
-                _packuments.TryRemove(name, out _);
-                return new PackumentResult(PackumentStatus.NotFound, Error: response.Error);
-            default:
-                var fallback = previous ?? LoadPersisted(name, snapshot);
-                if (fallback is not null)
-                {
-                    return new PackumentResult(PackumentStatus.Stale, fallback, response.Error);
-                }
-
-                return new PackumentResult(response.Status == UpstreamStatus.Unavailable ? PackumentStatus.UpstreamUnavailable : PackumentStatus.UpstreamInvalid, Error: response.Error);
-        }
-    }
-
-    private PackumentResult Accept(string name, byte[] raw, string? etag, DateTimeOffset fetchedAt, ApprovalSnapshot snapshot, bool persist)
-    {
-        Packument parsed;
-        FilteredPackument filtered;
-        try
-        {
-            parsed = Packument.Parse(raw, name);
-            filtered = PackumentFilter.Filter(raw, parsed, Decider, snapshot.For(name), PublicUrl);
-        }
-        catch (Exception e) when (e is NpmDocumentException or JsonException or InvalidOperationException or FormatException)
-        {
-            // Garbage from the upstream is never cached; a previous good copy stays.
-            return new PackumentResult(PackumentStatus.UpstreamInvalid, Error: $"the upstream's document for {name} is unusable: {e.Message}");
-        }
-
-        var entry = new PackumentEntry { Filtered = filtered, Raw = raw, UpstreamETag = etag, FetchedAt = fetchedAt, ApprovalsVersion = snapshot.Version, PolicyVersion = Decider.PolicyVersion };
-        _packuments[name] = entry;
-        if (persist)
-        {
-            WriteAtomically(PersistedPath(name), raw);
-        }
-
-        return new PackumentResult(PackumentStatus.Ok, entry);
-    }
-
-    private PackumentEntry? LoadPersisted(string name, ApprovalSnapshot snapshot)
-    {
-        var path = PersistedPath(name);
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        var raw = File.ReadAllBytes(path);
-        var result = Accept(name, raw, null, DateTimeOffset.MinValue, snapshot, persist: false);
-        return result.Entry;
-    }
-
-    private string PersistedPath(string name) => Path.Combine(_packumentDir, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name))) + ".json");
-
-    private void WriteAtomically(string path, byte[] bytes)
-    {
-        var temp = Path.Combine(_tempDir, Guid.NewGuid().ToString("n"));
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, path, overwrite: true);
-    }
+    public ValueTask<PackumentResult> GetPackumentAsync(string name) => packuments.GetAsync(name);
 
     /// <summary>A tarball request: policy, verification, then the path of the verified bytes.</summary>
     public async Task<TarballResult> GetTarballAsync(string name, string file, CancellationToken ct)
@@ -337,7 +124,27 @@ internal sealed class GateService : IAsyncDisposable
             return new TarballResult(TarballStatus.NotFound, Name: name, Version: version, Error: $"{name}@{version} is not in the upstream registry");
         }
 
-        return await EnsureVerifiedAsync(pr.Entry.Filtered.Upstream, pv, allowDownload: pr.Status == PackumentStatus.Ok, ct).ConfigureAwait(false);
+        return await verifier.EnsureVerifiedAsync(pr.Entry.Filtered.Upstream, pv, allowDownload: pr.Status == PackumentStatus.Ok).WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a version's attestations may be handed out: only for a version the filter offers.</summary>
+    public async Task<TarballResult> AttestationsAllowedAsync(string name, string version)
+    {
+        var pr = await GetPackumentAsync(name).ConfigureAwait(false);
+        if (pr.Entry is null)
+        {
+            return FromPackumentFailure(pr);
+        }
+
+        var filtered = pr.Entry.Filtered;
+        if (filtered.Withheld.TryGetValue(version, out var withheld))
+        {
+            return new TarballResult(TarballStatus.Refused, Findings: withheld.Findings, Name: name, Version: version);
+        }
+
+        return filtered.Upstream.Versions.ContainsKey(version)
+            ? new TarballResult(TarballStatus.Ok, Name: name, Version: version)
+            : new TarballResult(TarballStatus.NotFound, Name: name, Version: version, Error: $"{name}@{version} is not in the upstream registry");
     }
 
     private static TarballResult FromPackumentFailure(PackumentResult pr) => pr.Status switch
@@ -349,175 +156,47 @@ internal sealed class GateService : IAsyncDisposable
 
     private async Task<TarballResult> DecideAndVerifyAsync(PackumentResult pr, string v, CancellationToken ct)
     {
-        var filtered = pr.Entry!.Filtered;
+        var entry = pr.Entry!;
+        var filtered = entry.Filtered;
         var version = filtered.Upstream.Versions[v];
         if (filtered.Withheld.TryGetValue(v, out var withheld))
         {
-            await LogRefusalAsync(filtered.Name, v, withheld.Findings, ct).ConfigureAwait(false);
+            await refusals.LogAsync("refused", filtered.Name, v, withheld.First, ct).ConfigureAwait(false);
             return new TarballResult(TarballStatus.Refused, Findings: withheld.Findings, Name: filtered.Name, Version: v);
         }
 
-        var verified = await EnsureVerifiedAsync(filtered.Upstream, version, allowDownload: pr.Status == PackumentStatus.Ok, ct).ConfigureAwait(false);
+        // The decision is cached under what it depends on; the generation is read before deciding so
+        // an invalidation racing with this request makes the stored decision miss, not linger.
+        var integrity = VersionVerifier.IntegrityKey(version);
+        var generation = decisions.Generation;
+        if (decisions.TryGet(filtered.Name, v, integrity, decider.PolicyVersion, entry.ApprovalsVersion, out var cached))
+        {
+            return cached;
+        }
+
+        var verified = await verifier.EnsureVerifiedAsync(filtered.Upstream, version, allowDownload: pr.Status == PackumentStatus.Ok).WaitAsync(ct).ConfigureAwait(false);
         if (verified.Status != TarballStatus.Ok)
         {
             return verified;
         }
 
-        var grants = _approvals.For(filtered.Name).Where(g => g.Version == v).ToList();
-        var decision = Decider.Evaluate(verified.Report!, filtered.Upstream, version, grants);
+        var grants = approvals.Current.For(filtered.Name).Where(g => g.Version == v).ToList();
+        var decision = decider.Evaluate(verified.Report!, filtered.Upstream, version, grants);
         if (!decision.Allowed)
         {
-            await LogRefusalAsync(filtered.Name, v, decision.Blocking, ct).ConfigureAwait(false);
+            await refusals.LogAsync("refused", filtered.Name, v, decision.Blocking[0], ct).ConfigureAwait(false);
             return verified with { Status = TarballStatus.Refused, Findings = decision.Blocking, Path = null };
         }
 
+        decisions.Put(filtered.Name, v, integrity, decider.PolicyVersion, entry.ApprovalsVersion, generation, verified);
         return verified;
     }
 
-    private async Task LogRefusalAsync(string name, string version, IReadOnlyList<ReleaseFinding> findings, CancellationToken ct)
-    {
-        // Once per version and rule per process: repeated requests must not grow the log without bound.
-        var f = findings[0];
-        if (_refusalsLogged.TryAdd($"{name}@{version}#{f.Rule}#{_approvals.Version}", 0))
-        {
-            await Store.AppendAuditAsync("gate", "refused", name, version, f.Rule, f.Message, ct).ConfigureAwait(false);
-        }
-    }
-
-    private Task<TarballResult> EnsureVerifiedAsync(Packument packument, PackageVersion version, bool allowDownload, CancellationToken ct) =>
-        Coalesce(_tarballFetches, $"{version.Name}@{version.Version}", () => VerifyOnceAsync(packument, version, allowDownload));
-
-    private async Task<TarballResult> VerifyOnceAsync(Packument packument, PackageVersion version, bool allowDownload)
-    {
-        var ct = _stopping.Token;
-        var name = version.Name;
-        var v = version.Version.ToString();
-        var integrityKey = !string.IsNullOrEmpty(version.Dist.Integrity) ? version.Dist.Integrity : "sha1:" + version.Dist.Shasum;
-        var expected = ExpectedSha512(version);
-        var path = expected is null ? null : ContentPath(expected);
-        TarballHashes? hashes = null;
-        long length;
-        if (path is not null && File.Exists(path))
-        {
-            length = new FileInfo(path).Length;
-            var stored = await Store.GetEvidenceAsync(name, v, integrityKey, ct).ConfigureAwait(false);
-            if (stored is not null)
-            {
-                return new TarballResult(TarballStatus.Ok, path, length, EvidenceJson.Deserialize(stored.ReportJson), Name: name, Version: v);
-            }
-        }
-        else
-        {
-            if (!allowDownload)
-            {
-                return new TarballResult(TarballStatus.UpstreamUnavailable, Name: name, Version: v, Error: $"the upstream is unavailable and {name}@{v} has not been verified before");
-            }
-
-            if (!_upstream.IsUpstreamUrl(version.Dist.Tarball))
-            {
-                return new TarballResult(TarballStatus.ForeignUrl, Name: name, Version: v, Error: $"the packument of {name}@{v} points its tarball at {version.Dist.Tarball}, outside the upstream");
-            }
-
-            var temp = Path.Combine(_tempDir, Guid.NewGuid().ToString("n"));
-            try
-            {
-                var download = await _upstream.DownloadAsync(version.Dist.Tarball, temp, _options.MaxTarballBytes, ct).ConfigureAwait(false);
-                if (download.Status != UpstreamStatus.Ok)
-                {
-                    return new TarballResult(download.Status switch
-                    {
-                        UpstreamStatus.NotFound => TarballStatus.NotFound,
-                        UpstreamStatus.Unavailable => TarballStatus.UpstreamUnavailable,
-                        _ => TarballStatus.UpstreamInvalid,
-                    }, Name: name, Version: v, Error: download.Error);
-                }
-
-                hashes = download.Hashes!;
-                var check = !string.IsNullOrEmpty(version.Dist.Integrity)
-                    ? Npm.Integrity.Parse(version.Dist.Integrity).Check(hashes)
-                    : Npm.Integrity.CheckShasum(version.Dist.Shasum, hashes);
-                if (check.Status != IntegrityStatus.Match)
-                {
-                    return new TarballResult(TarballStatus.IntegrityMismatch, Name: name, Version: v, Error: $"the upstream tarball of {name}@{v} does not match its integrity (expected {check.Expected}, got {check.Actual})");
-                }
-
-                path = ContentPath(Convert.ToHexStringLower(hashes.Sha512));
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                if (!File.Exists(path))
-                {
-                    File.Move(temp, path, overwrite: true);
-                }
-
-                length = download.Length;
-            }
-            finally
-            {
-                if (File.Exists(temp))
-                {
-                    File.Delete(temp);
-                }
-            }
-        }
-
-        if (version.Dist.Attestations is { } att && !_upstream.IsUpstreamUrl(att.Url))
-        {
-            return new TarballResult(TarballStatus.ForeignUrl, Name: name, Version: v, Error: $"the packument of {name}@{v} points its attestations at {att.Url}, outside the upstream");
-        }
-
-        hashes ??= TarballHashes.Compute(await File.ReadAllBytesAsync(path!, ct).ConfigureAwait(false));
-        var keys = await KeysAsync(ct).ConfigureAwait(false);
-        var report = await _verifier.VerifyVersionAsync(packument, version, hashes, keys, ct).ConfigureAwait(false);
-        if (report.NetworkError is not null)
-        {
-            return new TarballResult(TarballStatus.UpstreamUnavailable, Name: name, Version: v, Error: report.NetworkError);
-        }
-
-        await Store.PutEvidenceAsync(name, v, integrityKey, EvidenceJson.Serialize(report), ct).ConfigureAwait(false);
-        return new TarballResult(TarballStatus.Ok, path, length, report, Name: name, Version: v);
-    }
-
-    private async Task<RegistryKeys> KeysAsync(CancellationToken ct)
-    {
-        var now = _time.GetUtcNow();
-        if (_keys is { } k && now - k.At < TimeSpan.FromMinutes(10))
-        {
-            return k.Keys;
-        }
-
-        var keys = await _verifier.KeysAsync(ct).ConfigureAwait(false);
-        _keys = (keys, now);
-        return keys;
-    }
-
-    private static string? ExpectedSha512(PackageVersion version)
-    {
-        if (string.IsNullOrEmpty(version.Dist.Integrity))
-        {
-            return null;
-        }
-
-        try
-        {
-            var sha512 = Npm.Integrity.Parse(version.Dist.Integrity).Hashes.FirstOrDefault(h => h.Algorithm == IntegrityAlgorithm.Sha512);
-            return sha512 is null ? null : Convert.ToHexStringLower(sha512.Digest);
-        }
-        catch (Exception e) when (e is FormatException or ArgumentException or NpmDocumentException)
-        {
-            return null;
-        }
-    }
-
-    private string ContentPath(string sha512Hex) => Path.Combine(_tarballDir, sha512Hex[..2], sha512Hex);
-
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_poller is not null)
-        {
-            await _poller.ConfigureAwait(false);
-        }
-
-        _stopping.Dispose();
-        _approvalsLock.Dispose();
+        // The monitor is disposed by the container that composed it.
+        packuments.Stop();
+        verifier.Stop();
+        await Task.CompletedTask.ConfigureAwait(false);
     }
 }

@@ -132,7 +132,7 @@ public sealed class NpmAttestationVerifier
         if (!result.IsValid)
         {
             return Invalid(result.Code == SigstoreCodes.DsseSubjectMismatch ? ProvenanceCodes.ProvenanceSubjectMismatch : ProvenanceCodes.ProvenanceInvalid,
-                $"the provenance of {name}@{version} does not verify: {result.Code}: {result.Message}");
+                $"the provenance of {name}@{version} does not verify: {result.Code}: {result.Message}", TrustMayCatchUp(result.Code));
         }
 
         var statement = result.Statement!;
@@ -233,13 +233,13 @@ public sealed class NpmAttestationVerifier
         {
             return PublishInvalid(ProvenanceCodes.PublishAttestationKeyUnknown, lookup.Status == KeyLookupStatus.Unknown
                 ? $"the publish attestation is signed by key {keyId}, which is not among the {_keys.Source}"
-                : $"key {keyId} was not valid for attestations at {claimed:u}");
+                : $"key {keyId} was not valid for attestations at {claimed:u}", lookup.Status == KeyLookupStatus.Unknown);
         }
 
         var result = _verifier.Verify(bundle, artifact, SignerPolicy.PublicKey(lookup.Key!.Key));
         if (!result.IsValid)
         {
-            return PublishInvalid(ProvenanceCodes.PublishAttestationInvalid, $"the publish attestation does not verify: {result.Code}: {result.Message}") with { KeyId = keyId };
+            return PublishInvalid(ProvenanceCodes.PublishAttestationInvalid, $"the publish attestation does not verify: {result.Code}: {result.Message}", TrustMayCatchUp(result.Code)) with { KeyId = keyId };
         }
 
         if (claimed is { } t && !result.Timestamps.Any(ts => ts.Time == t))
@@ -279,7 +279,12 @@ public sealed class NpmAttestationVerifier
             && s.Digest.TryGetValue("sha512", out var hex) && hex.Equals(digest, StringComparison.OrdinalIgnoreCase));
     }
 
-    private static ProvenanceEvidence Invalid(string code, string message) => new() { Status = EvidenceStatus.Invalid, Problem = new Problem(code, message) };
+    private static ProvenanceEvidence Invalid(string code, string message, bool incomplete = false) => new() { Status = EvidenceStatus.Invalid, Problem = new Problem(code, message) { Incomplete = incomplete } };
 
-    private static PublishAttestationEvidence PublishInvalid(string code, string message) => new() { Status = EvidenceStatus.Invalid, Problem = new Problem(code, message) };
+    // Failures that newer trust material can turn into a pass: a log, CA or timestamp authority the
+    // trusted root does not list (yet), or a root whose validity windows end before the entry.
+    private static bool TrustMayCatchUp(string? sigstoreCode) => sigstoreCode is SigstoreCodes.TlogUnknownLog or SigstoreCodes.TlogKeyValidity
+        or SigstoreCodes.CertificateChain or SigstoreCodes.CertificateAuthorityValidity or SigstoreCodes.TimestampUntrusted;
+
+    private static PublishAttestationEvidence PublishInvalid(string code, string message, bool incomplete = false) => new() { Status = EvidenceStatus.Invalid, Problem = new Problem(code, message) { Incomplete = incomplete } };
 }

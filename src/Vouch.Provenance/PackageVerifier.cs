@@ -125,7 +125,7 @@ public sealed class PackageVerifier
             }
             else
             {
-                var problem = new Problem(ProvenanceCodes.ProvenanceInvalid, $"{name}@{v} advertises attestations at {att.Url}, but the registry does not serve them ({fetched.Status})");
+                var problem = new Problem(ProvenanceCodes.ProvenanceInvalid, $"{name}@{v} advertises attestations at {att.Url}, but the registry does not serve them ({fetched.Status})") { Incomplete = true };
                 attestations = new AttestationEvidence(new ProvenanceEvidence { Status = EvidenceStatus.Invalid, Problem = problem }, new PublishAttestationEvidence());
             }
         }

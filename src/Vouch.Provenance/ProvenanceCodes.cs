@@ -28,4 +28,13 @@ public static class ProvenanceCodes
 }
 
 /// <summary>One failed or noteworthy check: a stable code and a sentence.</summary>
-public sealed record Problem(string Code, string Message);
+public sealed record Problem(string Code, string Message)
+{
+    /// <summary>
+    /// The check could not complete rather than found something wrong: the evidence was advertised but
+    /// not served, or the trust material does not (yet) know a key, log or authority involved, or
+    /// does not cover the entry's time. A later attempt, or newer trust material, may succeed; the gate
+    /// keeps such a result out of its permanent evidence.
+    /// </summary>
+    public bool Incomplete { get; init; }
+}

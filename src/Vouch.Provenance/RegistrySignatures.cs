@@ -44,7 +44,7 @@ public static class RegistrySignatureVerifier
             var lookup = keys.Find(sig.KeyId, RegistryKeys.SignaturesUsage, publishTime);
             if (lookup.Status == KeyLookupStatus.Unknown)
             {
-                last = new Problem(ProvenanceCodes.SignatureKeyUnknown, $"the registry signature names key {sig.KeyId}, which is not among the {keys.Source}");
+                last = new Problem(ProvenanceCodes.SignatureKeyUnknown, $"the registry signature names key {sig.KeyId}, which is not among the {keys.Source}") { Incomplete = true };
                 continue;
             }
 

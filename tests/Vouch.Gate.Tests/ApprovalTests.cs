@@ -77,12 +77,28 @@ public class ApprovalTests
     [Fact]
     public async Task Grant_WhenExpired_NoLongerLiftsTheRule()
     {
-        await using var gate = await StartAsync();
+        var time = new ShiftedTime();
+        await using var gate = await GateFixture.StartAsync(u => u.AddVersion("sigstore", "1.0.1", "2023-03-01T00:00:00.000Z"), dependencies: GateFixture.Dependencies() with { Time = time });
         var request = await gate.JsonAsync(HttpMethod.Post, "-/vouch/v1/approvals", GateFixture.ReaderToken, new { name = "sigstore", version = "1.0.1", rule = "trust-downgrade" }, 201);
-        await gate.JsonAsync(HttpMethod.Post, $"-/vouch/v1/approvals/{(long)request["id"]!}/grant", GateFixture.ApproverToken, new { expires = "2020-01-01T00:00:00Z" });
-        using var tarball = await gate.SendAsync(HttpMethod.Get, "sigstore/-/sigstore-1.0.1.tgz");
+        await gate.JsonAsync(HttpMethod.Post, $"-/vouch/v1/approvals/{(long)request["id"]!}/grant", GateFixture.ApproverToken, new { expires = DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) });
+        using (var during = await gate.SendAsync(HttpMethod.Get, "sigstore/-/sigstore-1.0.1.tgz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, during.StatusCode);
+        }
 
-        Assert.Equal(HttpStatusCode.Forbidden, tarball.StatusCode);
+        time.Shift = TimeSpan.FromHours(2);
+        await gate.Host.Service.RefreshApprovalsAsync(CancellationToken.None);
+        using var after = await gate.SendAsync(HttpMethod.Get, "sigstore/-/sigstore-1.0.1.tgz");
+
+        Assert.Equal(HttpStatusCode.Forbidden, after.StatusCode);
+    }
+
+    /// <summary>The system clock, moved forward on demand.</summary>
+    private sealed class ShiftedTime : TimeProvider
+    {
+        public TimeSpan Shift { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Shift;
     }
 
     [Theory]

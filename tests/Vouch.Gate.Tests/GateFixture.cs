@@ -37,7 +37,7 @@ internal sealed class GateFixture : IAsyncDisposable
         new GateToken("root", GateRole.Admin, AdminToken),
     ];
 
-    public static async Task<GateFixture> StartAsync(Action<TestUpstream>? setup = null, Func<GateOptions, GateOptions>? configure = null, string? database = null, TestUpstream? upstream = null, string? dir = null)
+    public static async Task<GateFixture> StartAsync(Action<TestUpstream>? setup = null, Func<GateOptions, GateOptions>? configure = null, string? database = null, TestUpstream? upstream = null, string? dir = null, TimeProvider? time = null, GateDependencies? dependencies = null)
     {
         upstream ??= await TestUpstream.StartAsync();
         setup?.Invoke(upstream);
@@ -51,7 +51,8 @@ internal sealed class GateFixture : IAsyncDisposable
             Tokens = Tokens,
         };
         options = configure?.Invoke(options) ?? options;
-        var host = await GateHost.StartAsync(options, Dependencies());
+        var deps = dependencies ?? Dependencies();
+        var host = await GateHost.StartAsync(options, time is null ? deps : deps with { Time = time });
         var http = new HttpClient { BaseAddress = host.Url };
         return new GateFixture(upstream, host, dir, http);
     }

@@ -56,6 +56,14 @@ internal sealed class TestUpstream : IAsyncDisposable
 
     public ConcurrentDictionary<string, string> Attestations { get; } = new();
 
+    /// <summary>Paths answered with a 302 to the given absolute URL (checked before anything else).</summary>
+    public ConcurrentDictionary<string, string> Redirects { get; } = new();
+
+    /// <summary>When positive, any unknown package named <c>big-*</c> is generated with a readme of this many bytes.</summary>
+    public int GeneratedPackumentBytes { get; set; }
+
+    public int TotalHits => _hits.Values.Sum();
+
     public int Hits(string path) => _hits.TryGetValue(path, out var n) ? n : 0;
 
     public static async Task<TestUpstream> StartAsync()
@@ -161,6 +169,13 @@ internal sealed class TestUpstream : IAsyncDisposable
     {
         var path = Uri.UnescapeDataString(ctx.Request.Path.Value!.TrimStart('/'));
         _hits.AddOrUpdate(path, 1, (_, n) => n + 1);
+        if (Redirects.TryGetValue(path, out var location))
+        {
+            ctx.Response.StatusCode = 302;
+            ctx.Response.Headers.Location = location;
+            return;
+        }
+
         if (Mode == UpstreamMode.Down)
         {
             ctx.Response.StatusCode = 503;
@@ -201,7 +216,14 @@ internal sealed class TestUpstream : IAsyncDisposable
 
         if (PackumentDelay > TimeSpan.Zero)
         {
-            await Task.Delay(PackumentDelay);
+            try
+            {
+                await Task.Delay(PackumentDelay, ctx.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
 
         switch (Mode)
@@ -221,7 +243,14 @@ internal sealed class TestUpstream : IAsyncDisposable
                 return;
         }
 
-        if (!Packuments.TryGetValue(path, out var packument))
+        if (!Packuments.TryGetValue(path, out var packument) && GeneratedPackumentBytes > 0 && path.StartsWith("big-", StringComparison.Ordinal))
+        {
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync(Generated(path, GeneratedPackumentBytes));
+            return;
+        }
+
+        if (packument is null)
         {
             ctx.Response.StatusCode = 404;
             await ctx.Response.WriteAsync("{\"error\":\"Not found\"}");
@@ -237,6 +266,27 @@ internal sealed class TestUpstream : IAsyncDisposable
         ctx.Response.ContentType = "application/json";
         await ctx.Response.WriteAsync(text);
     }
+
+    private string Generated(string name, int bytes) => new JsonObject
+    {
+        ["name"] = name,
+        ["dist-tags"] = new JsonObject { ["latest"] = "1.0.0" },
+        ["readme"] = new string('r', bytes),
+        ["versions"] = new JsonObject
+        {
+            ["1.0.0"] = new JsonObject
+            {
+                ["name"] = name,
+                ["version"] = "1.0.0",
+                ["dist"] = new JsonObject
+                {
+                    ["integrity"] = "sha512-" + Convert.ToBase64String(SHA512.HashData(Encoding.UTF8.GetBytes(name))),
+                    ["tarball"] = new Uri(BaseUrl, $"{name}/-/{name}-1.0.0.tgz").ToString(),
+                },
+            },
+        },
+        ["time"] = new JsonObject { ["created"] = "2022-01-01T00:00:00.000Z", ["1.0.0"] = "2022-01-01T00:00:00.000Z" },
+    }.ToJsonString();
 
     public async ValueTask DisposeAsync()
     {

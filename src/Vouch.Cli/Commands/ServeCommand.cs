@@ -24,10 +24,12 @@ internal static class ServeCommand
         var publicUrl = new Option<string?>("--public-url") { Description = "URL clients reach the gate at (default: the listen address)." };
         var shared = new SharedOptions();
         var maxAge = new Option<int?>("--packument-max-age") { Description = "Seconds a packument is served from memory before it is revalidated upstream (default 60)." };
+        var cacheMb = new Option<int?>("--packument-cache-mb") { Description = "Bound of the in-memory packument cache in MiB; least recently used packuments are dropped beyond it (default 256)." };
+        var selfApproval = new Option<bool>("--allow-self-approval-unsafe") { Description = "Turn four eyes off: whoever requested an approval may grant it. Needs a token with the approver or admin role." };
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge,
+            upstream, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -65,6 +67,8 @@ internal static class ServeCommand
                 PolicyPath = parse.GetValue(policy),
                 Tokens = tokenList,
                 PackumentMaxAge = TimeSpan.FromSeconds(parse.GetValue(maxAge) ?? 60),
+                PackumentCacheBytes = (parse.GetValue(cacheMb) ?? 256) * 1024L * 1024,
+                AllowSelfApprovalUnsafe = parse.GetValue(selfApproval),
             };
             var problems = options.Validate();
             if (problems.Count > 0)

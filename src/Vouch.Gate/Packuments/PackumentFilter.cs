@@ -39,10 +39,38 @@ internal sealed class FilteredPackument
     /// <summary>The <c>X-Vouch-Withheld</c> header (empty when nothing is withheld).</summary>
     public required string WithheldHeader { get; init; }
 
-    /// <summary>The filtered full document, kept for per-version requests (<c>GET /name/version</c>) and stale renderings.</summary>
-    public required JsonObject FullDocument { get; init; }
+    /// <summary>
+    /// What this entry costs the in-memory cache: the upstream bytes, the parsed packument (counted
+    /// as twice its bytes) and both served forms. No JSON tree is kept: per-version documents and
+    /// stale renderings are cut from <see cref="Full"/> when asked for.
+    /// </summary>
+    public long CostBytes(long rawLength) => (3 * rawLength) + Full.Length + Abbreviated.Length;
 
-    public required JsonObject AbbreviatedDocument { get; init; }
+    /// <summary>One version's document from the filtered full form, with the version a tag points at; null when absent.</summary>
+    public (string Version, byte[] Document)? VersionDocument(string versionOrTag)
+    {
+        using var doc = JsonDocument.Parse(Full, new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
+        var root = doc.RootElement;
+        var version = versionOrTag;
+        if (root.TryGetProperty("dist-tags", out var tags) && tags.ValueKind == JsonValueKind.Object
+            && tags.TryGetProperty(versionOrTag, out var tagged) && tagged.ValueKind == JsonValueKind.String)
+        {
+            version = tagged.GetString()!;
+        }
+
+        if (Withheld.ContainsKey(version))
+        {
+            return (version, []);
+        }
+
+        if (root.TryGetProperty("versions", out var versions) && versions.ValueKind == JsonValueKind.Object
+            && versions.TryGetProperty(version, out var v) && v.ValueKind == JsonValueKind.Object)
+        {
+            return (version, System.Text.Encoding.UTF8.GetBytes(v.GetRawText()));
+        }
+
+        return null;
+    }
 }
 
 /// <summary>Turns an upstream packument into what the gate serves.</summary>
@@ -94,10 +122,10 @@ internal static class PackumentFilter
             if (versions[key] is JsonObject doc && doc["dist"] is JsonObject dist)
             {
                 var v = packument.Versions[key];
-                dist["tarball"] = new Uri(gate, $"{packument.Name}/-/{Path.GetFileName(v.Dist.Tarball.AbsolutePath)}").ToString();
+                dist["tarball"] = Upstream.UpstreamUrls.GateTarball(gate, packument.Name, Path.GetFileName(v.Dist.Tarball.AbsolutePath)).ToString();
                 if (dist["attestations"] is JsonObject att)
                 {
-                    att["url"] = new Uri(gate, $"-/npm/v1/attestations/{packument.Name}@{key}").ToString();
+                    att["url"] = Upstream.UpstreamUrls.GateAttestations(gate, packument.Name, key).ToString();
                 }
             }
         }
@@ -136,18 +164,24 @@ internal static class PackumentFilter
             Abbreviated = abbrev,
             AbbreviatedETag = ETag(abbrev),
             WithheldHeader = WithheldHeader(withheld),
-            FullDocument = root,
-            AbbreviatedDocument = abbreviated,
         };
     }
 
     /// <summary>The same document marked stale (the upstream failed and this is the last good copy).</summary>
-    public static byte[] RenderStale(JsonObject document, string policyVersion, IReadOnlyDictionary<string, WithheldVersion> withheld, DateTimeOffset fetchedAt)
+    public static byte[] RenderStale(byte[] document, string policyVersion, IReadOnlyDictionary<string, WithheldVersion> withheld, DateTimeOffset fetchedAt)
     {
-        var copy = document.DeepClone().AsObject();
+        var copy = JsonNode.Parse(document, documentOptions: new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth })!.AsObject();
         var explanation = Explanation(policyVersion, withheld, stale: true);
         explanation["fetchedAt"] = fetchedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
         copy["_vouch"] = explanation;
+        return Serialize(copy);
+    }
+
+    /// <summary>A per-version document served from a stale packument: marked as the packument is.</summary>
+    public static byte[] MarkStale(byte[] versionDocument, DateTimeOffset fetchedAt)
+    {
+        var copy = JsonNode.Parse(versionDocument, documentOptions: new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth })!.AsObject();
+        copy["_vouch"] = new JsonObject { ["gate"] = "vouch", ["stale"] = true, ["fetchedAt"] = fetchedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture) };
         return Serialize(copy);
     }
 

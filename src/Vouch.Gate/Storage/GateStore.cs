@@ -34,6 +34,13 @@ public sealed record AuditEntry(
 
 public sealed record StoredEvidence(string Name, string Version, string Integrity, string ReportJson, DateTimeOffset VerifiedAt);
 
+/// <summary>
+/// What is stored about verifying one version's bytes under one set of trust material: complete
+/// (<see cref="ReportJson"/> is the evidence, good or bad, and never changes) or incomplete (the
+/// verification could not finish; <see cref="RetryAt"/> says when to try again).
+/// </summary>
+public sealed record EvidenceRecord(string Name, string Version, string Integrity, string Trust, bool Complete, string? ReportJson, DateTimeOffset VerifiedAt, int Attempts, DateTimeOffset? RetryAt, string? Error);
+
 /// <summary>How deciding on an approval ended.</summary>
 public enum DecideOutcome
 {
@@ -42,6 +49,9 @@ public enum DecideOutcome
 
     /// <summary>The approval is no longer pending (another approver, or another gate instance, decided first).</summary>
     NotPending,
+
+    /// <summary>Four eyes: the identity that requested the approval may not grant it.</summary>
+    SameIdentity,
 }
 
 /// <summary>
@@ -119,7 +129,8 @@ public sealed class GateStore : IAsyncDisposable
         if (Provider == GateDatabaseProvider.Sqlite)
         {
             // Per connection: wait for writers instead of failing, and enforce declared constraints.
-            await ExecAsync(c, null, "PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", ct).ConfigureAwait(false);
+            // recursive_triggers makes the rows INSERT OR REPLACE deletes fire the DELETE triggers.
+            await ExecAsync(c, null, "PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA recursive_triggers = ON;", ct).ConfigureAwait(false);
         }
 
         return c;
@@ -149,7 +160,21 @@ public sealed class GateStore : IAsyncDisposable
             await ExecAsync(c, tx, "SELECT pg_advisory_xact_lock(7267001)", ct).ConfigureAwait(false);
         }
 
-        await ExecAsync(c, tx, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)", ct).ConfigureAwait(false);
+        // No DDL when the schema is current, so a gate can run with a role that has DML rights only
+        // (docs/gate.md, threat model): only a pending migration needs the owner.
+        bool exists;
+        await using (var probe = Command(c, tx, Provider == GateDatabaseProvider.Postgres
+            ? "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = 'schema_migrations' AND schemaname = current_schema()"
+            : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"))
+        {
+            exists = Convert.ToInt64(await probe.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
+        }
+
+        if (!exists)
+        {
+            await ExecAsync(c, tx, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)", ct).ConfigureAwait(false);
+        }
+
         var applied = new List<int>();
         await using (var cmd = Command(c, tx, "SELECT version FROM schema_migrations ORDER BY version"))
         await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
@@ -179,41 +204,63 @@ public sealed class GateStore : IAsyncDisposable
         AppliedMigrations = applied.Order().ToList();
     }
 
+    /// <summary>
+    /// A pending request for (name, version, rule): the existing one if there is one, else a new one.
+    /// A partial unique index allows one pending row per subject, so concurrent requests, from this
+    /// gate or another on the same database, make one row; the database writes the audit row.
+    /// </summary>
     public async Task<ApprovalRecord> RequestAsync(string name, string version, string rule, string actor, string? reason, CancellationToken ct = default)
     {
         await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
-        var existing = await QueryApprovalsAsync(c, tx, "WHERE name = @n AND version = @v AND rule = @r AND status = 'pending'", ct, ("n", name), ("v", version), ("r", rule)).ConfigureAwait(false);
-        if (existing.Count > 0)
+        for (var attempt = 0; ; attempt++)
         {
+            await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+            object? inserted;
+            await using (var cmd = Command(c, tx,
+                "INSERT INTO approvals (name, version, rule, status, requested_by, requested_at, request_reason) SELECT @n, @v, @r, 'pending', @a, @t, @why " +
+                "WHERE NOT EXISTS (SELECT 1 FROM approvals WHERE status = 'pending' AND name = @n AND version = @v AND rule = @r) " +
+                "ON CONFLICT (name, version, rule) WHERE status = 'pending' DO NOTHING RETURNING id",
+                ("n", name), ("v", version), ("r", rule), ("a", actor), ("t", Now()), ("why", reason)))
+            {
+                inserted = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            }
+
+            var rows = inserted is null or DBNull
+                ? await QueryApprovalsAsync(c, tx, "WHERE name = @n AND version = @v AND rule = @r AND status = 'pending'", ct, ("n", name), ("v", version), ("r", rule)).ConfigureAwait(false)
+                : await QueryApprovalsAsync(c, tx, "WHERE id = @id", ct, ("id", Convert.ToInt64(inserted, CultureInfo.InvariantCulture))).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);
-            return existing[0];
-        }
+            if (rows.Count > 0)
+            {
+                return rows[0];
+            }
 
-        var now = Now();
-        long id;
-        await using (var cmd = Command(c, tx, "INSERT INTO approvals (name, version, rule, status, requested_by, requested_at, request_reason) VALUES (@n, @v, @r, 'pending', @a, @t, @why) RETURNING id", ("n", name), ("v", version), ("r", rule), ("a", actor), ("t", now), ("why", reason)))
-        {
-            id = Convert.ToInt64(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            // The pending request another writer held was decided between our insert and our read: ask again.
+            if (attempt >= 5)
+            {
+                throw new InvalidOperationException($"could not record an approval request for {name}@{version} rule {rule}");
+            }
         }
-
-        await AppendAuditAsync(c, tx, actor, "requested", id, name, version, rule, reason, null, ct).ConfigureAwait(false);
-        await tx.CommitAsync(ct).ConfigureAwait(false);
-        return (await QueryApprovalsAsync(c, null, "WHERE id = @id", ct, ("id", id)).ConfigureAwait(false))[0];
     }
 
-    public async Task<(DecideOutcome Outcome, ApprovalRecord? Approval)> DecideAsync(long id, bool grant, string actor, string? reason, DateTimeOffset? expires, CancellationToken ct = default)
+    /// <summary>
+    /// Grants or denies a pending approval, once. Unless <paramref name="allowSelfGrant"/>, the
+    /// identity that requested it cannot grant it (four eyes); that check is part of the UPDATE so
+    /// it holds across gates. The database writes the audit row.
+    /// </summary>
+    public async Task<(DecideOutcome Outcome, ApprovalRecord? Approval)> DecideAsync(long id, bool grant, string actor, string? reason, DateTimeOffset? expires, bool allowSelfGrant = false, CancellationToken ct = default)
     {
         await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
         var status = grant ? "granted" : "denied";
         int changed;
-        await using (var cmd = Command(c, tx, "UPDATE approvals SET status = @s, decided_by = @a, decided_at = @t, decision_reason = @why, expires_at = @e WHERE id = @id AND status = 'pending'", ("s", status), ("a", actor), ("t", Now()), ("why", reason), ("e", expires is { } x ? Format(x) : null), ("id", id)))
+        var fourEyes = grant && !allowSelfGrant ? " AND requested_by <> @a" : "";
+        await using (var cmd = Command(c, tx, "UPDATE approvals SET status = @s, decided_by = @a, decided_at = @t, decision_reason = @why, expires_at = @e WHERE id = @id AND status = 'pending'" + fourEyes, ("s", status), ("a", actor), ("t", Now()), ("why", reason), ("e", expires is { } x ? Format(x) : null), ("id", id)))
         {
             changed = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
 
         var rows = await QueryApprovalsAsync(c, tx, "WHERE id = @id", ct, ("id", id)).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
         if (rows.Count == 0)
         {
             return (DecideOutcome.NotFound, null);
@@ -221,13 +268,10 @@ public sealed class GateStore : IAsyncDisposable
 
         if (changed == 0)
         {
-            return (DecideOutcome.NotPending, rows[0]);
+            return (rows[0].Status == "pending" ? DecideOutcome.SameIdentity : DecideOutcome.NotPending, rows[0]);
         }
 
-        var a = rows[0];
-        await AppendAuditAsync(c, tx, actor, status, id, a.Name, a.Version, a.Rule, reason, expires, ct).ConfigureAwait(false);
-        await tx.CommitAsync(ct).ConfigureAwait(false);
-        return (DecideOutcome.Decided, a);
+        return (DecideOutcome.Decided, rows[0]);
     }
 
     public async Task<IReadOnlyList<ApprovalRecord>> ListApprovalsAsync(string? status = null, CancellationToken ct = default)
@@ -267,26 +311,79 @@ public sealed class GateStore : IAsyncDisposable
         return list;
     }
 
-    public async Task<StoredEvidence?> GetEvidenceAsync(string name, string version, string integrity, CancellationToken ct = default)
+    /// <summary>What is stored about (name, version, integrity) under the trust material <paramref name="trust"/>.</summary>
+    public async Task<EvidenceRecord?> GetEvidenceAsync(string name, string version, string integrity, string trust, CancellationToken ct = default)
     {
         await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var cmd = Command(c, null, "SELECT report, verified_at FROM evidence WHERE name = @n AND version = @v AND integrity = @i", ("n", name), ("v", version), ("i", integrity));
+        await using var cmd = Command(c, null, "SELECT state, report, verified_at, attempts, retry_at, error FROM evidence WHERE name = @n AND version = @v AND integrity = @i AND trust = @k", ("n", name), ("v", version), ("i", integrity), ("k", trust));
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        return await r.ReadAsync(ct).ConfigureAwait(false) ? new StoredEvidence(name, version, integrity, r.GetString(0), Parse(r.GetString(1))) : null;
+        if (!await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return new EvidenceRecord(name, version, integrity, trust, r.GetString(0) == "complete", Str(r, 1), Parse(r.GetString(2)), Convert.ToInt32(r.GetValue(3), CultureInfo.InvariantCulture), r.IsDBNull(4) ? null : Parse(r.GetString(4)), Str(r, 5));
     }
 
-    /// <summary>Stores evidence once: evidence for (name, version, integrity) is immutable, so the first writer wins.</summary>
-    public async Task PutEvidenceAsync(string name, string version, string integrity, string reportJson, CancellationToken ct = default)
+    /// <summary>
+    /// Stores complete evidence once: the first complete writer wins and it is never replaced (only an
+    /// admin re-verify removes it); an incomplete record for the same key is completed.
+    /// </summary>
+    public async Task PutCompleteEvidenceAsync(string name, string version, string integrity, string trust, string reportJson, CancellationToken ct = default)
     {
         await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var cmd = Command(c, null, "INSERT INTO evidence (name, version, integrity, report, verified_at) VALUES (@n, @v, @i, @r, @t) ON CONFLICT (name, version, integrity) DO NOTHING", ("n", name), ("v", version), ("i", integrity), ("r", reportJson), ("t", Now()));
+        await using var cmd = Command(c, null,
+            "INSERT INTO evidence (name, version, integrity, trust, state, report, verified_at, attempts) VALUES (@n, @v, @i, @k, 'complete', @r, @t, 1) " +
+            "ON CONFLICT (name, version, integrity, trust) DO UPDATE SET state = 'complete', report = excluded.report, verified_at = excluded.verified_at, attempts = evidence.attempts + 1, retry_at = NULL, error = NULL WHERE evidence.state = 'incomplete'",
+            ("n", name), ("v", version), ("i", integrity), ("k", trust), ("r", reportJson), ("t", Now()));
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
+    /// <summary>Records a verification that could not complete; never overwrites complete evidence.</summary>
+    public async Task PutIncompleteEvidenceAsync(string name, string version, string integrity, string trust, int attempts, DateTimeOffset retryAt, string error, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cmd = Command(c, null,
+            "INSERT INTO evidence (name, version, integrity, trust, state, verified_at, attempts, retry_at, error) VALUES (@n, @v, @i, @k, 'incomplete', @t, @a, @at, @e) " +
+            "ON CONFLICT (name, version, integrity, trust) DO UPDATE SET verified_at = excluded.verified_at, attempts = excluded.attempts, retry_at = excluded.retry_at, error = excluded.error WHERE evidence.state = 'incomplete'",
+            ("n", name), ("v", version), ("i", integrity), ("k", trust), ("t", Now()), ("a", attempts), ("at", Format(retryAt)), ("e", error));
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An admin's re-verify: removes every stored verification of <paramref name="name"/> (one
+    /// version, or all) under any trust material, and appends the audit row, in one transaction.
+    /// Returns how many records were removed.
+    /// </summary>
+    public async Task<int> ForgetEvidenceAsync(string name, string? version, string actor, string? reason, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        int removed;
+        await using (var cmd = version is null
+            ? Command(c, tx, "DELETE FROM evidence WHERE name = @n", ("n", name))
+            : Command(c, tx, "DELETE FROM evidence WHERE name = @n AND version = @v", ("n", name), ("v", version)))
+        {
+            removed = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        await AppendAuditAsync(c, tx, actor, "reverify", null, name, version, null, reason, null, ct).ConfigureAwait(false);
+        if (_postgres is not null)
+        {
+            // Delivered at commit, to every gate listening: they drop release decisions cached in memory.
+            await using var notify = Command(c, tx, "SELECT pg_notify(@ch, @n)", ("ch", EvidenceChannel), ("n", name));
+            await notify.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return removed;
+    }
+
+    /// <summary>Complete evidence (of any trust material), for the dashboard.</summary>
     public async Task<IReadOnlyList<StoredEvidence>> ListEvidenceAsync(int limit = 1000, CancellationToken ct = default)
     {
         await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
-        await using var cmd = Command(c, null, "SELECT name, version, integrity, report, verified_at FROM evidence ORDER BY name, version LIMIT @l", ("l", limit));
+        await using var cmd = Command(c, null, "SELECT name, version, integrity, report, verified_at FROM evidence WHERE state = 'complete' ORDER BY name, version LIMIT @l", ("l", limit));
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var list = new List<StoredEvidence>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
@@ -295,6 +392,83 @@ public sealed class GateStore : IAsyncDisposable
         }
 
         return list;
+    }
+
+    /// <summary>The PostgreSQL notification channel a re-verify (forgotten evidence) is announced on.</summary>
+    internal const string EvidenceChannel = "vouch_evidence";
+
+    /// <summary>
+    /// PostgreSQL: calls <paramref name="onChange"/> whenever any gate on the database decides an
+    /// approval (the approvals trigger NOTIFYs <c>vouch_approvals</c>), <paramref name="onEvidenceForgotten"/>
+    /// whenever any gate forgets evidence (a re-verify NOTIFYs <c>vouch_evidence</c>), and both once
+    /// after every (re)connection to catch up on what was missed; runs until <paramref name="ct"/> is
+    /// cancelled. Polling stays the fallback for approvals. SQLite: returns at once (one file, one gate).
+    /// </summary>
+    public async Task ListenForApprovalsAsync(Func<CancellationToken, Task> onChange, CancellationToken ct, Action? onEvidenceForgotten = null)
+    {
+        if (_postgres is null)
+        {
+            return;
+        }
+
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var c = await _postgres.OpenConnectionAsync(ct).ConfigureAwait(false);
+                var approvals = false;
+                var evidence = false;
+                c.Notification += (_, e) =>
+                {
+                    if (e.Channel == EvidenceChannel)
+                    {
+                        evidence = true;
+                    }
+                    else
+                    {
+                        approvals = true;
+                    }
+                };
+                await using (var listen = new NpgsqlCommand($"LISTEN vouch_approvals; LISTEN {EvidenceChannel}", c))
+                {
+                    await listen.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                }
+
+                onEvidenceForgotten?.Invoke();
+                await onChange(ct).ConfigureAwait(false);
+                while (true)
+                {
+                    await c.WaitAsync(ct).ConfigureAwait(false);
+                    if (evidence)
+                    {
+                        evidence = false;
+                        onEvidenceForgotten?.Invoke();
+                    }
+
+                    if (approvals)
+                    {
+                        approvals = false;
+                        await onChange(ct).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or InvalidOperationException or TimeoutException)
+            {
+                // The database went away: polling keeps the gate current meanwhile; listen again shortly.
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), _time, ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
     }
 
     /// <summary>Runs raw SQL (tests use it to show the audit log refuses updates).</summary>

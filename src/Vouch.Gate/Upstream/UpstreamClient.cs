@@ -15,6 +15,9 @@ internal enum UpstreamStatus
 
     /// <summary>Answered, but unusable: truncated, oversized, undecodable.</summary>
     Invalid,
+
+    /// <summary>Not sent, or a redirect not followed: outside the upstream (<see cref="OutboundPolicy"/>).</summary>
+    Refused,
 }
 
 internal sealed record UpstreamResponse(UpstreamStatus Status, byte[]? Body = null, string? ETag = null, string? Error = null, string? ContentType = null, int? HttpStatus = null);
@@ -32,14 +35,37 @@ internal sealed class UpstreamClient : IDisposable
     private readonly Uri _upstream;
     private readonly TimeSpan _timeout;
 
-    public UpstreamClient(HttpMessageHandler handler, Uri upstream, TimeSpan timeout)
+    private readonly CircuitBreaker _breaker;
+
+    /// <param name="handler">Already wrapped in <see cref="OutboundPolicyHandler"/> by the composition root.</param>
+    public UpstreamClient(HttpMessageHandler handler, Uri upstream, TimeSpan timeout, CircuitBreaker breaker)
     {
         _http = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
         _upstream = upstream;
         _timeout = timeout;
+        _breaker = breaker;
     }
 
     public Uri BaseUrl => _upstream;
+
+    public CircuitBreaker Breaker => _breaker;
+
+    private UpstreamResponse? Open(Uri url) => _breaker.TryEnter() ? null : new UpstreamResponse(UpstreamStatus.Unavailable, Error: $"{url}: the upstream kept failing; not asked again yet (circuit open)");
+
+    // Only "could not reach / 5xx / timeout" counts against the upstream; a clear answer (even 404) is a sign of life.
+    private T Count<T>(T outcome, UpstreamStatus status)
+    {
+        if (status == UpstreamStatus.Unavailable)
+        {
+            _breaker.Failure();
+        }
+        else
+        {
+            _breaker.Success();
+        }
+
+        return outcome;
+    }
 
     /// <summary>True when <paramref name="url"/> is served by the configured upstream (same scheme, host, port, under its path).</summary>
     public bool IsUpstreamUrl(Uri url) =>
@@ -51,14 +77,24 @@ internal sealed class UpstreamClient : IDisposable
         && url.AbsolutePath.StartsWith(_upstream.AbsolutePath, StringComparison.Ordinal)
         && !url.AbsolutePath.Contains("/../", StringComparison.Ordinal);
 
-    public Uri Resolve(string relative) => new(_upstream, relative);
-
     public async Task<UpstreamResponse> GetAsync(Uri url, string accept, long maxBytes, string? etag, CancellationToken ct)
     {
         if (!IsUpstreamUrl(url))
         {
-            return new UpstreamResponse(UpstreamStatus.Invalid, Error: $"{url} is not under the upstream {_upstream}");
+            return new UpstreamResponse(UpstreamStatus.Refused, Error: $"{url} is not under the upstream {_upstream}");
         }
+
+        if (Open(url) is { } open)
+        {
+            return open;
+        }
+
+        var r = await GetOnceAsync(url, accept, maxBytes, etag, ct).ConfigureAwait(false);
+        return Count(r, r.Status);
+    }
+
+    private async Task<UpstreamResponse> GetOnceAsync(Uri url, string accept, long maxBytes, string? etag, CancellationToken ct)
+    {
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_timeout);
@@ -98,6 +134,10 @@ internal sealed class UpstreamClient : IDisposable
         {
             return new UpstreamResponse(UpstreamStatus.Unavailable, Error: $"{url} timed out after {_timeout.TotalSeconds:0}s");
         }
+        catch (OutboundRefusedException e)
+        {
+            return new UpstreamResponse(UpstreamStatus.Refused, Error: e.Message);
+        }
         catch (HttpRequestException e)
         {
             return new UpstreamResponse(UpstreamStatus.Unavailable, Error: $"{url}: {e.Message}");
@@ -117,8 +157,20 @@ internal sealed class UpstreamClient : IDisposable
     {
         if (!IsUpstreamUrl(url))
         {
-            return new UpstreamResponse(UpstreamStatus.Invalid, Error: $"{url} is not under the upstream {_upstream}");
+            return new UpstreamResponse(UpstreamStatus.Refused, Error: $"{url} is not under the upstream {_upstream}");
         }
+
+        if (Open(url) is { } open)
+        {
+            return open;
+        }
+
+        var r = await SendOnceAsync(method, url, body, contentType, maxBytes, ct).ConfigureAwait(false);
+        return Count(r, r.Status);
+    }
+
+    private async Task<UpstreamResponse> SendOnceAsync(HttpMethod method, Uri url, byte[]? body, string? contentType, long maxBytes, CancellationToken ct)
+    {
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_timeout);
@@ -147,6 +199,10 @@ internal sealed class UpstreamClient : IDisposable
         {
             return new UpstreamResponse(UpstreamStatus.Unavailable, Error: $"{url} timed out");
         }
+        catch (OutboundRefusedException e)
+        {
+            return new UpstreamResponse(UpstreamStatus.Refused, Error: e.Message);
+        }
         catch (Exception e) when (e is HttpRequestException or IOException or InvalidDataException)
         {
             return new UpstreamResponse(UpstreamStatus.Unavailable, Error: $"{url}: {e.Message}");
@@ -158,8 +214,20 @@ internal sealed class UpstreamClient : IDisposable
     {
         if (!IsUpstreamUrl(url))
         {
-            return new UpstreamFile(UpstreamStatus.Invalid, Error: $"{url} is not under the upstream {_upstream}");
+            return new UpstreamFile(UpstreamStatus.Refused, Error: $"{url} is not under the upstream {_upstream}");
         }
+
+        if (Open(url) is { } open)
+        {
+            return new UpstreamFile(open.Status, Error: open.Error);
+        }
+
+        var r = await DownloadOnceAsync(url, tempPath, maxBytes, ct).ConfigureAwait(false);
+        return Count(r, r.Status);
+    }
+
+    private async Task<UpstreamFile> DownloadOnceAsync(Uri url, string tempPath, long maxBytes, CancellationToken ct)
+    {
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_timeout);
@@ -216,6 +284,10 @@ internal sealed class UpstreamClient : IDisposable
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             return new UpstreamFile(UpstreamStatus.Unavailable, Error: $"{url} timed out after {_timeout.TotalSeconds:0}s");
+        }
+        catch (OutboundRefusedException e)
+        {
+            return new UpstreamFile(UpstreamStatus.Refused, Error: e.Message);
         }
         catch (HttpRequestException e)
         {

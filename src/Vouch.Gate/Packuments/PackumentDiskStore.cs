@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Vouch.Gate.Packuments;
+
+/// <summary>
+/// The last good upstream packument of each package, on disk, for when the upstream is down. The
+/// file's modification time is the time the upstream served it, so a copy read back reports its
+/// real <c>fetchedAt</c>.
+/// </summary>
+internal sealed class PackumentDiskStore
+{
+    private readonly string _dir;
+    private readonly string _temp;
+
+    public PackumentDiskStore(GateOptions options)
+    {
+        _dir = Path.Combine(options.DataDirectory, "packuments");
+        _temp = Path.Combine(options.DataDirectory, "tmp");
+        Directory.CreateDirectory(_dir);
+        Directory.CreateDirectory(_temp);
+    }
+
+    public void Save(string name, byte[] raw, DateTimeOffset fetchedAt)
+    {
+        var path = PathOf(name);
+        var temp = Path.Combine(_temp, Guid.NewGuid().ToString("n"));
+        using (var f = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            f.Write(raw);
+            f.Flush(flushToDisk: true);
+        }
+
+        File.SetLastWriteTimeUtc(temp, fetchedAt.UtcDateTime);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public (byte[] Raw, DateTimeOffset FetchedAt)? Load(string name)
+    {
+        var path = PathOf(name);
+        try
+        {
+            var raw = File.ReadAllBytes(path);
+            return (raw, new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private string PathOf(string name) => Path.Combine(_dir, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name))) + ".json");
+}

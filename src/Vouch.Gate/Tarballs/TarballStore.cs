@@ -1,0 +1,104 @@
+using Vouch.Gate.Upstream;
+using Vouch.Npm;
+
+namespace Vouch.Gate.Tarballs;
+
+/// <summary>Verified tarballs by content (<c>tarballs/sha512/xx/&lt;hex&gt;</c>): downloaded once, checked against the packument's integrity, then kept.</summary>
+internal sealed class TarballStore
+{
+    private readonly GateOptions _options;
+    private readonly UpstreamClient _upstream;
+    private readonly string _dir;
+    private readonly string _temp;
+
+    public TarballStore(GateOptions options, UpstreamClient upstream)
+    {
+        _options = options;
+        _upstream = upstream;
+        _dir = Path.Combine(options.DataDirectory, "tarballs", "sha512");
+        _temp = Path.Combine(options.DataDirectory, "tmp");
+        Directory.CreateDirectory(_dir);
+        Directory.CreateDirectory(_temp);
+    }
+
+    /// <summary>Where the tarball of <paramref name="version"/> is (or would be) kept, from its dist.integrity; null without a sha512.</summary>
+    public string? PathFor(PackageVersion version) => ExpectedSha512(version) is { } hex ? ContentPath(hex) : null;
+
+    /// <summary>Downloads, hashes and checks the tarball; on success it is in the store and its path returned.</summary>
+    public async Task<TarballResult> DownloadAsync(PackageVersion version, CancellationToken ct)
+    {
+        var name = version.Name;
+        var v = version.Version.ToString();
+        if (!_upstream.IsUpstreamUrl(version.Dist.Tarball))
+        {
+            return new TarballResult(TarballStatus.ForeignUrl, Name: name, Version: v, Error: $"the packument of {name}@{v} points its tarball at {version.Dist.Tarball}, outside the upstream");
+        }
+
+        var temp = Path.Combine(_temp, Guid.NewGuid().ToString("n"));
+        try
+        {
+            var download = await _upstream.DownloadAsync(version.Dist.Tarball, temp, _options.MaxTarballBytes, ct).ConfigureAwait(false);
+            if (download.Status != UpstreamStatus.Ok)
+            {
+                return new TarballResult(download.Status switch
+                {
+                    UpstreamStatus.NotFound => TarballStatus.NotFound,
+                    UpstreamStatus.Unavailable => TarballStatus.UpstreamUnavailable,
+                    UpstreamStatus.Refused => TarballStatus.ForeignUrl,
+                    _ => TarballStatus.UpstreamInvalid,
+                }, Name: name, Version: v, Error: download.Error);
+            }
+
+            var hashes = download.Hashes!;
+            var check = !string.IsNullOrEmpty(version.Dist.Integrity)
+                ? Npm.Integrity.Parse(version.Dist.Integrity).Check(hashes)
+                : Npm.Integrity.CheckShasum(version.Dist.Shasum, hashes);
+            if (check.Status != IntegrityStatus.Match)
+            {
+                return new TarballResult(TarballStatus.IntegrityMismatch, Name: name, Version: v, Error: $"the upstream tarball of {name}@{v} does not match its integrity (expected {check.Expected}, got {check.Actual})");
+            }
+
+            var path = ContentPath(Convert.ToHexStringLower(hashes.Sha512));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            if (!File.Exists(path))
+            {
+                using (var f = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                {
+                    // The store is what every later request trusts without hashing again: on disk before it is named.
+                    f.Flush(flushToDisk: true);
+                }
+
+                File.Move(temp, path, overwrite: true);
+            }
+
+            return new TarballResult(TarballStatus.Ok, path, download.Length, Name: name, Version: v, Hashes: hashes);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    private static string? ExpectedSha512(PackageVersion version)
+    {
+        if (string.IsNullOrEmpty(version.Dist.Integrity))
+        {
+            return null;
+        }
+
+        try
+        {
+            var sha512 = Npm.Integrity.Parse(version.Dist.Integrity).Hashes.FirstOrDefault(h => h.Algorithm == IntegrityAlgorithm.Sha512);
+            return sha512 is null ? null : Convert.ToHexStringLower(sha512.Digest);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or NpmDocumentException)
+        {
+            return null;
+        }
+    }
+
+    private string ContentPath(string sha512Hex) => Path.Combine(_dir, sha512Hex[..2], sha512Hex);
+}

@@ -1,0 +1,104 @@
+using Vouch.Gate.Evidence;
+using Vouch.Gate.Storage;
+using Vouch.Gate.Tarballs;
+using Vouch.Gate.Upstream;
+using Vouch.Npm;
+using Vouch.Provenance;
+
+namespace Vouch.Gate.Verification;
+
+/// <summary>
+/// Verifies one version once: the tarball from the store (downloaded and integrity-checked when
+/// absent), the evidence from the database when another request or instance already produced it,
+/// else a fresh verification whose report is stored. What is stored and when an incomplete
+/// verification is tried again is the <see cref="EvidenceLedger"/>'s business; the rest of the gate
+/// only sees a <see cref="TarballResult"/>. Every attempt, a ledger retry included, goes out through
+/// the same outbound-policy handler and is refused while the upstream's circuit breaker is open.
+/// </summary>
+internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarballs, KeysCache keys, PackageVerifier verifier, CircuitBreaker breaker)
+{
+    private readonly Coalescer<TarballResult> _inflight = new();
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <param name="allowDownload">False while the upstream is failing: only a version verified before is answered.</param>
+    public Task<TarballResult> EnsureVerifiedAsync(Packument packument, PackageVersion version, bool allowDownload) =>
+        _inflight.RunAsync($"{version.Name}@{version.Version}", () => VerifyOnceAsync(packument, version, allowDownload, _stopping.Token));
+
+    public static string IntegrityKey(PackageVersion version) => !string.IsNullOrEmpty(version.Dist.Integrity) ? version.Dist.Integrity : "sha1:" + version.Dist.Shasum;
+
+    private async Task<TarballResult> VerifyOnceAsync(Packument packument, PackageVersion version, bool allowDownload, CancellationToken ct)
+    {
+        var name = version.Name;
+        var v = version.Version.ToString();
+        var integrityKey = IntegrityKey(version);
+        var path = tarballs.PathFor(version);
+        TarballHashes? hashes = null;
+        long length;
+
+        // Evidence ledger (issue 12): complete evidence is final; an incomplete verification waits for its retry time.
+        var known = await ledger.LookupAsync(name, v, integrityKey, ct).ConfigureAwait(false);
+        if (known.State == LedgerState.Incomplete)
+        {
+            return Incomplete(name, v, known);
+        }
+
+        if (path is not null && File.Exists(path))
+        {
+            length = new FileInfo(path).Length;
+            if (known.State == LedgerState.Complete)
+            {
+                return new TarballResult(TarballStatus.Ok, path, length, known.Report, Name: name, Version: v);
+            }
+        }
+        else
+        {
+            if (!allowDownload)
+            {
+                return new TarballResult(TarballStatus.UpstreamUnavailable, Name: name, Version: v, Error: $"the upstream is unavailable and {name}@{v} has not been verified before");
+            }
+
+            var downloaded = await tarballs.DownloadAsync(version, ct).ConfigureAwait(false);
+            if (downloaded.Status != TarballStatus.Ok)
+            {
+                return downloaded;
+            }
+
+            path = downloaded.Path;
+            hashes = downloaded.Hashes;
+            length = downloaded.Length;
+        }
+
+        if (known.State == LedgerState.Complete)
+        {
+            // Another gate (or an earlier run) verified these bytes under the same trust material.
+            return new TarballResult(TarballStatus.Ok, path, length, known.Report, Name: name, Version: v);
+        }
+
+        // A first verification or a ledger retry fetches attestations and keys: not while the breaker
+        // says the upstream is failing (a stale-serving gate must not hammer it, nor record the
+        // failure as an incomplete attempt that pushes the retry further out).
+        if (breaker.IsOpen)
+        {
+            return new TarballResult(TarballStatus.UpstreamUnavailable, Name: name, Version: v, Error: $"the upstream keeps failing (circuit open) and {name}@{v} has no complete evidence yet");
+        }
+
+        hashes ??= TarballHashes.Compute(await File.ReadAllBytesAsync(path!, ct).ConfigureAwait(false));
+        var registryKeys = await keys.VerificationKeysAsync(ct).ConfigureAwait(false);
+        var report = await verifier.VerifyVersionAsync(packument, version, hashes, registryKeys, ct).ConfigureAwait(false);
+        if (report.NetworkError is not null)
+        {
+            return new TarballResult(TarballStatus.UpstreamUnavailable, Name: name, Version: v, Error: report.NetworkError);
+        }
+
+        var recorded = await ledger.RecordAsync(name, v, integrityKey, report, known.Attempts, ct).ConfigureAwait(false);
+        return recorded.State == LedgerState.Complete
+            ? new TarballResult(TarballStatus.Ok, path, length, recorded.Report, Name: name, Version: v)
+            : Incomplete(name, v, recorded);
+    }
+
+    private static TarballResult Incomplete(string name, string version, LedgerEntry entry) =>
+        new(TarballStatus.VerificationIncomplete, Name: name, Version: version, RetryAt: entry.RetryAt,
+            Error: $"verification of {name}@{version} could not complete (attempt {entry.Attempts}; retried after {entry.RetryAt:u}): {entry.Error}");
+
+    public void Stop() => _stopping.Cancel();
+}
