@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Vouch.Cli.Commands;
+using Vouch.Policy;
 
 namespace Vouch.Cli;
 
@@ -9,7 +10,8 @@ namespace Vouch.Cli;
 /// </summary>
 internal static class VouchCli
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    /// <summary>The whole command tree; tests walk it (help snapshots, docs).</summary>
+    public static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("Vouch: verify and enforce npm supply-chain trust (Sigstore provenance, registry signatures, policy).");
         root.Subcommands.Add(SigstoreCommand.Create(stdout, stderr));
@@ -23,6 +25,12 @@ internal static class VouchCli
         root.Subcommands.Add(SandboxCommand.Create(stdout, stderr));
         root.Subcommands.Add(MaintainerCommand.Create(stdout, stderr));
         root.Subcommands.Add(VsaCommand.Create(stdout, stderr));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        var root = BuildRoot(stdout, stderr);
 
         // Scoped package names start with "@": never treat arguments as response files.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -40,6 +48,12 @@ internal static class VouchCli
         {
             await stderr.WriteLineAsync($"vouch: {e.Message}").ConfigureAwait(false);
             return ExitCodes.BadInput;
+        }
+        catch (PolicyFetchException e)
+        {
+            // A policy (or one it extends) behind a URL that could not be fetched: the network failed.
+            await stderr.WriteLineAsync($"vouch: the policy could not be fetched: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.NetworkFailed;
         }
         catch (OperationCanceledException)
         {

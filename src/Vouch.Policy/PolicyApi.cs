@@ -40,6 +40,10 @@ public sealed record PolicyFinding(string Code, string Rule, PolicySeverity Seve
 
 public sealed record PolicyVerdict(IReadOnlyList<PolicyFinding> Findings)
 {
+    /// <summary>The verdict every rule outcome adds up to: each finding that is not off; refused when one is an error.</summary>
+    public static PolicyVerdict FromOutcomes(IEnumerable<RuleOutcome> outcomes) =>
+        new(outcomes.SelectMany(o => o.Findings).Where(f => f.Severity != PolicySeverity.Off).ToList());
+
     /// <summary>No finding of severity <see cref="PolicySeverity.Error"/>.</summary>
     public bool Allowed => Findings.All(f => f.Severity != PolicySeverity.Error);
 }

@@ -120,9 +120,9 @@ public static class PolicyLoader
                 throw new PolicyFormatException(fileOrUrl, 0, 0, "an existing policy file (not found)");
             }
 
-            if (info.Length > Vouch.Limits.MaxConfigFileBytes)
+            if (info.Length > Limits.MaxConfigFileBytes)
             {
-                throw new PolicyFormatException(fileOrUrl, 0, 0, $"a policy file of at most {Vouch.Limits.MaxConfigFileBytes} bytes");
+                throw new PolicyFormatException(fileOrUrl, 0, 0, $"a policy file of at most {Limits.MaxConfigFileBytes} bytes");
             }
 
             return (await File.ReadAllTextAsync(fileOrUrl, Encoding.UTF8, ct).ConfigureAwait(false), fileOrUrl);
@@ -160,9 +160,9 @@ public static class PolicyLoader
             int read;
             while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
             {
-                if (buffer.Length + read > Vouch.Limits.MaxConfigFileBytes)
+                if (buffer.Length + read > Limits.MaxConfigFileBytes)
                 {
-                    throw new PolicyFormatException(url, 0, 0, $"a policy of at most {Vouch.Limits.MaxConfigFileBytes} bytes");
+                    throw new PolicyFormatException(url, 0, 0, $"a policy of at most {Limits.MaxConfigFileBytes} bytes");
                 }
 
                 buffer.Write(chunk, 0, read);

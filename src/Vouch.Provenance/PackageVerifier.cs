@@ -29,13 +29,13 @@ public sealed class PackageVerifier
         var packument = await _client.GetPackumentAsync(spec.Name, PackumentFormat.Full, cancellationToken).ConfigureAwait(false);
         if (!packument.IsOk)
         {
-            return Failure(spec.Name, spec.FetchSpec, packument.Status, packument.Error, "VOUCH_PACKAGE_NOT_FOUND", $"{spec.Name} is not in the registry ({packument.Url})");
+            return Failure(spec.Name, spec.FetchSpec, packument.Status, packument.Error, ProvenanceCodes.PackageNotFound, $"{spec.Name} is not in the registry ({packument.Url})");
         }
 
         var pick = packument.Value!.Pick(spec);
         if (!pick.IsFound)
         {
-            return new PackageReport { Name = spec.Name, Version = spec.FetchSpec, Problems = [new Problem("VOUCH_VERSION_NOT_FOUND", pick.Problem ?? $"no version of {spec.Name} matches {spec.FetchSpec}")] };
+            return new PackageReport { Name = spec.Name, Version = spec.FetchSpec, Problems = [new Problem(ProvenanceCodes.VersionNotFound, pick.Problem ?? $"no version of {spec.Name} matches {spec.FetchSpec}")] };
         }
 
         var version = pick.Version!;
@@ -43,7 +43,7 @@ public sealed class PackageVerifier
         var tarball = await _client.GetTarballAsync(version.Dist.Tarball, cancellationToken).ConfigureAwait(false);
         if (!tarball.IsOk)
         {
-            return Failure(spec.Name, v, tarball.Status, tarball.Error, "VOUCH_TARBALL_NOT_FOUND", $"the tarball of {spec.Name}@{v} is not served ({tarball.Url})");
+            return Failure(spec.Name, v, tarball.Status, tarball.Error, ProvenanceCodes.TarballNotFound, $"the tarball of {spec.Name}@{v} is not served ({tarball.Url})");
         }
 
         var keys = await KeysAsync(cancellationToken).ConfigureAwait(false);

@@ -3,13 +3,16 @@ namespace Vouch.Provenance;
 /// <summary>Stable codes of package-level checks (docs/codes.md). Never renamed.</summary>
 public static class ProvenanceCodes
 {
+    public const string PackageNotFound = "VOUCH_PACKAGE_NOT_FOUND";
+    public const string VersionNotFound = "VOUCH_VERSION_NOT_FOUND";
+    public const string TarballNotFound = "VOUCH_TARBALL_NOT_FOUND";
+
     public const string IntegrityMissing = "VOUCH_INTEGRITY_MISSING";
     public const string IntegrityMismatch = "VOUCH_INTEGRITY_MISMATCH";
 
     public const string SignatureInvalid = "VOUCH_SIG_INVALID";
     public const string SignatureKeyUnknown = "VOUCH_SIG_KEY_UNKNOWN";
     public const string SignatureKeyNotValid = "VOUCH_SIG_KEY_NOT_VALID";
-    public const string SignatureMissing = "VOUCH_SIG_MISSING";
 
     public const string AttestationsMalformed = "VOUCH_ATTESTATIONS_MALFORMED";
     public const string ProvenanceInvalid = "VOUCH_PROVENANCE_INVALID";

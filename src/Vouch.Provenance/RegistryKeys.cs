@@ -145,12 +145,6 @@ public sealed class RegistryKeys
     public RegistryKeys WithV1KeysForAttestations() =>
         new([.. Keys, .. Keys.Where(k => k.Usage == SignaturesUsage && !Keys.Any(o => o.KeyId == k.KeyId && o.Usage == AttestationsUsage)).Select(k => k with { Usage = AttestationsUsage })], Source);
 
-    private static byte[] ReadEmbedded()
-    {
-        using var stream = typeof(RegistryKeys).Assembly.GetManifestResourceStream("npm-registry-keys.json")
-            ?? throw new InvalidOperationException("embedded npm registry keys are missing from the build");
-        using var ms = new MemoryStream();
-        stream.CopyTo(ms);
-        return ms.ToArray();
-    }
+    // One embedded copy: the snapshot of the TUF target registry.npmjs.org/keys.json that Vouch.Tuf ships.
+    private static byte[] ReadEmbedded() => Vouch.Tuf.EmbeddedTrust.NpmRegistryKeys();
 }

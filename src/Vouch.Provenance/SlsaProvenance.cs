@@ -45,7 +45,7 @@ public static class SlsaProvenance
         problem = null;
         try
         {
-            using var doc = JsonDocument.Parse(predicateJson, new JsonDocumentOptions { MaxDepth = Vouch.Limits.MaxJsonDepth });
+            using var doc = JsonDocument.Parse(predicateJson, new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
             var p = doc.RootElement;
             var claims = predicateType == V1 ? ParseV1(p) : ParseV02(p);
             if (claims.SourceRepository is null || claims.SourceCommit is null)

@@ -1,8 +1,8 @@
-namespace Vouch;
+namespace Vouch.Sigstore;
 
 /// <summary>
-/// Caps on untrusted input. Every parser in Vouch reads its bounds from here so that one place
-/// says how much an attacker-controlled document may make us allocate or recurse.
+/// Caps on untrusted Sigstore input (bundles, trusted roots, certificates, logs). Each layer owns its
+/// caps in a `Limits` of its own (Vouch.Npm.Limits, Vouch.Policy.Limits, ...); this one knows nothing of npm.
 /// </summary>
 public static class Limits
 {
@@ -50,29 +50,4 @@ public static class Limits
 
     /// <summary>JSON nesting depth accepted from untrusted documents.</summary>
     public const int MaxJsonDepth = 64;
-
-    /// <summary>Largest npm packument (full document) accepted from a registry.</summary>
-    public const long MaxPackumentBytes = 64L * 1024 * 1024;
-
-    /// <summary>Largest npm tarball accepted from a registry.</summary>
-    public const long MaxTarballBytes = 256L * 1024 * 1024;
-
-    // ---- lockfiles (src/Vouch.Npm/Lockfiles) ----
-
-    /// <summary>Largest lockfile accepted.</summary>
-    public const long MaxLockfileBytes = 128L * 1024 * 1024;
-
-    /// <summary>Package entries in one lockfile (the largest real monorepo lockfiles hold tens of thousands).</summary>
-    public const int MaxLockfileEntries = 500_000;
-
-    /// <summary>Nesting depth of a lockfile (npm v1 `dependencies` inside `dependencies`, YAML or JSON levels).</summary>
-    public const int MaxLockfileDepth = 64;
-
-    /// <summary>Longest single key, line or scalar in a lockfile (keys list every range that resolved to an entry).</summary>
-    public const int MaxLockfileLineLength = 1024 * 1024;
-
-    // ---- end of lockfiles ----
-
-    /// <summary>Largest `.npmrc` or policy file.</summary>
-    public const int MaxConfigFileBytes = 1024 * 1024;
 }

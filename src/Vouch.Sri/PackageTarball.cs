@@ -60,14 +60,14 @@ public sealed class PackageTarball
         try
         {
             using var gzip = new GZipStream(new MemoryStream(_tgz, writable: false), CompressionMode.Decompress);
-            using var capped = new CappedStream(gzip, SriLimits.MaxUnpackedBytes);
+            using var capped = new CappedStream(gzip, Limits.MaxUnpackedBytes);
             using var reader = new TarReader(capped);
             var count = 0;
             while (reader.GetNextEntry(copyData: false) is { } entry)
             {
-                if (++count > SriLimits.MaxTarEntries)
+                if (++count > Limits.MaxTarEntries)
                 {
-                    throw new InvalidDataException($"the tarball has more than {SriLimits.MaxTarEntries} entries");
+                    throw new InvalidDataException($"the tarball has more than {Limits.MaxTarEntries} entries");
                 }
 
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile))
@@ -88,9 +88,9 @@ public sealed class PackageTarball
                     continue;
                 }
 
-                if (entry.Length > SriLimits.MaxPackageFileBytes)
+                if (entry.Length > Limits.MaxPackageFileBytes)
                 {
-                    throw new InvalidDataException($"{path} is larger than {SriLimits.MaxPackageFileBytes} bytes");
+                    throw new InvalidDataException($"{path} is larger than {Limits.MaxPackageFileBytes} bytes");
                 }
 
                 using var buffer = new MemoryStream();

@@ -43,9 +43,9 @@ public static class SriFiles
                     if (TemplateSyntax.IsSupported(file) && seen.Add(Path.GetFullPath(file)))
                     {
                         files.Add(file);
-                        if (files.Count > SriLimits.MaxFiles)
+                        if (files.Count > Limits.MaxFiles)
                         {
-                            error = $"{path}: more than {SriLimits.MaxFiles} files; name fewer paths";
+                            error = $"{path}: more than {Limits.MaxFiles} files; name fewer paths";
                             return null;
                         }
                     }
@@ -72,9 +72,9 @@ public static class SriFiles
         try
         {
             var info = new FileInfo(path);
-            if (info.Length > SriLimits.MaxDocumentBytes)
+            if (info.Length > Limits.MaxDocumentBytes)
             {
-                error = $"{path}: larger than {SriLimits.MaxDocumentBytes} bytes";
+                error = $"{path}: larger than {Limits.MaxDocumentBytes} bytes";
                 return null;
             }
 

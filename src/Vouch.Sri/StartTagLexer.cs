@@ -33,7 +33,7 @@ public static class StartTagLexer
             return null;
         }
 
-        var limit = (int)Math.Min(text.Length, (long)start + SriLimits.MaxStartTagChars);
+        var limit = (int)Math.Min(text.Length, (long)start + Limits.MaxStartTagChars);
         var i = start + 1;
         while (i < limit && !IsSpace(text[i]) && text[i] != '/' && text[i] != '>')
         {

@@ -494,7 +494,7 @@ public sealed class TufClient : IDisposable
         _metadata.TryRead(fileName, maxBytes)
         ?? throw new TufException(TufErrorCodes.NotCached, $"{fileName} is not in {_metadata.Directory}");
 
-    private static long MetadataCap(long requested) => Math.Min(requested, Vouch.Limits.MaxTrustMaterialBytes);
+    private static long MetadataCap(long requested) => Math.Min(requested, Limits.MaxTrustMaterialBytes);
 
     private Uri MetadataUrl(string fileName) => new(_metadataBase, fileName);
 

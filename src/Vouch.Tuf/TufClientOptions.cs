@@ -35,7 +35,7 @@ public sealed class TufClientOptions
 
 /// <summary>
 /// Download caps per file type (bytes) and search bounds. Sizes only apply when the referring
-/// metadata gives no length; every metadata size is also bounded by <see cref="Vouch.Limits.MaxTrustMaterialBytes"/>.
+/// metadata gives no length; every metadata size is also bounded by <see cref="Vouch.Sigstore.Limits.MaxTrustMaterialBytes"/>.
 /// </summary>
 public sealed class TufLimits
 {
@@ -45,10 +45,10 @@ public sealed class TufLimits
 
     public int MaxSnapshotBytes { get; init; } = 2 * 1024 * 1024;
 
-    public int MaxTargetsBytes { get; init; } = Vouch.Limits.MaxTrustMaterialBytes;
+    public int MaxTargetsBytes { get; init; } = Vouch.Sigstore.Limits.MaxTrustMaterialBytes;
 
     /// <summary>Largest target file we download, whatever its metadata claims.</summary>
-    public long MaxTargetBytes { get; init; } = Vouch.Limits.MaxTrustMaterialBytes;
+    public long MaxTargetBytes { get; init; } = Vouch.Sigstore.Limits.MaxTrustMaterialBytes;
 
     /// <summary>Root versions fetched in one update; past it the update goes on with the newest root reached.</summary>
     public int MaxRootRotations { get; init; } = 256;

@@ -25,14 +25,73 @@ public sealed partial class DocsTests
     }
 
     [Fact]
-    public void CliDoc_WhenComparedWithCommandTree_NamesEveryTopLevelCommand()
+    public void CodesDoc_WhenComparedWithSources_ListsOnlyCodesTheSourcesDeclareAndUse()
+    {
+        var root = RepositoryRoot();
+        var doc = File.ReadAllText(Path.Combine(root, "docs", "codes.md"));
+        var sources = SourceFiles(root).ToDictionary(f => f, File.ReadAllText);
+        var all = string.Join("\n", sources.Values);
+        var declared = sources.Values.SelectMany(t => CodeLiteral().Matches(t).Select(m => m.Groups[1].Value)).ToHashSet();
+        var documented = DocumentedCode().Matches(doc).Select(m => m.Groups[1].Value).Where(c => !EnvironmentVariables.Contains(c)).ToHashSet();
+        Assert.True(documented.Count > 100, $"only {documented.Count} codes found in docs/codes.md: is the scan broken?");
+        var stale = documented.Where(c => !declared.Contains(c)).Order().ToList();
+        Assert.True(stale.Count == 0, "documented but in no source: " + string.Join(", ", stale));
+
+        // Declared is not emitted: each constant of a codes class is used somewhere besides its declaration.
+        var unused = new List<string>();
+        foreach (var text in sources.Values)
+        {
+            foreach (Match c in CodesClass().Matches(text))
+            {
+                foreach (Match constant in CodeConstant().Matches(text))
+                {
+                    if (!Regex.IsMatch(all, $@"\b{c.Groups[1].Value}\.{constant.Groups[1].Value}\b") && Regex.Matches(text, $@"\b{constant.Groups[1].Value}\b").Count < 2)
+                    {
+                        unused.Add($"{c.Groups[1].Value}.{constant.Groups[1].Value} ({constant.Groups[2].Value})");
+                    }
+                }
+            }
+        }
+
+        Assert.True(unused.Count == 0, "declared but never emitted: " + string.Join(", ", unused.Distinct()));
+    }
+
+    [Fact]
+    public void Sources_WhenTheyEmitACode_NameItThroughACodesClass()
+    {
+        var literals = SourceFiles(RepositoryRoot())
+            .Select(f => (File: f, Text: File.ReadAllText(f)))
+            .Where(f => !CodesClass().IsMatch(f.Text))
+            .SelectMany(f => CodeLiteral().Matches(f.Text).Select(m => $"{Path.GetFileName(f.File)}: {m.Groups[1].Value}"))
+            .Where(c => !EnvironmentVariables.Any(v => c.EndsWith(v, StringComparison.Ordinal)))
+            .ToList();
+        Assert.True(literals.Count == 0, "codes written as string literals outside a *Codes class: " + string.Join(", ", literals));
+    }
+
+    [Fact]
+    public void CliDoc_WhenComparedWithTheRealCommandTree_NamesEveryCommand()
     {
         var doc = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "cli.md"));
-        foreach (var command in new[] { "sigstore verify-bundle", "trust", "verify", "audit", "policy", "serve", "approve", "sandbox", "sri", "maintainer check", "verify-vsa" })
+        var missing = new List<string>();
+        foreach (var command in VouchCli.BuildRoot(TextWriter.Null, TextWriter.Null).Subcommands)
         {
-            Assert.Contains($"vouch {command}", doc, StringComparison.Ordinal);
+            if (!doc.Contains($"vouch {command.Name}", StringComparison.Ordinal))
+            {
+                missing.Add($"vouch {command.Name}");
+            }
+
+            // Subcommands appear after their parent, alone or in a list: `vouch sri scan|fix|hash`.
+            missing.AddRange(command.Subcommands
+                .Where(sub => !Regex.IsMatch(doc, $@"vouch {Regex.Escape(command.Name)}[ a-z|-]*\b{Regex.Escape(sub.Name)}\b"))
+                .Select(sub => $"vouch {command.Name} {sub.Name}"));
         }
+
+        Assert.True(missing.Count == 0, "not in docs/cli.md: " + string.Join(", ", missing));
     }
+
+    private static IEnumerable<string> SourceFiles(string root) =>
+        Directory.EnumerateFiles(Path.Combine(root, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
 
     private static string RepositoryRoot()
     {
@@ -49,4 +108,13 @@ public sealed partial class DocsTests
 
     [GeneratedRegex("\"((?:VOUCH|SIGSTORE|TUF)_[A-Z0-9_]*[A-Z0-9])\"")]
     private static partial Regex CodeLiteral();
+
+    [GeneratedRegex("`((?:VOUCH|SIGSTORE|TUF)_[A-Z0-9_]*[A-Z0-9])`")]
+    private static partial Regex DocumentedCode();
+
+    [GeneratedRegex(@"static class (\w*Codes)\b")]
+    private static partial Regex CodesClass();
+
+    [GeneratedRegex("public const string (\\w+) = \"((?:VOUCH|SIGSTORE|TUF)_[A-Z0-9_]+)\"")]
+    private static partial Regex CodeConstant();
 }

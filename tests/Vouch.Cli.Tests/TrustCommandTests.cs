@@ -32,3 +32,51 @@ public sealed class TrustCommandTests
         Assert.Equal(2, exit);
     }
 }
+
+/// <summary>Every command reads trust material from the cache it is given, the one `trust update --cache-dir` writes.</summary>
+public sealed class TrustCacheDirectoryTests
+{
+    private static async Task<string> TufDirectoryShownBy(string cacheDir)
+    {
+        var o = new StringWriter();
+        var exit = await VouchCli.RunAsync(["trust", "show", "--json", "--cache-dir", cacheDir], o, new StringWriter());
+        Assert.Equal(0, exit);
+        return (string)System.Text.Json.Nodes.JsonNode.Parse(o.ToString())!["cacheDirectory"]!;
+    }
+
+    [Fact]
+    public async Task Load_WhenGivenCacheDir_ConsultsTheTufCacheTrustShowReportsForIt()
+    {
+        var x = Directory.CreateTempSubdirectory("vouch-trust-x-").FullName;
+        var y = Directory.CreateTempSubdirectory("vouch-trust-y-").FullName;
+
+        var shown = await TufDirectoryShownBy(x);
+        Assert.StartsWith(x, shown, StringComparison.Ordinal);
+        Assert.Equal(shown, Composition.VouchServices.LoadTrust(new Composition.ServiceSettings { CacheDirectory = x }).TufDirectory);
+        Assert.Equal(await TufDirectoryShownBy(y), Composition.VouchServices.LoadTrust(new Composition.ServiceSettings { CacheDirectory = y }).TufDirectory);
+    }
+
+    [Fact]
+    public void Load_WhenNoCacheDirGiven_UsesTheTestRunsOwnCacheNotTheMachines()
+    {
+        var dir = Composition.VouchServices.LoadTrust(new Composition.ServiceSettings()).TufDirectory;
+        Assert.StartsWith(TestCacheDirectory.Path, dir, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_WhenTheGivenCacheHoldsACorruptTufState_StillUsesEmbeddedMaterialAndSaysSo()
+    {
+        // A cache whose TUF metadata does not verify must never be trusted: the embedded snapshot is used.
+        var x = Directory.CreateTempSubdirectory("vouch-trust-bad-").FullName;
+        var shown = await TufDirectoryShownBy(x);
+        Directory.CreateDirectory(Path.Combine(shown, "metadata"));
+        Directory.CreateDirectory(Path.Combine(shown, "targets"));
+        File.WriteAllText(Path.Combine(shown, "metadata", "timestamp.json"), "{not json");
+        File.WriteAllText(Path.Combine(shown, "targets", "trusted_root.json"), "{}");
+        var trust = Composition.VouchServices.LoadTrust(new Composition.ServiceSettings { CacheDirectory = x });
+        Assert.Equal("embedded snapshot", trust.RootSource);
+        var o = new StringWriter();
+        await VouchCli.RunAsync(["trust", "show", "--json", "--cache-dir", x], o, new StringWriter());
+        Assert.NotNull(System.Text.Json.Nodes.JsonNode.Parse(o.ToString())!["cacheProblem"]);
+    }
+}

@@ -2,11 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Vouch.Audit;
+using Vouch.Cli.Composition;
+using Vouch.Cli.Services;
 using Vouch.Npm;
 using Vouch.Npm.Lockfiles;
 using Vouch.Policy;
 using Vouch.Provenance;
-using Vouch.Sigstore.Verification;
 
 namespace Vouch.Cli.Commands;
 
@@ -20,29 +22,6 @@ internal static class PolicyCommand
         command.Subcommands.Add(Check(stdout, stderr));
         command.Subcommands.Add(Explain(stdout, stderr));
         return command;
-    }
-
-    /// <summary>`--policy FILE|URL` as every policy-aware command declares it.</summary>
-    public static Option<string?> PolicyOption() =>
-        new("--policy") { Description = "Policy file, or an http(s) URL pinned with #sha256=<hex>; default: vouch.policy.yml found upward from the working directory, else the built-in default." };
-
-    /// <summary>The policy a command applies: --policy, else the nearest vouch.policy.yml, else the default.</summary>
-    public static async Task<PolicyDocument> ResolveAsync(string? policy, CancellationToken ct)
-    {
-        var path = policy ?? PolicyLoader.Find(Directory.GetCurrentDirectory());
-        if (path is null)
-        {
-            return PolicyDocument.Default;
-        }
-
-        try
-        {
-            return await PolicyLoader.LoadAsync(path, null, ct).ConfigureAwait(false);
-        }
-        catch (PolicyFormatException e)
-        {
-            throw new UsageException($"bad policy: {e.Message}");
-        }
     }
 
     private static Command Check(TextWriter stdout, TextWriter stderr)
@@ -62,11 +41,6 @@ internal static class PolicyCommand
             catch (PolicyFormatException e)
             {
                 throw new UsageException(e.Message);
-            }
-            catch (PolicyFetchException e)
-            {
-                stderr.WriteLine($"vouch: the policy could not be fetched: {e.Message}");
-                return ExitCodes.NetworkFailed;
             }
 
             var now = TimeProvider.System.GetUtcNow();
@@ -115,75 +89,40 @@ internal static class PolicyCommand
     private static Command Explain(TextWriter stdout, TextWriter stderr)
     {
         var spec = new Argument<string>("SPEC") { Description = "A package spec: name, name@1.2.3, name@^1, @scope/name@tag." };
-        var policy = PolicyOption();
+        var shared = new SharedOptions();
         var baseVersion = new Option<string?>("--base") { Description = "The version the project has now (for major-bump)." };
         var isNew = new Option<bool>("--new") { Description = "Treat the package as new to the project (for new-dependency)." };
-        var registry = new Option<string?>("--registry") { Description = "Registry URL; overrides .npmrc (project, user) and NPM_CONFIG_REGISTRY." };
         var json = new Option<bool>("--json") { Description = "Print the explanation as JSON." };
-        var offline = new Option<bool>("--offline") { Description = "Answer from the cache only; a cache miss is a network failure (exit 3)." };
-        var cacheDir = new Option<string?>("--cache-dir") { Description = "Cache directory (default: $VOUCH_CACHE_DIR, $XDG_CACHE_HOME/vouch or ~/.cache/vouch)." };
-        var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted root JSON instead of the public-good one (a private Sigstore, the sandbox)." };
         var command = new Command("explain", "Verify one package version and show every policy rule: the evidence, the verdict and how to satisfy it.")
         {
-            spec, policy, baseVersion, isNew, registry, json, offline, cacheDir, trustedRoot,
+            spec, shared.Policy, baseVersion, isNew, shared.Registry, json, shared.Offline, shared.CacheDir, shared.TrustedRoot,
         };
         command.SetAction(async (parse, ct) =>
         {
-            var text = parse.GetValue(spec)!;
-            if (!PackageSpec.TryParse(text, out var parsed, out var error))
-            {
-                throw new UsageException($"'{text}' is not a package spec: {error}");
-            }
-
+            var parsed = PackageSpecs.Parse(parse.GetValue(spec)!);
             if (parse.GetValue(baseVersion) is { } b && SemVersion.ParseOrNull(b) is null)
             {
                 throw new UsageException($"--base: '{b}' is not a version");
             }
 
-            PolicyDocument doc;
-            try
+            var settings = shared.Bind(parse);
+            var doc = await PolicyResolver.ResolveAsync(settings.PolicySource, Directory.GetCurrentDirectory(), ct).ConfigureAwait(false);
+            using var services = VouchServices.Create(settings);
+            var context = new JudgementContext { BaseVersion = parse.GetValue(baseVersion), IsNewDependency = parse.GetValue(isNew) };
+            var judged = await services.Judge(doc).JudgeAsync(parsed, context, ct).ConfigureAwait(false);
+            var report = judged.Report;
+            switch (judged.Status)
             {
-                doc = await ResolveAsync(parse.GetValue(policy), ct).ConfigureAwait(false);
-            }
-            catch (PolicyFetchException e)
-            {
-                stderr.WriteLine($"vouch: the policy could not be fetched: {e.Message}");
-                return ExitCodes.NetworkFailed;
-            }
-
-            using var client = CreateClient(parse.GetValue(registry), parse.GetValue(cacheDir), parse.GetValue(offline));
-            var (root, _, keys) = TrustMaterialLoader.All(parse.GetValue(trustedRoot));
-            var verifier = new PackageVerifier(client, new SigstoreVerifier(root), keys);
-            var report = await verifier.VerifyAsync(parsed, ct).ConfigureAwait(false);
-            if (report.NetworkError is not null)
-            {
-                stderr.WriteLine($"vouch: {report.Name}@{report.Version}: the registry or network failed: {report.NetworkError}");
-                return ExitCodes.NetworkFailed;
-            }
-
-            var packument = await client.GetPackumentAsync(parsed.Name, PackumentFormat.Full, ct).ConfigureAwait(false);
-            if (!packument.IsOk)
-            {
-                if (packument.Status == RegistryStatus.NotFound || report.Problems.Count > 0)
-                {
+                case JudgementStatus.NetworkFailed:
+                    stderr.WriteLine($"vouch: {report.Name}@{report.Version}: the registry or network failed: {report.NetworkError}");
+                    return ExitCodes.NetworkFailed;
+                case JudgementStatus.NotFound:
                     stderr.WriteLine($"vouch: {string.Join("; ", report.Problems.Select(p => $"{p.Code}: {p.Message}").DefaultIfEmpty($"{parsed.Name} is not in the registry"))}");
                     return ExitCodes.CheckFailed;
-                }
-
-                stderr.WriteLine($"vouch: {parsed.Name}: the registry or network failed: {packument.Error}");
-                return ExitCodes.NetworkFailed;
             }
 
-            var evaluator = new PolicyEvaluator(doc, TimeProvider.System);
-            var subject = new PolicySubject
-            {
-                Report = report,
-                Packument = packument.Value!,
-                BaseVersion = parse.GetValue(baseVersion),
-                IsNewDependency = parse.GetValue(isNew),
-            };
-            var outcomes = evaluator.Explain(subject);
-            var verdict = new PolicyVerdict(outcomes.SelectMany(o => o.Findings).Where(f => f.Severity != PolicySeverity.Off).ToList());
+            var outcomes = judged.Outcomes;
+            var verdict = judged.Verdict!;
             if (parse.GetValue(json))
             {
                 stdout.WriteLine(JsonSerializer.Serialize(new
@@ -207,32 +146,38 @@ internal static class PolicyCommand
             }
             else
             {
-                stdout.WriteLine($"{report.Name}@{report.Version} under {doc.Source}: {(verdict.Allowed ? "allowed" : "REFUSED")}");
-                foreach (var p in report.Problems)
-                {
-                    stdout.WriteLine($"  verification problem: {p.Code}: {p.Message}");
-                }
-
-                foreach (var o in outcomes)
-                {
-                    stdout.WriteLine($"- {o.Rule} ({PolicySeverities.Name(o.Severity)}): {o.Verdict}");
-                    stdout.WriteLine($"    evidence: {o.Evidence}");
-                    if (o.Requirement.Length > 0)
-                    {
-                        stdout.WriteLine($"    requires: {o.Requirement}");
-                    }
-
-                    foreach (var f in o.Findings)
-                    {
-                        stdout.WriteLine($"    {PolicySeverities.Name(f.Severity)} {f.Code}: {f.Message}");
-                        stdout.WriteLine($"      fix: {f.Fix}");
-                    }
-                }
+                RenderExplanation(stdout, judged, doc);
             }
 
-            return verdict.Allowed && report.Passed ? ExitCodes.Ok : ExitCodes.CheckFailed;
+            return judged.Passed ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
         return command;
+    }
+
+    private static void RenderExplanation(TextWriter stdout, PackageJudgement judged, PolicyDocument doc)
+    {
+        var report = judged.Report;
+        stdout.WriteLine($"{report.Name}@{report.Version} under {doc.Source}: {(judged.Verdict!.Allowed ? "allowed" : "REFUSED")}");
+        foreach (var p in report.Problems)
+        {
+            stdout.WriteLine($"  verification problem: {p.Code}: {p.Message}");
+        }
+
+        foreach (var o in judged.Outcomes)
+        {
+            stdout.WriteLine($"- {o.Rule} ({PolicySeverities.Name(o.Severity)}): {o.Verdict}");
+            stdout.WriteLine($"    evidence: {o.Evidence}");
+            if (o.Requirement.Length > 0)
+            {
+                stdout.WriteLine($"    requires: {o.Requirement}");
+            }
+
+            foreach (var f in o.Findings)
+            {
+                stdout.WriteLine($"    {PolicySeverities.Name(f.Severity)} {f.Code}: {f.Message}");
+                stdout.WriteLine($"      fix: {f.Fix}");
+            }
+        }
     }
 
     private static Command Init(TextWriter stdout, TextWriter stderr)
@@ -240,24 +185,14 @@ internal static class PolicyCommand
         var lockfile = new Option<string?>("--lockfile") { Description = "Lockfile or project directory (default: the working directory)." };
         var output = new Option<string?>("--output", "-o") { Description = "Where to write the policy (default: vouch.policy.yml beside the lockfile; '-' for stdout)." };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing policy file." };
-        var registry = new Option<string?>("--registry") { Description = "Registry URL; overrides .npmrc (project, user) and NPM_CONFIG_REGISTRY." };
-        var offline = new Option<bool>("--offline") { Description = "Answer from the cache only; a cache miss is a network failure (exit 3)." };
-        var cacheDir = new Option<string?>("--cache-dir") { Description = "Cache directory (default: $VOUCH_CACHE_DIR, $XDG_CACHE_HOME/vouch or ~/.cache/vouch)." };
+        var shared = new SharedOptions();
         var command = new Command("init", "Write a starter policy from the lockfile: which dependencies already publish provenance, and from which repositories, ready to pin.")
         {
-            lockfile, output, force, registry, offline, cacheDir,
+            lockfile, output, force, shared.Registry, shared.Offline, shared.CacheDir,
         };
         command.SetAction(async (parse, ct) =>
         {
-            Lockfile lf;
-            try
-            {
-                lf = LockfileReader.Read(parse.GetValue(lockfile) ?? Directory.GetCurrentDirectory());
-            }
-            catch (LockfileFormatException e)
-            {
-                throw new UsageException(e.Message);
-            }
+            var lf = LockfileInput.Read(parse.GetValue(lockfile) ?? Directory.GetCurrentDirectory());
 
             var target = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(lf.Path) ?? ".", PolicyLoader.FileName);
             if (target != "-" && File.Exists(target) && !parse.GetValue(force))
@@ -265,7 +200,8 @@ internal static class PolicyCommand
                 throw new UsageException($"{target} exists (use --force to overwrite)");
             }
 
-            using var client = CreateClient(parse.GetValue(registry), parse.GetValue(cacheDir), parse.GetValue(offline));
+            using var services = VouchServices.Create(shared.Bind(parse));
+            var client = services.Registry;
             var packages = lf.Distinct().Where(p => p.Source == LockfileSourceKind.Registry && !p.Bundled).ToList();
             var seen = new List<StarterEntry>();
             foreach (var group in packages.GroupBy(p => p.Name, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -297,9 +233,7 @@ internal static class PolicyCommand
             }
             else
             {
-                var temp = $"{target}.{Environment.ProcessId}.tmp";
-                await File.WriteAllTextAsync(temp, yaml, new UTF8Encoding(false), ct).ConfigureAwait(false);
-                File.Move(temp, target, overwrite: true);
+                AtomicFile.WriteAllText(target, yaml);
                 var withProvenance = seen.Count(s => s.Provenance);
                 stdout.WriteLine($"wrote {target}: {seen.Count} packages from {Path.GetFileName(lf.Path)}, {withProvenance} publish provenance; review it, then run 'vouch policy check'");
             }
@@ -307,19 +241,6 @@ internal static class PolicyCommand
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    internal static RegistryClient CreateClient(string? registry, string? cacheDir, bool offline)
-    {
-        Uri? registryUri = null;
-        if (registry is not null && !NpmConfig.TryParseRegistryUrl(registry, out registryUri, out var registryError))
-        {
-            throw new UsageException($"--registry: {registryError}");
-        }
-
-        var config = NpmConfig.Load(NpmConfigOptions.FromCurrentProcess(registryUri));
-        var cache = Path.Combine(VouchPaths.CacheDirectory(cacheDir), "registry");
-        return new RegistryClient(RegistryClient.CreateDefaultHandler(), config, cache, TimeProvider.System, new RegistryClientOptions { Offline = offline }, disposeHandler: true);
     }
 }
 

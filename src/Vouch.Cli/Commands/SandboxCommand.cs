@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Spectre.Console;
+using Vouch.Cli.Composition;
 using Vouch.Npm;
 using Vouch.Policy;
 using Vouch.Provenance;
@@ -190,14 +191,15 @@ internal static class SandboxCommand
         {
             var home = registry.DataDirectory;
             var config = NpmConfig.Load(new NpmConfigOptions { WorkingDirectory = home, HomeDirectory = home, RegistryOverride = registry.Url });
-            using var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, null, TimeProvider.System, new RegistryClientOptions(), disposeHandler: true);
             var root = SigstoreTrustedRoot.Parse(System.Text.Encoding.UTF8.GetBytes(registry.TrustedRootJson));
             // Exactly what `vouch verify --registry URL --trusted-root PATH` trusts: the trusted root
             // given, and the keys this (non-public) registry serves.
-            var verifier = new PackageVerifier(client, new SigstoreVerifier(root), RegistryKeys.Empty("no npm keys: the sandbox registry serves its own"));
-            var evaluator = new PolicyEvaluator(policy, TimeProvider.System);
+            using var services = VouchServices.Create(config, new TrustMaterial(root, registry.TrustedRootPath, RegistryKeys.Empty("no npm keys: the sandbox registry serves its own")));
+            var client = services.Registry;
+            var verifier = services.Verifier;
+            var evaluator = services.Evaluator(policy);
 
-            var console = Console(stdout);
+            var console = ConsoleFactory.Create(stdout, width: 1000);
             var scenario = registry.Scenario;
             console.MarkupLine($"[bold]{Markup.Escape(scenario.Name)}[/]: {Markup.Escape(scenario.Description ?? "")}");
             console.MarkupLine(Markup.Escape($"sandbox registry {registry.Url.AbsoluteUri}, trusted root {registry.TrustedRootPath} (offline: nothing leaves 127.0.0.1)"));
@@ -299,23 +301,5 @@ internal static class SandboxCommand
             "invalid" => "[red]invalid[/]",
             _ => "[grey]absent[/]",
         };
-
-        private static IAnsiConsole Console(TextWriter stdout)
-        {
-            var terminal = stdout == System.Console.Out && !System.Console.IsOutputRedirected;
-            var console = AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Out = new AnsiConsoleOutput(stdout),
-                Ansi = terminal && Environment.GetEnvironmentVariable("NO_COLOR") is null ? AnsiSupport.Detect : AnsiSupport.No,
-                ColorSystem = ColorSystemSupport.Detect,
-            });
-            if (!terminal)
-            {
-                // Not a terminal: don't wrap cells at an assumed 80 columns.
-                console.Profile.Width = 1000;
-            }
-
-            return console;
-        }
     }
 }

@@ -1,10 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using Vouch.Cli.Composition;
 using Vouch.Gate;
 using Vouch.Npm;
-using Vouch.Provenance;
 using Vouch.Sigstore;
-using Vouch.Sigstore.Verification;
 
 namespace Vouch.Cli.Commands;
 
@@ -23,13 +22,12 @@ internal static class ServeCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Where verified tarballs and upstream packuments are cached (default: <cache>/gate)." };
         var tokens = new Option<string?>("--tokens") { Description = "Tokens file: one 'role name secret' a line (roles: reader, approver, admin)." };
         var publicUrl = new Option<string?>("--public-url") { Description = "URL clients reach the gate at (default: the listen address)." };
-        var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted root JSON (default: TUF cache, else the embedded snapshot)." };
-        var registryKeys = new Option<string?>("--registry-keys") { Description = "npm registry keys JSON (GET /-/npm/v1/keys form; default: TUF cache, else embedded)." };
+        var shared = new SharedOptions();
         var maxAge = new Option<int?>("--packument-max-age") { Description = "Seconds a packument is served from memory before it is revalidated upstream (default 60)." };
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, policy, listen, db, dataDir, tokens, publicUrl, trustedRoot, registryKeys, maxAge,
+            upstream, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -74,7 +72,7 @@ internal static class ServeCommand
                 throw new UsageException(string.Join("; ", problems));
             }
 
-            var (root, rootSource, keys) = TrustMaterialLoader.All(parse.GetValue(trustedRoot), parse.GetValue(registryKeys));
+            var trust = VouchServices.LoadTrust(shared.Bind(parse));
 
             GateHost host;
             try
@@ -82,8 +80,8 @@ internal static class ServeCommand
                 host = await GateHost.StartAsync(options, new GateDependencies
                 {
                     UpstreamHandler = RegistryClient.CreateDefaultHandler(),
-                    Sigstore = new SigstoreVerifier(root),
-                    TrustedKeys = keys,
+                    Sigstore = trust.CreateSigstoreVerifier(),
+                    TrustedKeys = trust.Keys,
                     Log = stderr,
                 }, ct).ConfigureAwait(false);
             }
@@ -100,7 +98,7 @@ internal static class ServeCommand
             await using (host.ConfigureAwait(false))
             {
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"vouch gate listening on {host.Url} (upstream {upstreamUri}, {options.DatabaseProvider.ToString().ToLowerInvariant()} database, policy {options.PolicyPath ?? "built-in"}, trusted root: {rootSource}, {tokenList.Count} tokens)")).ConfigureAwait(false);
+                    $"vouch gate listening on {host.Url} (upstream {upstreamUri}, {options.DatabaseProvider.ToString().ToLowerInvariant()} database, policy {options.PolicyPath ?? "built-in"}, trusted root: {trust.RootSource}, {tokenList.Count} tokens)")).ConfigureAwait(false);
                 await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 // Handle SIGINT/SIGTERM here so the graceful stop is not cut short by the parser's own termination timeout.
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);

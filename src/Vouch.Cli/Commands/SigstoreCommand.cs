@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Vouch.Cli.Composition;
 using Vouch.Sigstore;
 using Vouch.Sigstore.Bundles;
 using Vouch.Sigstore.Crypto;
@@ -70,7 +71,7 @@ internal static class SigstoreCommand
         }
 
         var bundleBytes = ReadFile(r.BundlePath, "bundle", Limits.MaxBundleBytes);
-        var (root, trustSource) = r.TrustedRootPath is null ? TrustMaterialLoader.TrustedRoot() : (ParseTrustedRoot(r.TrustedRootPath), r.TrustedRootPath);
+        var (root, trustSource) = r.TrustedRootPath is null ? TrustMaterialLoader.TrustedRoot(null) : (ParseTrustedRoot(r.TrustedRootPath), r.TrustedRootPath);
 
         var artifact = Vouch.Sigstore.Verification.Artifact.ParseDigest(r.Artifact);
         if (artifact is null)

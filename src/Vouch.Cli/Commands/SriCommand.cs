@@ -1,10 +1,10 @@
 using System.CommandLine;
-using System.Reflection;
 using System.Text.Json;
 using Spectre.Console;
+using Vouch.Cli.Composition;
 using Vouch.Npm;
+using Vouch.Policy;
 using Vouch.Provenance;
-using Vouch.Sigstore.Verification;
 using Vouch.Sri;
 
 namespace Vouch.Cli.Commands;
@@ -46,7 +46,7 @@ internal static class SriCommand
                     stdout.WriteLine(JsonSerializer.Serialize(new { files = scans.Count, findings = findings.Select(FindingJson) }, CliJson.Options));
                     break;
                 case "sarif":
-                    stdout.WriteLine(SarifReport.Build(findings, ToolVersion(), Directory.GetCurrentDirectory()).ToJsonString(CliJson.Options));
+                    stdout.WriteLine(SarifReport.Build(findings, ToolVersion.Current, Directory.GetCurrentDirectory()).ToJsonString(CliJson.Options));
                     break;
                 default:
                     RenderFindings(stdout, findings, scans.Count);
@@ -64,7 +64,7 @@ internal static class SriCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Change nothing; print a unified diff of what would change." };
         var json = new Option<bool>("--json") { Description = "Print what was done per tag as JSON (docs/sri.md)." };
         var selfOrigin = new Option<string[]>("--self-origin") { Description = "The site's own origin: absolute URLs there are same-origin. Repeatable." };
-        var common = new RegistryOptions();
+        var common = new SharedOptions();
         var command = new Command("fix", "Pin npm CDN URLs to a verified exact version and add integrity (from the npm tarball) and crossorigin; nothing else in the file changes.")
         {
             paths, dryRun, json, selfOrigin, common.Registry, common.TrustedRoot, common.Policy, common.Offline, common.CacheDir,
@@ -73,7 +73,7 @@ internal static class SriCommand
         {
             var options = new SriScanOptions { SelfOrigins = Origins(parse.GetValue(selfOrigin)) };
             var scans = ScanAll(parse.GetValue(paths)!, options, stderr);
-            using var session = common.Open(parse);
+            using var session = await RegistrySession.OpenAsync(common.Bind(parse), ct).ConfigureAwait(false);
             var fixes = new List<DocumentFix>();
             foreach (var scan in scans)
             {
@@ -139,7 +139,7 @@ internal static class SriCommand
         var inputs = new Argument<string[]>("FILE|npm:PKG@VERSION/PATH") { Description = "A local file, or a file inside a verified npm package (npm:react@18.3.1/umd/react.production.min.js).", Arity = ArgumentArity.OneOrMore };
         var algorithms = new Option<string[]>("--algorithm") { Description = "sha256, sha384 (default) or sha512; repeat for several (one integrity value with several tokens)." };
         var json = new Option<bool>("--json") { Description = "Print [{input, integrity, package, version, file}] as JSON." };
-        var common = new RegistryOptions();
+        var common = new SharedOptions();
         var command = new Command("hash", "Print the SRI integrity string of a file or of a file inside a verified npm package.")
         {
             inputs, algorithms, json, common.Registry, common.TrustedRoot, common.Policy, common.Offline, common.CacheDir,
@@ -173,7 +173,7 @@ internal static class SriCommand
                     if (input.StartsWith("npm:", StringComparison.Ordinal))
                     {
                         var cdn = ParseNpmInput(input);
-                        session ??= common.Open(parse);
+                        session ??= await RegistrySession.OpenAsync(common.Bind(parse), ct).ConfigureAwait(false);
                         npm = await session.Resolver.ResolveAsync(cdn, ct).ConfigureAwait(false);
                         if (npm.Status == ResolutionStatus.NetworkError)
                         {
@@ -328,28 +328,9 @@ internal static class SriCommand
         notes = t.Notes,
     };
 
-    private static string ToolVersion() =>
-        typeof(SriCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
-
-    private static IAnsiConsole Console(TextWriter stdout)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(stdout),
-            Ansi = stdout == System.Console.Out && !System.Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.Detect,
-        });
-        if (stdout != System.Console.Out || System.Console.IsOutputRedirected)
-        {
-            console.Profile.Width = 200;
-        }
-
-        return console;
-    }
-
     private static void RenderFindings(TextWriter stdout, IReadOnlyList<SriFinding> findings, int files)
     {
-        var console = Console(stdout);
+        var console = ConsoleFactory.Create(stdout);
         if (findings.Count > 0)
         {
             var table = new Table().AddColumns("location", "level", "code", "url", "problem");
@@ -380,7 +361,7 @@ internal static class SriCommand
             }
         }
 
-        var console = Console(stdout);
+        var console = ConsoleFactory.Create(stdout);
         foreach (var fix in fixes)
         {
             foreach (var t in fix.Tags)
@@ -412,83 +393,29 @@ internal static class SriCommand
         console.MarkupLine(Markup.Escape($"{fixedTags} tag(s) fixed in {changed} file(s){(dryRun ? " (dry run: nothing written)" : "")}; {remaining.Count} problem(s) remain"));
     }
 
-    /// <summary>The registry, trust and policy options `fix` and `hash` share with `verify`.</summary>
-    private sealed class RegistryOptions
-    {
-        public Option<string?> Registry { get; } = new("--registry") { Description = "Registry URL; overrides .npmrc (project, user) and NPM_CONFIG_REGISTRY." };
-
-        public Option<string?> TrustedRoot { get; } = new("--trusted-root") { Description = "Sigstore trusted root JSON to verify provenance with instead of the public-good one (a private Sigstore, the sandbox)." };
-
-        public Option<string?> Policy { get; } = new("--policy") { Description = "Policy file (default: the nearest vouch.policy.yml)." };
-
-        public Option<bool> Offline { get; } = new("--offline") { Description = "Answer from the cache only; a cache miss is a network failure (exit 3)." };
-
-        public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "Cache directory (default: $VOUCH_CACHE_DIR, $XDG_CACHE_HOME/vouch or ~/.cache/vouch)." };
-
-        public RegistrySession Open(ParseResult parse)
-        {
-            Uri? registryUri = null;
-            if (parse.GetValue(Registry) is { } r && !NpmConfig.TryParseRegistryUrl(r, out registryUri, out var registryError))
-            {
-                throw new UsageException($"--registry: {registryError}");
-            }
-
-            var policy = SriPolicy.Load(parse.GetValue(Policy));
-            var (root, _, keys) = TrustMaterialLoader.All(parse.GetValue(TrustedRoot));
-            var config = NpmConfig.Load(NpmConfigOptions.FromCurrentProcess(registryUri));
-            var cache = Path.Combine(VouchPaths.CacheDirectory(parse.GetValue(CacheDir)), "registry");
-            var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, cache, TimeProvider.System, new RegistryClientOptions { Offline = parse.GetValue(Offline) }, disposeHandler: true);
-            var verifier = new PackageVerifier(client, new SigstoreVerifier(root), keys);
-            return new RegistrySession(client, new NpmCdnResolver(client, verifier, policy));
-        }
-    }
-
-    private sealed class RegistrySession(RegistryClient client, NpmCdnResolver resolver) : IDisposable
+    /// <summary>The services `fix` and `hash` resolve npm CDN URLs with: verified versions, judged by the policy when there is one.</summary>
+    private sealed class RegistrySession(VouchServices services, NpmCdnResolver resolver) : IDisposable
     {
         public NpmCdnResolver Resolver { get; } = resolver;
 
-        public void Dispose() => client.Dispose();
-    }
-}
-
-/// <summary>Adapts the organisation policy (vouch.policy.yml) to the question `sri fix` asks: may this verified version be pinned?</summary>
-internal static class SriPolicy
-{
-    public static Func<PackageReport, Packument, SriPolicyDecision>? Load(string? explicitPath)
-    {
-        var path = explicitPath ?? Vouch.Policy.PolicyLoader.Find(Directory.GetCurrentDirectory());
-        if (path is null)
+        public static async Task<RegistrySession> OpenAsync(ServiceSettings settings, CancellationToken ct)
         {
-            return null;
+            // As verify and audit: no policy file found means the built-in default, never "no rules".
+            var policy = await PolicyResolver.ResolveAsync(settings.PolicySource, Directory.GetCurrentDirectory(), ct).ConfigureAwait(false);
+            var services = VouchServices.Create(settings);
+            var judge = services.Judge(policy);
+            return new RegistrySession(services, new NpmCdnResolver(services.Registry, services.Verifier, (report, packument) => Decide(judge, report, packument)));
         }
 
-        if (explicitPath is not null && !File.Exists(explicitPath))
-        {
-            throw new UsageException($"--policy: {explicitPath}: no such file");
-        }
+        public void Dispose() => services.Dispose();
 
-        Vouch.Policy.PolicyDocument document;
-        try
+        private static SriPolicyDecision Decide(PackageJudge judge, PackageReport report, Packument packument)
         {
-            document = Vouch.Policy.PolicyLoader.Load(path);
-        }
-        catch (Vouch.Policy.PolicyFormatException e)
-        {
-            throw new UsageException($"{path}: {e.Message}");
-        }
-        catch (Vouch.Policy.PolicyFetchException e)
-        {
-            throw new UsageException($"{path}: a policy it extends cannot be fetched: {e.Message}");
-        }
-
-        var evaluator = new Vouch.Policy.PolicyEvaluator(document, TimeProvider.System);
-        return (report, packument) =>
-        {
-            var verdict = evaluator.Evaluate(new Vouch.Policy.PolicySubject { Report = report, Packument = packument });
+            var verdict = judge.Judge(report, packument, JudgementContext.None).Verdict!;
             return new SriPolicyDecision(verdict.Allowed, verdict.Findings
-                .Where(f => f.Severity == Vouch.Policy.PolicySeverity.Error)
+                .Where(f => f.Severity == PolicySeverity.Error)
                 .Select(f => $"{f.Rule} ({f.Code}): {f.Message}{(string.IsNullOrEmpty(f.Fix) ? "" : $"; {f.Fix}")}")
                 .ToList());
-        };
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Vouch.Cli.Composition;
 using Vouch.Tuf;
 
 namespace Vouch.Cli.Commands;
@@ -13,7 +14,7 @@ internal static class TrustCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var tufUrl = new Option<string?>("--tuf-url") { Description = "TUF repository to update from (default: Sigstore's public-good repository)." };
-        var cacheDir = new Option<string?>("--cache-dir") { Description = "Cache directory (default: $VOUCH_CACHE_DIR, $XDG_CACHE_HOME/vouch or ~/.cache/vouch)." };
+        var cacheDir = new SharedOptions().CacheDir;
         var json = new Option<bool>("--json") { Description = "Print the status as JSON." };
 
         var update = new Command("update", "Refresh the trusted root and npm registry keys through TUF.") { tufUrl, cacheDir, json };

@@ -400,7 +400,7 @@ public sealed class NpmConfig
     {
         var start = Path.GetFullPath(workingDirectory);
         var dir = new DirectoryInfo(start);
-        for (var depth = 0; dir is not null && depth < NpmLimits.MaxProjectWalkDepth; depth++, dir = dir.Parent)
+        for (var depth = 0; dir is not null && depth < Limits.MaxProjectWalkDepth; depth++, dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "package.json")) || Directory.Exists(Path.Combine(dir.FullName, "node_modules")))
             {

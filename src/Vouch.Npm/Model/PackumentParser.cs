@@ -248,9 +248,9 @@ internal static class PackumentParser
                     signatures.Add(new DistSignature(keyId, sig));
                 }
 
-                if (signatures.Count > NpmLimits.MaxDistSignatures)
+                if (signatures.Count > Limits.MaxDistSignatures)
                 {
-                    problems.Add($"dist.signatures has more than {NpmLimits.MaxDistSignatures} entries");
+                    problems.Add($"dist.signatures has more than {Limits.MaxDistSignatures} entries");
                 }
 
                 break;

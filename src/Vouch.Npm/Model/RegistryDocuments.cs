@@ -35,9 +35,9 @@ public sealed record RegistryKeySet(IReadOnlyList<RegistryKey> Keys)
             throw new NpmDocumentException(what, ["keys is missing or not an array"]);
         }
 
-        if (array.GetArrayLength() > NpmLimits.MaxRegistryKeys)
+        if (array.GetArrayLength() > Limits.MaxRegistryKeys)
         {
-            throw new NpmDocumentException(what, [$"more than {NpmLimits.MaxRegistryKeys} keys"]);
+            throw new NpmDocumentException(what, [$"more than {Limits.MaxRegistryKeys} keys"]);
         }
 
         var index = 0;
@@ -122,9 +122,9 @@ public sealed record NpmAttestationSet(IReadOnlyList<NpmAttestation> Attestation
             throw new NpmDocumentException(what, ["attestations is missing or not an array"]);
         }
 
-        if (array.GetArrayLength() > NpmLimits.MaxAttestations)
+        if (array.GetArrayLength() > Limits.MaxAttestations)
         {
-            throw new NpmDocumentException(what, [$"more than {NpmLimits.MaxAttestations} attestations"]);
+            throw new NpmDocumentException(what, [$"more than {Limits.MaxAttestations} attestations"]);
         }
 
         var problems = new List<string>();

@@ -27,9 +27,9 @@ public sealed record RegistryClientOptions
 
     public long MaxTarballBytes { get; init; } = Limits.MaxTarballBytes;
 
-    public long MaxKeysBytes { get; init; } = NpmLimits.MaxKeysBytes;
+    public long MaxKeysBytes { get; init; } = Limits.MaxKeysBytes;
 
-    public long MaxAttestationsBytes { get; init; } = NpmLimits.MaxAttestationsBytes;
+    public long MaxAttestationsBytes { get; init; } = Limits.MaxAttestationsBytes;
 
     public string UserAgent { get; init; } = "vouch";
 

@@ -45,7 +45,7 @@ internal static partial class RangeParser
     /// <summary>Parses a whole range into its comparator sets, or null when node-semver would throw.</summary>
     public static List<Comparator[]>? Parse(string text, bool includePrerelease)
     {
-        if (text.Length > NpmLimits.MaxRangeLength)
+        if (text.Length > Limits.MaxRangeLength)
         {
             return null;
         }

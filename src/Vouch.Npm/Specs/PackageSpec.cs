@@ -86,9 +86,9 @@ public sealed partial class PackageSpec
             return false;
         }
 
-        if (argument.Length > NpmLimits.MaxPackageSpecLength)
+        if (argument.Length > Limits.MaxPackageSpecLength)
         {
-            error = $"package spec is longer than {NpmLimits.MaxPackageSpecLength} characters";
+            error = $"package spec is longer than {Limits.MaxPackageSpecLength} characters";
             return false;
         }
 

@@ -120,7 +120,8 @@ public sealed class CertificateIdentity
 
     public override string ToString() => $"{_san ?? _sanPattern!.ToString()} from {_issuer ?? _issuerPattern!.ToString()}";
 
-    private static Regex Anchored(string pattern) => new($"^(?:{pattern})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+    // \z, not $: "$" also matches before a final newline, so "https://x" would accept the SAN "https://x\n".
+    private static Regex Anchored(string pattern) => new($"^(?:{pattern})\\z", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 }
 
 /// <summary>Who must have signed: a certificate identity, a known public key, or (unsafe) any Fulcio identity.</summary>
@@ -174,4 +175,30 @@ public sealed class VerifierOptions
     public TimeSpan AllowedClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Accept thresholds of 0 (a bundle with no log entry, no SCT or no verified time). Only for tests
+    /// and private deployments that knowingly give up that check; never set by a command-line default.
+    /// </summary>
+    public bool AllowZeroThresholdsUnsafe { get; init; }
+
+    /// <summary>Every problem with these options, empty when they are usable (checked when a verifier is built).</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        foreach (var (name, value) in new[] { (nameof(TlogThreshold), TlogThreshold), (nameof(SctThreshold), SctThreshold), (nameof(ObserverTimestampThreshold), ObserverTimestampThreshold) })
+        {
+            if (value < 0 || (value == 0 && !AllowZeroThresholdsUnsafe))
+            {
+                problems.Add($"{name} is {value}: at least 1{(value == 0 ? $" (0 only with {nameof(AllowZeroThresholdsUnsafe)})" : "")}");
+            }
+        }
+
+        if (AllowedClockSkew < TimeSpan.Zero)
+        {
+            problems.Add($"{nameof(AllowedClockSkew)} is negative");
+        }
+
+        return problems;
+    }
 }

@@ -28,6 +28,12 @@ public sealed class SigstoreVerifier
     {
         _root = root;
         _options = options ?? new VerifierOptions();
+        var problems = _options.Validate();
+        if (problems.Count > 0)
+        {
+            // A weakened check must be asked for by name: refuse to build a verifier that silently skips one.
+            throw new ArgumentException($"invalid verifier options: {string.Join("; ", problems)}", nameof(options));
+        }
     }
 
     public TrustedRoot TrustedRoot => _root;

@@ -50,7 +50,7 @@ public sealed class LockfileMalformedTests
     public void Parse_WhenNpmV1NestsTooDeep_IsTooLarge()
     {
         var sb = new StringBuilder("{\"lockfileVersion\":1,\"dependencies\":");
-        const int levels = Vouch.Limits.MaxLockfileDepth + 2;
+        const int levels = Vouch.Npm.Limits.MaxLockfileDepth + 2;
         for (var i = 0; i < levels; i++)
         {
             sb.Append("{\"a\":{\"version\":\"1.0.0\",\"dependencies\":");

@@ -1,53 +1,47 @@
 using Vouch.Provenance;
 using Vouch.Sigstore;
+using Vouch.Sigstore.Verification;
 using Vouch.Tuf;
 using SigstoreTrustedRoot = Vouch.Sigstore.Trust.TrustedRoot;
 
-namespace Vouch.Cli;
+namespace Vouch.Cli.Composition;
+
+/// <summary>The trust material a command verifies with, and where each part came from.</summary>
+internal sealed record TrustMaterial(SigstoreTrustedRoot Root, string RootSource, RegistryKeys Keys)
+{
+    /// <summary>The TUF cache consulted (null when none was: material given on the command line only).</summary>
+    public string? TufDirectory { get; init; }
+
+    /// <summary>The line reports print: which trusted root and which registry keys were used.</summary>
+    public string Description => $"trusted root: {RootSource}; registry keys: {Keys.Source}";
+
+    public SigstoreVerifier CreateSigstoreVerifier() => new(Root);
+}
 
 /// <summary>
-/// Picks the trust material commands use: the TUF-verified cached copy when it is fresh, the
-/// snapshot embedded in Vouch otherwise, and says which.
+/// Picks the trust material commands use: the TUF-verified cached copy in the cache directory the
+/// command was given (`--cache-dir`, else the default) when it is fresh, the snapshot embedded in
+/// Vouch otherwise, and says which. `vouch trust update --cache-dir X` and any command given
+/// `--cache-dir X` therefore agree on what is trusted.
 /// </summary>
 internal static class TrustMaterialLoader
 {
-    public static (SigstoreTrustedRoot Root, string Source) TrustedRoot() => TrustedRoot(Status());
-
-    /// <summary>Both materials from one check of the TUF cache.</summary>
-    public static (SigstoreTrustedRoot Root, string RootSource, RegistryKeys Keys) All()
-    {
-        var status = Status();
-        var (root, source) = TrustedRoot(status);
-        return (root, source, NpmKeys(status));
-    }
+    public static (SigstoreTrustedRoot Root, string Source) TrustedRoot(string? cacheDirectory) => TrustedRoot(Status(cacheDirectory).Status);
 
     /// <summary>
-    /// As <see cref="All()"/>, but a `--trusted-root FILE` given by the user replaces the Sigstore
-    /// trust material (a private Sigstore instance, the sandbox). A file that is missing or does not
-    /// parse is a usage error: silently falling back to another root would change what is trusted.
+    /// Both materials from one check of the TUF cache. A `--trusted-root FILE` given by the user
+    /// replaces the Sigstore trust material (a private Sigstore instance, the sandbox), and
+    /// `--registry-keys FILE` (TUF `keys.json` or `/-/npm/v1/keys` shape) the npm keys, for
+    /// signatures and publish attestations alike. A file that is missing or does not parse is a
+    /// usage error: silently falling back to another root would change what is trusted.
     /// </summary>
-    public static (SigstoreTrustedRoot Root, string RootSource, RegistryKeys Keys) All(string? trustedRootFile) => All(trustedRootFile, null);
-
-    /// <summary>
-    /// As <see cref="All(string?)"/>, and `--registry-keys FILE` (TUF `keys.json` or `/-/npm/v1/keys`
-    /// shape) replaces the npm keys, for signatures and publish attestations alike.
-    /// </summary>
-    public static (SigstoreTrustedRoot Root, string RootSource, RegistryKeys Keys) All(string? trustedRootFile, string? registryKeysFile)
+    public static TrustMaterial Load(string? cacheDirectory, string? trustedRootFile, string? registryKeysFile)
     {
-        var (root, rootSource, keys) = All();
-        if (trustedRootFile is not null)
-        {
-            (root, rootSource) = (FromFile(trustedRootFile), trustedRootFile);
-        }
-
-        if (registryKeysFile is not null)
-        {
-            keys = KeysFromFile(registryKeysFile);
-        }
-
-        return (root, rootSource, keys);
+        var (status, directory) = trustedRootFile is not null && registryKeysFile is not null ? (null, null) : Status(cacheDirectory);
+        var (root, rootSource) = trustedRootFile is null ? TrustedRoot(status) : (FromFile(trustedRootFile), trustedRootFile);
+        var keys = registryKeysFile is null ? NpmKeys(status) : KeysFromFile(registryKeysFile);
+        return new TrustMaterial(root, rootSource, keys) { TufDirectory = directory };
     }
-
     private static RegistryKeys KeysFromFile(string path)
     {
         byte[] content;
@@ -126,16 +120,16 @@ internal static class TrustMaterialLoader
         return RegistryKeys.Embedded;
     }
 
-    private static TrustStatus? Status()
+    private static (TrustStatus? Status, string Directory) Status(string? cacheDirectory)
     {
+        var updater = new SigstoreTrustUpdater(Commands.TrustCommand.Options(null, cacheDirectory));
         try
         {
-            var updater = new SigstoreTrustUpdater(Commands.TrustCommand.Options(null, null));
-            return updater.GetStatusAsync().GetAwaiter().GetResult();
+            return (updater.GetStatusAsync().GetAwaiter().GetResult(), updater.RepositoryDirectory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return null;
+            return (null, updater.RepositoryDirectory);
         }
     }
 }

@@ -1,8 +1,11 @@
 namespace Vouch.Sri;
 
-/// <summary>Caps on untrusted input specific to SRI (the shared ones are in <see cref="Limits"/>).</summary>
-public static class SriLimits
+/// <summary>Caps on untrusted input read by the SRI layer (pages, tarballs, package.json).</summary>
+public static class Limits
 {
+    /// <summary>JSON nesting depth of a package.json read from a tarball.</summary>
+    public const int MaxJsonDepth = 64;
+
     /// <summary>Largest HTML or template file scanned or fixed.</summary>
     public const long MaxDocumentBytes = 32L * 1024 * 1024;
 

@@ -1,0 +1,14 @@
+namespace Vouch.Cli;
+
+/// <summary>Caps on files the command line reads; the layer each file belongs to sets the number.</summary>
+internal static class Limits
+{
+    /// <summary>A Sigstore bundle given with --bundle.</summary>
+    public const int MaxBundleBytes = Vouch.Sigstore.Limits.MaxBundleBytes;
+
+    /// <summary>A trusted root given with --trusted-root.</summary>
+    public const int MaxTrustMaterialBytes = Vouch.Sigstore.Limits.MaxTrustMaterialBytes;
+
+    /// <summary>A small configuration file (the gate's --tokens file).</summary>
+    public const int MaxConfigFileBytes = 1024 * 1024;
+}
