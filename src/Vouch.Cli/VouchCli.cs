@@ -25,6 +25,8 @@ internal static class VouchCli
         root.Subcommands.Add(SandboxCommand.Create(stdout, stderr));
         root.Subcommands.Add(MaintainerCommand.Create(stdout, stderr));
         root.Subcommands.Add(VsaCommand.Create(stdout, stderr));
+        root.Subcommands.Add(DbCommand.Create(stdout, stderr));
+        root.Subcommands.Add(CheckCommand.Create(stdout, stderr));
         return root;
     }
 

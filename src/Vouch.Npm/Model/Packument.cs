@@ -74,6 +74,12 @@ public sealed record PackageVersion
     /// <summary><c>gypfile</c>: the package ships a binding.gyp, so npm runs <c>node-gyp rebuild</c> when it has no install script.</summary>
     public bool? Gypfile { get; init; }
 
+    /// <summary>Commands the version installs (<c>bin</c>), sorted; empty when none.</summary>
+    public IReadOnlyList<string> Bin { get; init; } = [];
+
+    /// <summary>The version document's <c>maintainers</c> names, sorted (absent from abbreviated packuments and the mirror).</summary>
+    public IReadOnlyList<string> Maintainers { get; init; } = [];
+
     internal static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
 }
 

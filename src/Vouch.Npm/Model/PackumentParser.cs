@@ -196,8 +196,26 @@ internal static class PackumentParser
             PeerDependencies = JsonRead.StringMap(entry, "peerDependencies"),
             HasInstallScript = JsonRead.Bool(entry, "hasInstallScript"),
             Gypfile = JsonRead.Bool(entry, "gypfile"),
+            Bin = ParseBin(packageName, JsonRead.Property(entry, "bin")),
+            Maintainers = ParseMaintainers(JsonRead.Property(entry, "maintainers")),
         };
     }
+
+    // "bin": "cli.js" installs a command named after the package (without its scope); an object names each.
+    private static IReadOnlyList<string> ParseBin(string packageName, JsonElement? bin) => bin switch
+    {
+        { ValueKind: JsonValueKind.String } => [packageName[(packageName.IndexOf('/', StringComparison.Ordinal) + 1)..]],
+        { ValueKind: JsonValueKind.Object } o => [.. o.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String).Select(p => p.Name).Order(StringComparer.Ordinal)],
+        _ => [],
+    };
+
+    private static IReadOnlyList<string> ParseMaintainers(JsonElement? maintainers) => maintainers switch
+    {
+        { ValueKind: JsonValueKind.Array } a => [.. a.EnumerateArray()
+            .Select(m => m.ValueKind == JsonValueKind.Object ? JsonRead.String(m, "name") : m.ValueKind == JsonValueKind.String ? m.GetString() : null)
+            .OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+        _ => [],
+    };
 
     private static Dist? ParseDist(JsonElement entry, List<string> problems)
     {

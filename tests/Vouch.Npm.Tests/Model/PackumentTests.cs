@@ -28,6 +28,22 @@ public sealed class PackumentTests
     }
 
     [Fact]
+    public void Parse_WhenBinAndMaintainers_ReadsTheirNames()
+    {
+        var doc = FixtureNode("@ljharb%2fhas-package-exports-patterns.json");
+        var versions = doc["versions"]!.AsObject();
+        var first = versions.First().Value!.AsObject();
+        var last = versions.Last().Value!.AsObject();
+        first["bin"] = "cli.js";
+        last["bin"] = JsonNode.Parse("""{"zeta":"z.js","alpha":"a.js","bad":1}""");
+        last["maintainers"] = JsonNode.Parse("""[{"name":"ljharb","email":"x"},{"name":"newcomer"},"legacy-string",{"email":"nameless"}]""");
+        var p = Packument.Parse(Bytes(doc), "@ljharb/has-package-exports-patterns");
+        Assert.Equal(["has-package-exports-patterns"], p.Versions[versions.First().Key].Bin);
+        Assert.Equal(["alpha", "zeta"], p.Versions[versions.Last().Key].Bin);
+        Assert.Equal(["legacy-string", "ljharb", "newcomer"], p.Versions[versions.Last().Key].Maintainers);
+    }
+
+    [Fact]
     public void Parse_WhenTrustedPublisherAndAttestationsPresent_ReadsThem()
     {
         var doc = FixtureNode("has-package-exports.json");
