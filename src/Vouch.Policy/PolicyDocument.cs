@@ -99,6 +99,9 @@ internal sealed record ReleaseAgeRule(ScopedRule Scope, TimeSpan Minimum, IReadO
 
 internal sealed record InstallScriptsRule(ScopedRule Scope, IReadOnlyList<string> Allow);
 
+/// <summary>Rule <c>slsa</c>: minimum SLSA Build levels per name pattern, under a (configurable) mapping.</summary>
+internal sealed record SlsaRule(PolicySeverity Severity, IReadOnlyList<Vouch.Provenance.Slsa.SlsaMinimum> Minimums, Vouch.Provenance.Slsa.SlsaMappingOptions Mapping);
+
 /// <summary>The configured rules; null = not configured (off).</summary>
 internal sealed record PolicyRules
 {
@@ -111,10 +114,11 @@ internal sealed record PolicyRules
     public const string ReleaseAgeName = "release-age";
     public const string InstallScriptsName = "install-scripts";
     public const string DeprecatedName = "deprecated";
+    public const string SlsaName = "slsa";
 
     /// <summary>Rule names in evaluation order. New rules (known malware, reviews) are appended.</summary>
     public static readonly IReadOnlyList<string> Names =
-        [SignatureName, ProvenanceName, SourceName, TrustDowngradeName, MajorBumpName, NewDependencyName, ReleaseAgeName, InstallScriptsName, DeprecatedName];
+        [SignatureName, ProvenanceName, SourceName, TrustDowngradeName, MajorBumpName, NewDependencyName, ReleaseAgeName, InstallScriptsName, DeprecatedName, SlsaName];
 
     public ScopedRule? Signature { get; init; }
 
@@ -134,6 +138,8 @@ internal sealed record PolicyRules
 
     public ScopedRule? Deprecated { get; init; }
 
+    public SlsaRule? Slsa { get; init; }
+
     public PolicySeverity Severity(string rule) => rule switch
     {
         SignatureName => Signature?.Severity,
@@ -145,6 +151,7 @@ internal sealed record PolicyRules
         ReleaseAgeName => ReleaseAge?.Scope.Severity,
         InstallScriptsName => InstallScripts?.Scope.Severity,
         DeprecatedName => Deprecated?.Severity,
+        SlsaName => Slsa?.Severity,
         _ => null,
     } ?? PolicySeverity.Off;
 
@@ -160,6 +167,7 @@ internal sealed record PolicyRules
         ReleaseAge = child.ReleaseAge ?? ReleaseAge,
         InstallScripts = child.InstallScripts ?? InstallScripts,
         Deprecated = child.Deprecated ?? Deprecated,
+        Slsa = child.Slsa ?? Slsa,
     };
 }
 

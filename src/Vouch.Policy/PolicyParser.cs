@@ -132,6 +132,7 @@ internal static partial class PolicyParser
                 PolicyRules.ReleaseAgeName => result with { ReleaseAge = ReleaseAge(p, value) },
                 PolicyRules.InstallScriptsName => result with { InstallScripts = InstallScripts(p, value) },
                 PolicyRules.DeprecatedName => result with { Deprecated = Scoped(p, value, name) },
+                PolicyRules.SlsaName => result with { Slsa = Slsa(p, value) },
                 _ => throw p.Error(keyNode, $"a rule name, one of {string.Join(", ", PolicyRules.Names)} (not '{name}')"),
             };
         }
@@ -252,6 +253,86 @@ internal static partial class PolicyParser
         var scope = Scoped(p, node, PolicyRules.InstallScriptsName, "allow");
         var allow = node is YamlMappingNode map && p.Optional(map, "allow") is { } a ? Patterns(p, a, "allow", isName: true) : [];
         return new InstallScriptsRule(scope, allow);
+    }
+
+    private static SlsaRule Slsa(Reader p, YamlNode node)
+    {
+        const string shape = "a mapping with severity: and minimum: (a list of {packages, exclude, level})";
+        var map = p.Mapping(node, shape);
+        p.OnlyKeys(map, "severity", "minimum", "hosted-issuers", "hosted-runners", "isolated-builders");
+        var severity = Severity(p, p.Required(map, "severity", "severity: error, warn or off"));
+        var minimumNode = p.Required(map, "minimum", "minimum: a list of {packages, exclude, level}");
+        var list = p.Sequence(minimumNode, "a list of {packages, exclude, level}");
+        if (list.Children.Count == 0 || list.Children.Count > MaxEntries)
+        {
+            throw p.Error(minimumNode, $"1 to {MaxEntries} minimum entries");
+        }
+
+        var minimums = new List<Vouch.Provenance.Slsa.SlsaMinimum>();
+        foreach (var item in list.Children)
+        {
+            var entry = p.Mapping(item, "a minimum entry: {packages, exclude, level}");
+            p.OnlyKeys(entry, "packages", "exclude", "level");
+            var packages = Patterns(p, p.Required(entry, "packages", "packages: the package-name globs this entry covers"), "packages", isName: true);
+            var exclude = p.Optional(entry, "exclude") is { } ex ? Patterns(p, ex, "exclude", isName: true) : [];
+            var levelNode = p.Required(entry, "level", "level: 0, 1, 2 or 3");
+            var level = p.Scalar(levelNode, "level: 0, 1, 2 or 3") switch
+            {
+                "0" => Vouch.Provenance.Slsa.SlsaBuildLevel.L0,
+                "1" => Vouch.Provenance.Slsa.SlsaBuildLevel.L1,
+                "2" => Vouch.Provenance.Slsa.SlsaBuildLevel.L2,
+                "3" => Vouch.Provenance.Slsa.SlsaBuildLevel.L3,
+                var other => throw p.Error(levelNode, $"a SLSA Build level 0, 1, 2 or 3 (not '{other}')"),
+            };
+            minimums.Add(new Vouch.Provenance.Slsa.SlsaMinimum(packages, exclude, level));
+        }
+
+        var mapping = Vouch.Provenance.Slsa.SlsaMappingOptions.Default;
+        if (p.Optional(map, "hosted-issuers") is { } issuersNode)
+        {
+            // Added to the public-good platforms, never replacing them: a policy names its own hosted CI.
+            var issuers = new Dictionary<string, string>(mapping.HostedIssuers, StringComparer.Ordinal);
+            foreach (var (k, v) in p.Mapping(issuersNode, "a mapping of OIDC issuer URL to platform name").Children)
+            {
+                var issuer = p.Scalar(k, "an OIDC issuer URL (https://...)");
+                if (!Uri.TryCreate(issuer, UriKind.Absolute, out var u) || u.Scheme != Uri.UriSchemeHttps)
+                {
+                    throw p.Error(k, $"an https OIDC issuer URL (not '{issuer}')");
+                }
+
+                var platform = p.Scalar(v, "a platform name");
+                if (platform.Length == 0)
+                {
+                    throw p.Error(v, "a non-empty platform name");
+                }
+
+                issuers[issuer] = platform;
+            }
+
+            mapping = mapping with { HostedIssuers = issuers };
+        }
+
+        if (p.Optional(map, "hosted-runners") is { } runnersNode)
+        {
+            mapping = mapping with { HostedRunnerEnvironments = new HashSet<string>(Patterns(p, runnersNode, "hosted-runners", isName: false), StringComparer.Ordinal) };
+        }
+
+        if (p.Optional(map, "isolated-builders") is { } buildersNode)
+        {
+            var builders = Patterns(p, buildersNode, "isolated-builders", isName: false);
+            foreach (var (b, n) in builders.Zip(buildersNode is YamlSequenceNode seq ? seq.Children : [buildersNode]))
+            {
+                // A prefix match: without the tag or '@' boundary, '.../builder.yml' would also admit '.../builder.yml-evil.yml'.
+                if (!b.StartsWith("https://", StringComparison.Ordinal) || !(b.EndsWith('@') || b.EndsWith("@refs/tags/", StringComparison.Ordinal) || b.EndsWith("@refs/tags/v", StringComparison.Ordinal)))
+                {
+                    throw p.Error(n, $"a builder identity prefix ending in '@', '@refs/tags/' or '@refs/tags/v' (not '{b}')");
+                }
+            }
+
+            mapping = mapping with { IsolatedBuilders = builders };
+        }
+
+        return new SlsaRule(severity, minimums, mapping);
     }
 
     private static List<PolicyException> ParseExceptions(Reader p, YamlNode node, string kind)

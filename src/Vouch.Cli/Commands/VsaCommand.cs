@@ -112,9 +112,9 @@ internal static class VsaCommand
             }
 
             using var stream = File.OpenRead(tarball);
-            if (stream.Length > Vouch.Limits.MaxTarballBytes)
+            if (stream.Length > Vouch.Npm.Limits.MaxTarballBytes)
             {
-                throw new UsageException($"--tarball: larger than {Vouch.Limits.MaxTarballBytes} bytes");
+                throw new UsageException($"--tarball: larger than {Vouch.Npm.Limits.MaxTarballBytes} bytes");
             }
 
             return SHA512.HashData(stream);

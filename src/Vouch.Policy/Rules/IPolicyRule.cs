@@ -27,5 +27,6 @@ internal static class PolicyRuleRegistry
         new ReleaseAgeCheck(),
         new InstallScriptsCheck(),
         new DeprecatedCheck(),
+        new SlsaCheck(),
     ];
 }

@@ -46,6 +46,9 @@ internal sealed record PolicyFacts
 
     public IReadOnlyList<Approval> Approvals { get; init; } = [];
 
+    /// <summary>The verified report (null when deciding on the packument alone).</summary>
+    public PackageReport? Report { get; init; }
+
     public string Id => $"{Name}@{VersionText}";
 
     public static PolicyFacts Verified(PolicySubject s)
@@ -74,6 +77,7 @@ internal sealed record PolicyFacts
             BaseVersion = s.BaseVersion,
             IsNewDependency = s.IsNewDependency,
             Approvals = s.Approvals,
+            Report = r,
         };
     }
 

@@ -60,7 +60,7 @@ public static class VsaVerifier
         List<byte[]> signatures;
         try
         {
-            using var doc = JsonDocument.Parse(envelopeJson.ToArray(), new JsonDocumentOptions { MaxDepth = Vouch.Limits.MaxJsonDepth });
+            using var doc = JsonDocument.Parse(envelopeJson.ToArray(), new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
             var bad = new List<string>();
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -84,9 +84,9 @@ public static class VsaVerifier
             }
 
             signatures = [];
-            if (!root.TryGetProperty("signatures", out var sigs) || sigs.ValueKind != JsonValueKind.Array || sigs.GetArrayLength() is 0 or > Vouch.Limits.MaxDsseSignatures)
+            if (!root.TryGetProperty("signatures", out var sigs) || sigs.ValueKind != JsonValueKind.Array || sigs.GetArrayLength() is 0 or > Vouch.Sigstore.Limits.MaxDsseSignatures)
             {
-                bad.Add($"signatures (an array of 1 to {Vouch.Limits.MaxDsseSignatures})");
+                bad.Add($"signatures (an array of 1 to {Vouch.Sigstore.Limits.MaxDsseSignatures})");
             }
             else
             {
@@ -129,7 +129,7 @@ public static class VsaVerifier
     {
         try
         {
-            using var doc = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = Vouch.Limits.MaxJsonDepth });
+            using var doc = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
             var s = doc.RootElement;
             var bad = new List<string>();
             string? Str(JsonElement e, string name)
@@ -159,7 +159,7 @@ public static class VsaVerifier
             }
 
             var subjects = s.ValueKind == JsonValueKind.Object && s.TryGetProperty("subject", out var su) && su.ValueKind == JsonValueKind.Array ? su : default;
-            if (subjects.ValueKind != JsonValueKind.Array || subjects.GetArrayLength() is 0 or > Vouch.Limits.MaxStatementSubjects)
+            if (subjects.ValueKind != JsonValueKind.Array || subjects.GetArrayLength() is 0 or > Vouch.Sigstore.Limits.MaxStatementSubjects)
             {
                 bad.Add("subject (non-empty array)");
             }
