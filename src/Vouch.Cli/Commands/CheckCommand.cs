@@ -3,9 +3,9 @@ using System.Reflection;
 using System.Text.Json;
 using Vouch.Advisories;
 using Vouch.Advisories.Check;
+using Vouch.Cli.Composition;
 using Vouch.Npm;
 using Vouch.Provenance;
-using Vouch.Sigstore.Verification;
 
 namespace Vouch.Cli.Commands;
 
@@ -86,8 +86,8 @@ internal static class CheckCommand
             var config = NpmConfig.Load(NpmConfigOptions.FromCurrentProcess(registryUri));
             var cache = Path.Combine(VouchPaths.CacheDirectory(parse.GetValue(cacheDir)), "registry");
             using var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, cache, TimeProvider.System, new RegistryClientOptions { Offline = parse.GetValue(offline) }, disposeHandler: true);
-            var (root, _, keys) = TrustMaterialLoader.All(parse.GetValue(trustedRoot));
-            var trust = new VerifierTrust(new PackageVerifier(client, new SigstoreVerifier(root), keys));
+            var material = TrustMaterialLoader.Load(parse.GetValue(cacheDir), parse.GetValue(trustedRoot), null);
+            var trust = new VerifierTrust(new PackageVerifier(client, material.CreateSigstoreVerifier(), material.Keys));
             var service = new CheckService(client, store, names, trust, TimeProvider.System);
             var report = await service.CheckAsync(parsed, context, options, ct).ConfigureAwait(false);
 
