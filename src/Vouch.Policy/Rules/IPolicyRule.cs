@@ -28,5 +28,7 @@ internal static class PolicyRuleRegistry
         new InstallScriptsCheck(),
         new DeprecatedCheck(),
         new SlsaCheck(),
+        new AdvisoriesCheck(),
+        new MalwareCheck(),
     ];
 }

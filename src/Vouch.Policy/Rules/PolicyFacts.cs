@@ -46,6 +46,9 @@ internal sealed record PolicyFacts
 
     public IReadOnlyList<Approval> Approvals { get; init; } = [];
 
+    /// <summary>The advisory database the evaluator was given (null: none was downloaded).</summary>
+    public Vouch.Advisories.IAdvisoryDatabase? Advisories { get; init; }
+
     /// <summary>The verified report (null when deciding on the packument alone).</summary>
     public PackageReport? Report { get; init; }
 
