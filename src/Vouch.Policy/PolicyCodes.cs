@@ -23,5 +23,7 @@ public static class PolicyCodes
     public const string Denied = "VOUCH_POLICY_DENIED";
     public const string ExceptionExpired = "VOUCH_POLICY_EXCEPTION_EXPIRED";
     public const string ApprovalExpired = "VOUCH_POLICY_APPROVAL_EXPIRED";
+    public const string SlsaLevel = "VOUCH_POLICY_SLSA_LEVEL";
+    public const string AdvisoryDatabaseMissing = "VOUCH_POLICY_ADVISORY_DB_MISSING";
     public const string VersionUnknown = "VOUCH_POLICY_VERSION_UNKNOWN";
 }

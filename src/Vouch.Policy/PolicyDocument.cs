@@ -99,6 +99,12 @@ internal sealed record ReleaseAgeRule(ScopedRule Scope, TimeSpan Minimum, IReadO
 
 internal sealed record InstallScriptsRule(ScopedRule Scope, IReadOnlyList<string> Allow);
 
+/// <summary>Rule <c>advisories</c>: scope plus threshold, ignore entries and VEX statements (Vouch.Advisories).</summary>
+internal sealed record AdvisoriesRule(ScopedRule Scope, Vouch.Advisories.AdvisoryRuleOptions Options);
+
+/// <summary>Rule <c>slsa</c>: minimum SLSA Build levels per name pattern, under a (configurable) mapping.</summary>
+internal sealed record SlsaRule(PolicySeverity Severity, IReadOnlyList<Vouch.Provenance.Slsa.SlsaMinimum> Minimums, Vouch.Provenance.Slsa.SlsaMappingOptions Mapping);
+
 /// <summary>The configured rules; null = not configured (off).</summary>
 internal sealed record PolicyRules
 {
@@ -111,10 +117,13 @@ internal sealed record PolicyRules
     public const string ReleaseAgeName = "release-age";
     public const string InstallScriptsName = "install-scripts";
     public const string DeprecatedName = "deprecated";
+    public const string SlsaName = "slsa";
+    public const string AdvisoriesName = "advisories";
+    public const string MalwareName = "malware";
 
     /// <summary>Rule names in evaluation order. New rules (known malware, reviews) are appended.</summary>
     public static readonly IReadOnlyList<string> Names =
-        [SignatureName, ProvenanceName, SourceName, TrustDowngradeName, MajorBumpName, NewDependencyName, ReleaseAgeName, InstallScriptsName, DeprecatedName];
+        [SignatureName, ProvenanceName, SourceName, TrustDowngradeName, MajorBumpName, NewDependencyName, ReleaseAgeName, InstallScriptsName, DeprecatedName, SlsaName, AdvisoriesName, MalwareName];
 
     public ScopedRule? Signature { get; init; }
 
@@ -134,6 +143,13 @@ internal sealed record PolicyRules
 
     public ScopedRule? Deprecated { get; init; }
 
+    public SlsaRule? Slsa { get; init; }
+
+    public AdvisoriesRule? Advisories { get; init; }
+
+    /// <summary>Named in the policy (always <c>error</c>); null still runs the rule whenever a database exists.</summary>
+    public ScopedRule? Malware { get; init; }
+
     public PolicySeverity Severity(string rule) => rule switch
     {
         SignatureName => Signature?.Severity,
@@ -145,6 +161,9 @@ internal sealed record PolicyRules
         ReleaseAgeName => ReleaseAge?.Scope.Severity,
         InstallScriptsName => InstallScripts?.Scope.Severity,
         DeprecatedName => Deprecated?.Severity,
+        SlsaName => Slsa?.Severity,
+        AdvisoriesName => Advisories?.Scope.Severity,
+        MalwareName => PolicySeverity.Error,
         _ => null,
     } ?? PolicySeverity.Off;
 
@@ -160,6 +179,9 @@ internal sealed record PolicyRules
         ReleaseAge = child.ReleaseAge ?? ReleaseAge,
         InstallScripts = child.InstallScripts ?? InstallScripts,
         Deprecated = child.Deprecated ?? Deprecated,
+        Slsa = child.Slsa ?? Slsa,
+        Advisories = child.Advisories ?? Advisories,
+        Malware = child.Malware ?? Malware,
     };
 }
 

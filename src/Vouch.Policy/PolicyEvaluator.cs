@@ -1,4 +1,5 @@
 using System.Globalization;
+using Vouch.Advisories;
 using Vouch.Npm;
 using Vouch.Policy.Rules;
 using Vouch.Provenance;
@@ -14,11 +15,14 @@ public sealed class PolicyEvaluator
 {
     private readonly PolicyDocument _policy;
     private readonly TimeProvider _time;
+    private readonly IAdvisoryDatabase? _advisories;
 
-    public PolicyEvaluator(PolicyDocument policy, TimeProvider time)
+    /// <param name="advisories">The local advisory database for the <c>advisories</c> and <c>malware</c> rules; null when none exists (the rules then say so).</param>
+    public PolicyEvaluator(PolicyDocument policy, TimeProvider time, IAdvisoryDatabase? advisories = null)
     {
         _policy = policy;
         _time = time;
+        _advisories = advisories;
     }
 
     public PolicyDocument Policy => _policy;
@@ -39,8 +43,9 @@ public sealed class PolicyEvaluator
 
     private static PolicyVerdict Verdict(IReadOnlyList<RuleOutcome> outcomes) => PolicyVerdict.FromOutcomes(outcomes);
 
-    private List<RuleOutcome> Outcomes(PolicyFacts f)
+    private List<RuleOutcome> Outcomes(PolicyFacts facts)
     {
+        var f = facts with { Advisories = _advisories };
         var now = _time.GetUtcNow();
         var results = new List<RuleOutcome>();
         if (f.Entry is null)
@@ -102,7 +107,8 @@ public sealed class PolicyEvaluator
     /// <summary>Allow entries (policy) and approvals (the gate's) lift a failed rule; expired ones do not, and say so.</summary>
     private RuleOutcome Lift(PolicyFacts f, DateTimeOffset now, RuleOutcome outcome)
     {
-        if (outcome.Verdict != "fail")
+        // Known malware is never lifted, by an allow entry or an approval.
+        if (outcome.Verdict != "fail" || outcome.Rule == PolicyRules.MalwareName)
         {
             return outcome;
         }

@@ -53,7 +53,7 @@ internal static partial class PolicyParser
         var rules = new PolicyRules();
         if (p.Optional(top, "rules") is { } rulesNode)
         {
-            rules = ParseRules(p, p.Mapping(rulesNode, "a mapping of rule name to its settings"));
+            rules = ParseRules(p, p.Mapping(rulesNode, "a mapping of rule name to its settings"), source);
         }
 
         var allow = p.Optional(top, "allow") is { } allowNode ? ParseExceptions(p, allowNode, "allow") : [];
@@ -115,7 +115,7 @@ internal static partial class PolicyParser
         }
     }
 
-    private static PolicyRules ParseRules(Reader p, YamlMappingNode rules)
+    private static PolicyRules ParseRules(Reader p, YamlMappingNode rules, string source)
     {
         var result = new PolicyRules();
         foreach (var (keyNode, value) in rules.Children)
@@ -132,6 +132,9 @@ internal static partial class PolicyParser
                 PolicyRules.ReleaseAgeName => result with { ReleaseAge = ReleaseAge(p, value) },
                 PolicyRules.InstallScriptsName => result with { InstallScripts = InstallScripts(p, value) },
                 PolicyRules.DeprecatedName => result with { Deprecated = Scoped(p, value, name) },
+                PolicyRules.SlsaName => result with { Slsa = Slsa(p, value) },
+                PolicyRules.AdvisoriesName => result with { Advisories = Advisories(p, value, source) },
+                PolicyRules.MalwareName => result with { Malware = Malware(p, value) },
                 _ => throw p.Error(keyNode, $"a rule name, one of {string.Join(", ", PolicyRules.Names)} (not '{name}')"),
             };
         }
@@ -254,6 +257,198 @@ internal static partial class PolicyParser
         return new InstallScriptsRule(scope, allow);
     }
 
+    private static ScopedRule Malware(Reader p, YamlNode node)
+    {
+        // Malware is never waived locally (a wrong MAL record is withdrawn upstream): the only setting is error.
+        if (p.Scalar(node, "malware: error (the only setting; known malware is always an error)") != "error")
+        {
+            throw p.Error(node, "malware: error (the only setting; known malware is always an error)");
+        }
+
+        return new ScopedRule(PolicySeverity.Error, ["*"], []);
+    }
+
+    private static AdvisoriesRule Advisories(Reader p, YamlNode node, string source)
+    {
+        var scope = Scoped(p, node, PolicyRules.AdvisoriesName, "threshold", "unknown-severity", "ignore", "vex");
+        var options = new Vouch.Advisories.AdvisoryRuleOptions();
+        if (node is not YamlMappingNode map)
+        {
+            return new AdvisoriesRule(scope, options);
+        }
+
+        if (p.Optional(map, "threshold") is { } t)
+        {
+            options = options with { Threshold = Level(p, t) };
+        }
+
+        if (p.Optional(map, "unknown-severity") is { } u)
+        {
+            options = options with { UnknownSeverityAs = Level(p, u) };
+        }
+
+        if (p.Optional(map, "ignore") is { } ignoreNode)
+        {
+            var list = p.Sequence(ignoreNode, "a list of ignore entries {id, reason, expires, package}");
+            if (list.Children.Count > MaxEntries)
+            {
+                throw p.Error(ignoreNode, $"at most {MaxEntries} ignore entries");
+            }
+
+            var ignores = new List<Vouch.Advisories.AdvisoryIgnore>();
+            foreach (var item in list.Children)
+            {
+                var entry = p.Mapping(item, "an ignore entry {id, reason, expires, package}");
+                p.OnlyKeys(entry, "id", "reason", "expires", "package");
+                var id = p.Optional(entry, "id") is { } idNode ? p.Scalar(idNode, "an advisory id") : null;
+                var reason = p.Optional(entry, "reason") is { } reasonNode ? p.Scalar(reasonNode, "a reason") : null;
+                var expires = p.Optional(entry, "expires") is { } expiresNode ? Expiry(p, expiresNode) : (DateTimeOffset?)null;
+                var package = p.Optional(entry, "package") is { } packageNode ? p.Scalar(packageNode, "a package name") : null;
+                if (!Vouch.Advisories.AdvisoryIgnore.TryCreate(id, reason, expires, package, out var ignore, out var errors))
+                {
+                    throw p.Error(item, $"an ignore entry with {string.Join("; ", errors)}");
+                }
+
+                ignores.Add(ignore!);
+            }
+
+            options = options with { Ignores = ignores };
+        }
+
+        if (p.Optional(map, "vex") is { } vexNode)
+        {
+            options = options with { Vex = Vex(p, vexNode, source) };
+        }
+
+        return new AdvisoriesRule(scope, options);
+    }
+
+    private static Vouch.Advisories.SeverityLevel Level(Reader p, YamlNode node) => p.Scalar(node, "low, medium, high or critical") switch
+    {
+        "low" => Vouch.Advisories.SeverityLevel.Low,
+        "medium" => Vouch.Advisories.SeverityLevel.Medium,
+        "high" => Vouch.Advisories.SeverityLevel.High,
+        "critical" => Vouch.Advisories.SeverityLevel.Critical,
+        var other => throw p.Error(node, $"low, medium, high or critical (not '{other}')"),
+    };
+
+    /// <summary>VEX files are read relative to the policy file; a policy fetched from a URL cannot name local files.</summary>
+    private static List<Vouch.Advisories.VexStatement> Vex(Reader p, YamlNode node, string source)
+    {
+        var files = Patterns(p, node, "vex", isName: false);
+        if (Uri.TryCreate(source, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp))
+        {
+            throw p.Error(node, "no vex: files in a policy loaded from a URL (they would be read from this machine); put them in the local policy that extends it");
+        }
+
+        var baseDir = Path.GetDirectoryName(Path.GetFullPath(source)) ?? ".";
+        var statements = new List<Vouch.Advisories.VexStatement>();
+        foreach (var file in files)
+        {
+            var path = Path.GetFullPath(Path.Combine(baseDir, file));
+            var info = new FileInfo(path);
+            if (!info.Exists)
+            {
+                throw p.Error(node, $"a VEX file that exists ({path} does not)");
+            }
+
+            if (info.Length > Vouch.Advisories.AdvisoryLimits.MaxVexBytes)
+            {
+                throw p.Error(node, $"a VEX file of at most {Vouch.Advisories.AdvisoryLimits.MaxVexBytes} bytes ({path})");
+            }
+
+            var result = Vouch.Advisories.VexDocument.Parse(File.ReadAllBytes(path), path);
+            if (result.Errors.Count > 0)
+            {
+                throw p.Error(node, $"a well-formed VEX document ({Vouch.Advisories.AdvisoryCodes.SuppressionMalformed}: {string.Join("; ", result.Errors.Take(5))})");
+            }
+
+            statements.AddRange(result.Statements);
+        }
+
+        return statements;
+    }
+
+    private static SlsaRule Slsa(Reader p, YamlNode node)
+    {
+        const string shape = "a mapping with severity: and minimum: (a list of {packages, exclude, level})";
+        var map = p.Mapping(node, shape);
+        p.OnlyKeys(map, "severity", "minimum", "hosted-issuers", "hosted-runners", "isolated-builders");
+        var severity = Severity(p, p.Required(map, "severity", "severity: error, warn or off"));
+        var minimumNode = p.Required(map, "minimum", "minimum: a list of {packages, exclude, level}");
+        var list = p.Sequence(minimumNode, "a list of {packages, exclude, level}");
+        if (list.Children.Count == 0 || list.Children.Count > MaxEntries)
+        {
+            throw p.Error(minimumNode, $"1 to {MaxEntries} minimum entries");
+        }
+
+        var minimums = new List<Vouch.Provenance.Slsa.SlsaMinimum>();
+        foreach (var item in list.Children)
+        {
+            var entry = p.Mapping(item, "a minimum entry: {packages, exclude, level}");
+            p.OnlyKeys(entry, "packages", "exclude", "level");
+            var packages = Patterns(p, p.Required(entry, "packages", "packages: the package-name globs this entry covers"), "packages", isName: true);
+            var exclude = p.Optional(entry, "exclude") is { } ex ? Patterns(p, ex, "exclude", isName: true) : [];
+            var levelNode = p.Required(entry, "level", "level: 0, 1, 2 or 3");
+            var level = p.Scalar(levelNode, "level: 0, 1, 2 or 3") switch
+            {
+                "0" => Vouch.Provenance.Slsa.SlsaBuildLevel.L0,
+                "1" => Vouch.Provenance.Slsa.SlsaBuildLevel.L1,
+                "2" => Vouch.Provenance.Slsa.SlsaBuildLevel.L2,
+                "3" => Vouch.Provenance.Slsa.SlsaBuildLevel.L3,
+                var other => throw p.Error(levelNode, $"a SLSA Build level 0, 1, 2 or 3 (not '{other}')"),
+            };
+            minimums.Add(new Vouch.Provenance.Slsa.SlsaMinimum(packages, exclude, level));
+        }
+
+        var mapping = Vouch.Provenance.Slsa.SlsaMappingOptions.Default;
+        if (p.Optional(map, "hosted-issuers") is { } issuersNode)
+        {
+            // Added to the public-good platforms, never replacing them: a policy names its own hosted CI.
+            var issuers = new Dictionary<string, string>(mapping.HostedIssuers, StringComparer.Ordinal);
+            foreach (var (k, v) in p.Mapping(issuersNode, "a mapping of OIDC issuer URL to platform name").Children)
+            {
+                var issuer = p.Scalar(k, "an OIDC issuer URL (https://...)");
+                if (!Uri.TryCreate(issuer, UriKind.Absolute, out var u) || u.Scheme != Uri.UriSchemeHttps)
+                {
+                    throw p.Error(k, $"an https OIDC issuer URL (not '{issuer}')");
+                }
+
+                var platform = p.Scalar(v, "a platform name");
+                if (platform.Length == 0)
+                {
+                    throw p.Error(v, "a non-empty platform name");
+                }
+
+                issuers[issuer] = platform;
+            }
+
+            mapping = mapping with { HostedIssuers = issuers };
+        }
+
+        if (p.Optional(map, "hosted-runners") is { } runnersNode)
+        {
+            mapping = mapping with { HostedRunnerEnvironments = new HashSet<string>(Patterns(p, runnersNode, "hosted-runners", isName: false), StringComparer.Ordinal) };
+        }
+
+        if (p.Optional(map, "isolated-builders") is { } buildersNode)
+        {
+            var builders = Patterns(p, buildersNode, "isolated-builders", isName: false);
+            foreach (var (b, n) in builders.Zip(buildersNode is YamlSequenceNode seq ? seq.Children : [buildersNode]))
+            {
+                // A prefix match: without the tag or '@' boundary, '.../builder.yml' would also admit '.../builder.yml-evil.yml'.
+                if (!b.StartsWith("https://", StringComparison.Ordinal) || !(b.EndsWith('@') || b.EndsWith("@refs/tags/", StringComparison.Ordinal) || b.EndsWith("@refs/tags/v", StringComparison.Ordinal)))
+                {
+                    throw p.Error(n, $"a builder identity prefix ending in '@', '@refs/tags/' or '@refs/tags/v' (not '{b}')");
+                }
+            }
+
+            mapping = mapping with { IsolatedBuilders = builders };
+        }
+
+        return new SlsaRule(severity, minimums, mapping);
+    }
+
     private static List<PolicyException> ParseExceptions(Reader p, YamlNode node, string kind)
     {
         var list = p.Sequence(node, $"a list of {kind} entries ({{package, versions, rules, reason, expires}})");
@@ -296,6 +491,11 @@ internal static partial class PolicyParser
                         throw p.Error(r, $"a rule name, one of {string.Join(", ", PolicyRules.Names)} (not '{rule}')");
                     }
 
+                    if (rule == PolicyRules.MalwareName)
+                    {
+                        throw p.Error(r, "a rule other than malware (known malware cannot be allowed; a wrong MAL record is withdrawn upstream)");
+                    }
+
                     rules.Add(rule);
                 }
             }
@@ -309,21 +509,28 @@ internal static partial class PolicyParser
 
             var expiresNode = p.Required(entry, "expires", "expires: the date this exception ends (YYYY-MM-DD); every exception expires");
             var expiresText = p.Scalar(expiresNode, "a date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ)");
-            DateTimeOffset expires;
-            if (DateOnly.TryParseExact(expiresText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
-            {
-                // A date means the whole day, UTC.
-                expires = new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            }
-            else if (!DateTimeOffset.TryParseExact(expiresText, ["yyyy-MM-ddTHH:mm:ssZ", "yyyy-MM-ddTHH:mm:sszzz"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out expires))
-            {
-                throw p.Error(expiresNode, $"a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM:SSZ), not '{expiresText}'");
-            }
-
-            result.Add(new PolicyException(package, versions, rules, reason.Trim(), expires.ToUniversalTime(), p.Where(item)) { ExpiresText = expiresText });
+            var expires = Expiry(p, expiresNode);
+            result.Add(new PolicyException(package, versions, rules, reason.Trim(), expires, p.Where(item)) { ExpiresText = expiresText });
         }
 
         return result;
+    }
+
+    private static DateTimeOffset Expiry(Reader p, YamlNode node)
+    {
+        var text = p.Scalar(node, "a date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ)");
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            // A date means the whole day, UTC.
+            return new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        }
+
+        if (!DateTimeOffset.TryParseExact(text, ["yyyy-MM-ddTHH:mm:ssZ", "yyyy-MM-ddTHH:mm:sszzz"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expires))
+        {
+            throw p.Error(node, $"a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM:SSZ), not '{text}'");
+        }
+
+        return expires.ToUniversalTime();
     }
 
     private static TimeSpan Duration(Reader p, YamlNode node)

@@ -254,3 +254,114 @@ public sealed class VerifyBinaryTests
         Assert.Equal("@sigstore/protobuf-specs", (string?)json[1]!["name"]);
     }
 }
+
+/// <summary>`vouch verify --vsa`: a signed verification summary that `vouch verify-vsa` accepts for this tarball only.</summary>
+public sealed class VerifyVsaCommandTests : IAsyncLifetime
+{
+    private FixtureRegistry _registry = null!;
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("vouch-verify-vsa-");
+
+    public async Task InitializeAsync() => _registry = await FixtureRegistry.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _registry.DisposeAsync();
+        _dir.Delete(recursive: true);
+    }
+
+    private string P(string name) => Path.Combine(_dir.FullName, name);
+
+    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var exit = await VouchCli.RunAsync(args, o, e);
+        return (exit, o.ToString(), e.ToString());
+    }
+
+    private (string Key, string Pub) Keys()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        File.WriteAllText(P("vsa.key"), key.ExportECPrivateKeyPem());
+        File.WriteAllText(P("vsa.pub"), key.ExportSubjectPublicKeyInfoPem());
+        return (P("vsa.key"), P("vsa.pub"));
+    }
+
+    private static string Integrity(string name, string version) =>
+        (string)JsonNode.Parse(File.ReadAllText(Vouch.Tests.SharedFixtures.Path("npm", "signatures.json")))!.AsArray()
+            .Single(r => (string)r!["name"]! == name && (string)r["version"]! == version)!["integrity"]!;
+
+    [Fact]
+    public async Task VerifyVsa_WhenVerifyWroteIt_PassesForThatTarballOnly()
+    {
+        var (key, pub) = Keys();
+        var (exit, _, err) = await Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("s.vsa.json"), "--vsa-key", key);
+        Assert.True(exit == 0, err);
+
+        var ok = await Run("verify-vsa", P("s.vsa.json"), "--key", pub, "--sha512", Integrity("sigstore", "1.0.0"), "--package", "sigstore@1.0.0", "--json");
+        Assert.True(ok.Exit == 0, ok.Err + ok.Out);
+        var json = JsonNode.Parse(ok.Out)!;
+        Assert.True((bool)json["passed"]!);
+        Assert.Equal("https://github.com/vouch/vouch#cli", (string?)json["verifier"]);
+
+        // The same summary presented for another tarball, or for another package name, does not verify.
+        var other = await Run("verify-vsa", P("s.vsa.json"), "--key", pub, "--sha512", Integrity("tuf-js", "1.0.0"));
+        Assert.Equal(1, other.Exit);
+        var renamed = await Run("verify-vsa", P("s.vsa.json"), "--key", pub, "--sha512", Integrity("sigstore", "1.0.0"), "--package", "sigstore@1.0.1");
+        Assert.Equal(1, renamed.Exit);
+    }
+
+    [Fact]
+    public async Task Verify_WhenTarballTampered_IssuesNoVsa()
+    {
+        var (key, _) = Keys();
+        _registry.TarballBytes["sigstore-1.0.0.tgz"][200] ^= 0x01;
+        var (exit, output, err) = await Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", "-", "--vsa-key", key);
+        Assert.Equal(1, exit);
+        // No digest was verified: no VSA rather than one naming an unverified digest.
+        Assert.Equal("", output);
+        Assert.Contains("no VSA", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_WhenPolicySlsaMinimumUnmet_FailsWithLevelCodeAndVsaSaysFailed()
+    {
+        var (key, pub) = Keys();
+        File.WriteAllText(P("policy.yml"), "version: 1\nrules:\n  slsa:\n    severity: error\n    minimum:\n      - packages: ['*']\n        level: 3\n");
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var exit = await VouchCli.RunAsync(["verify", "sigstore@1.0.0", "--json", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--policy", P("policy.yml"), "--vsa", P("f.vsa.json"), "--vsa-key", key], o, e);
+        Assert.Equal(1, exit);
+        var findings = JsonNode.Parse(o.ToString())!.AsArray()[0]!["policy"]!["findings"]!.AsArray();
+        Assert.Contains(findings, f => (string?)f!["code"] == "VOUCH_POLICY_SLSA_LEVEL");
+
+        var check = await Run("verify-vsa", P("f.vsa.json"), "--key", pub, "--sha512", Integrity("sigstore", "1.0.0"), "--json");
+        Assert.Equal(1, check.Exit);
+        var json = JsonNode.Parse(check.Out)!;
+        Assert.False((bool)json["passed"]!);
+        Assert.Empty(json["verifiedLevels"]!.AsArray());
+        Assert.NotNull(json["policy"]!["sha256"]);
+    }
+
+    [Theory]
+    [InlineData("--vsa", "out.json")]
+    [InlineData("--vsa-key", "vsa.key")]
+    [InlineData("--vsa", "-", "--vsa-key", "vsa.key", "--json")]
+    public async Task Verify_WhenVsaOptionsInconsistent_ExitsTwo(params string[] options)
+    {
+        Keys();
+        var args = options.Select(o => o is "-" or "--json" || o.StartsWith("--", StringComparison.Ordinal) ? o : P(o)).ToArray();
+        var (exit, _, err) = await Run(["verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), .. args]);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("vouch: ", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_WhenVsaKeyIsNotAKey_ExitsTwo()
+    {
+        File.WriteAllText(P("bad.key"), "not a key");
+        var (exit, _, err) = await Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("o.json"), "--vsa-key", P("bad.key"));
+        Assert.Equal(2, exit);
+        Assert.Contains("--vsa-key", err, StringComparison.Ordinal);
+    }
+}

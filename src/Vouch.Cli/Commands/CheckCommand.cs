@@ -6,7 +6,6 @@ using Vouch.Advisories.Check;
 using Vouch.Cli.Composition;
 using Vouch.Npm;
 using Vouch.Provenance;
-using Vouch.Sigstore.Verification;
 
 namespace Vouch.Cli.Commands;
 

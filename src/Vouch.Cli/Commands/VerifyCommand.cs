@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;
 using Vouch.Cli.Composition;
+using Vouch.Cli.Services;
 using Vouch.Npm;
 using Vouch.Policy;
 using Vouch.Provenance;
@@ -18,16 +19,20 @@ internal static class VerifyCommand
     {
         var specs = new Argument<string[]>("SPEC") { Description = "Package specs: name, name@1.2.3, name@^1.2, name@tag, @scope/name@..., alias@npm:name@...", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per package (an array), fields in docs/verify.md." };
+        var vsa = new Option<string?>("--vsa") { Description = "Write a signed SLSA verification summary (DSSE envelope, docs/slsa.md) to FILE; '-' for stdout; with several SPECs, a directory (one NAME@VERSION.vsa.json each)." };
+        var vsaKey = new Option<string?>("--vsa-key") { Description = "ECDSA P-256 private key (PEM) that signs the --vsa envelope." };
+        var vsaVerifier = new Option<string?>("--vsa-verifier") { Description = $"The verifier id the VSA names (default {VsaTarget.DefaultVerifier})." };
         var shared = new SharedOptions();
 
         var command = new Command("verify", "Verify npm package versions: integrity, registry signature, publish attestation, provenance, source binding.")
         {
-            specs, shared.Registry, json, shared.Offline, shared.CacheDir, shared.TrustedRoot, shared.Policy,
+            specs, shared.Registry, json, shared.Offline, shared.CacheDir, shared.TrustedRoot, shared.Policy, vsa, vsaKey, vsaVerifier,
         };
         command.SetAction(async (parse, ct) =>
         {
             var parsed = parse.GetValue(specs)!.Select(PackageSpecs.Parse).ToList();
             var settings = shared.Bind(parse);
+            using var vsaTarget = VsaTarget.Bind(parse.GetValue(vsa), parse.GetValue(vsaKey), parse.GetValue(vsaVerifier), parsed.Count, parse.GetValue(json));
             var policy = await PolicyResolver.ResolveAsync(settings.PolicySource, Directory.GetCurrentDirectory(), ct).ConfigureAwait(false);
             using var services = VouchServices.Create(settings);
             var judge = services.Judge(policy);
@@ -37,13 +42,19 @@ internal static class VerifyCommand
                 results.Add(await judge.JudgeAsync(spec, JudgementContext.None, ct).ConfigureAwait(false));
             }
 
-            if (parse.GetValue(json))
+            var vsaFailed = vsaTarget is not null && !await VsaService.EmitAsync(results, services, policy, vsaTarget, stdout, stderr, ct).ConfigureAwait(false);
+
+            // With `--vsa -`, stdout carries the envelope alone.
+            if (vsaTarget is not { ToStdout: true })
             {
-                stdout.WriteLine(JsonSerializer.Serialize(results.Select(r => VerifyJson.ToJson(r.Report, policy, r.Verdict)).ToList(), CliJson.Options));
-            }
-            else
-            {
-                Render(stdout, results, services.Trust.RootSource, policy.Source);
+                if (parse.GetValue(json))
+                {
+                    stdout.WriteLine(JsonSerializer.Serialize(results.Select(r => VerifyJson.ToJson(r.Report, policy, r.Verdict)).ToList(), CliJson.Options));
+                }
+                else
+                {
+                    Render(stdout, results, services.Trust.RootSource, policy.Source);
+                }
             }
 
             foreach (var failed in results.Where(x => x.Status == JudgementStatus.NetworkFailed))
@@ -56,7 +67,7 @@ internal static class VerifyCommand
                 return ExitCodes.NetworkFailed;
             }
 
-            return results.All(x => x.Report.Passed && (x.Verdict is null || x.Verdict.Allowed)) ? ExitCodes.Ok : ExitCodes.CheckFailed;
+            return !vsaFailed && results.All(x => x.Report.Passed && (x.Verdict is null || x.Verdict.Allowed)) ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
         return command;
     }

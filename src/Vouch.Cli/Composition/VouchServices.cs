@@ -1,3 +1,4 @@
+using Vouch.Advisories;
 using Vouch.Npm;
 using Vouch.Policy;
 using Vouch.Provenance;
@@ -11,6 +12,9 @@ namespace Vouch.Cli.Composition;
 /// </summary>
 internal sealed class VouchServices : IDisposable
 {
+    private AdvisoryStore? _advisories;
+    private bool _advisoriesOpened;
+
     private VouchServices(ServiceSettings settings, NpmConfig config, RegistryClient registry, TrustMaterial trust, TimeProvider time)
     {
         Settings = settings;
@@ -73,10 +77,43 @@ internal sealed class VouchServices : IDisposable
     public static TrustMaterial LoadTrust(ServiceSettings settings) =>
         TrustMaterialLoader.Load(settings.CacheDirectory, settings.TrustedRootFile, settings.RegistryKeysFile);
 
-    public PolicyEvaluator Evaluator(PolicyDocument policy) => new(policy, Time);
+    /// <summary>Where `vouch db update` keeps the advisory database: &lt;cache dir&gt;/advisories/osv-npm.db.</summary>
+    public string AdvisoryDatabasePath => Path.Combine(CacheDirectory, "advisories", "osv-npm.db");
+
+    /// <summary>
+    /// The advisory database for the `advisories` and `malware` rules, opened on first use; null when
+    /// none was downloaded (the rules then say so when the policy asks for them). A database that
+    /// exists but cannot be opened is a usage error, never a silent pass.
+    /// </summary>
+    public IAdvisoryDatabase? Advisories()
+    {
+        if (!_advisoriesOpened)
+        {
+            _advisoriesOpened = true;
+            if (File.Exists(AdvisoryDatabasePath))
+            {
+                try
+                {
+                    _advisories = AdvisoryStore.Open(AdvisoryDatabasePath, create: false, Time);
+                }
+                catch (AdvisoryException e)
+                {
+                    throw new UsageException($"{e.Code}: {e.Message}");
+                }
+            }
+        }
+
+        return _advisories;
+    }
+
+    public PolicyEvaluator Evaluator(PolicyDocument policy) => new(policy, Time, Advisories());
 
     /// <summary>The verify-then-judge flow under a policy.</summary>
     public PackageJudge Judge(PolicyDocument policy) => new(Registry, Verifier, Evaluator(policy));
 
-    public void Dispose() => Registry.Dispose();
+    public void Dispose()
+    {
+        Registry.Dispose();
+        _advisories?.Dispose();
+    }
 }

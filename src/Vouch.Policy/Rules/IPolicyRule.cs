@@ -27,5 +27,8 @@ internal static class PolicyRuleRegistry
         new ReleaseAgeCheck(),
         new InstallScriptsCheck(),
         new DeprecatedCheck(),
+        new SlsaCheck(),
+        new AdvisoriesCheck(),
+        new MalwareCheck(),
     ];
 }

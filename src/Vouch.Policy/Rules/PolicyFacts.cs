@@ -46,6 +46,12 @@ internal sealed record PolicyFacts
 
     public IReadOnlyList<Approval> Approvals { get; init; } = [];
 
+    /// <summary>The advisory database the evaluator was given (null: none was downloaded).</summary>
+    public Vouch.Advisories.IAdvisoryDatabase? Advisories { get; init; }
+
+    /// <summary>The verified report (null when deciding on the packument alone).</summary>
+    public PackageReport? Report { get; init; }
+
     public string Id => $"{Name}@{VersionText}";
 
     public static PolicyFacts Verified(PolicySubject s)
@@ -74,6 +80,7 @@ internal sealed record PolicyFacts
             BaseVersion = s.BaseVersion,
             IsNewDependency = s.IsNewDependency,
             Approvals = s.Approvals,
+            Report = r,
         };
     }
 
