@@ -258,7 +258,8 @@ public class GateHardeningTests
     {
         // Scale with VOUCH_GATE_RSS_PACKUMENT_KB (bench/gate-cache-rss.sh runs it with 5 MB packuments).
         var kb = int.TryParse(Environment.GetEnvironmentVariable("VOUCH_GATE_RSS_PACKUMENT_KB"), out var k) ? k : 64;
-        var cap = 8L * 1024 * 1024;
+        // The bound must hold several entries, or nothing is admitted and nothing is evicted.
+        var cap = Math.Max(8L * 1024 * 1024, 16L * kb * 1024);
         await using var gate = await GateFixture.StartAsync(u => u.GeneratedPackumentBytes = kb * 1024, o => o with { PackumentCacheBytes = cap });
         var cache = gate.Host.Services.GetRequiredService<PackumentCache>();
         GC.Collect();
