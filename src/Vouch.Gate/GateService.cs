@@ -36,7 +36,7 @@ internal enum TarballStatus
     VerificationIncomplete,
 }
 
-internal sealed record TarballResult(TarballStatus Status, string? Path = null, long Length = 0, PackageReport? Report = null, IReadOnlyList<ReleaseFinding>? Findings = null, string? Name = null, string? Version = null, string? Error = null, TarballHashes? Hashes = null, DateTimeOffset? RetryAt = null);
+internal sealed record TarballResult(TarballStatus Status, string? Path = null, long Length = 0, PackageReport? Report = null, IReadOnlyList<ReleaseFinding>? Findings = null, string? Name = null, string? Version = null, string? Error = null, TarballHashes? Hashes = null, DateTimeOffset? RetryAt = null, TimeSpan? RetryAfter = null);
 
 /// <summary>
 /// The gate's decisions, independent of HTTP, composed from parts with one job each: filtered

@@ -52,6 +52,29 @@ public class StoreHardeningTests
     }
 
     [Fact]
+    public async Task Tarball_WhenIncompleteUnderTheGatesClock_SaysRetryAfterOnThatClock()
+    {
+        var clock = new ManualClock();
+        var upstream = await TestUpstream.StartAsync();
+        upstream.AddVersion("sigstore", "1.0.1", "2023-03-01T00:00:00.000Z");
+        upstream.Attestations.TryRemove("sigstore@1.0.0", out _);
+        await using var gate = await GateFixture.StartAsync(upstream: upstream, time: clock,
+            configure: o => o with { VerificationRetryMin = TimeSpan.FromMinutes(10), VerificationRetryMax = TimeSpan.FromHours(1) });
+
+        using (var first = await gate.SendAsync(HttpMethod.Get, "sigstore/-/sigstore-1.0.0.tgz"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+            Assert.InRange(first.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 599, 600);
+        }
+
+        // Nine minutes later on the gate's clock (not the machine's), one minute is left.
+        clock.Advance(TimeSpan.FromMinutes(9));
+        using var again = await gate.SendAsync(HttpMethod.Get, "sigstore/-/sigstore-1.0.0.tgz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
+        Assert.InRange(again.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 59, 60);
+    }
+
+    [Fact]
     public async Task Verify_WhenAnonymousCallerHitsItDuringA404_DoesNotPoisonTheVersion()
     {
         await using var gate = await StartAsync(QuickRetry);

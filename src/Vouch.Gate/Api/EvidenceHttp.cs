@@ -14,9 +14,9 @@ internal static class EvidenceHttp
     /// <summary>503 with Retry-After: the client may try again; nothing was stored as evidence.</summary>
     public static Task IncompleteAsync(HttpContext ctx, TarballResult result)
     {
-        if (result.RetryAt is { } at)
+        if (result.RetryAfter is { } after)
         {
-            var seconds = Math.Max(1, (long)Math.Ceiling((at - DateTimeOffset.UtcNow).TotalSeconds));
+            var seconds = Math.Max(1, (long)Math.Ceiling(after.TotalSeconds));
             ctx.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         }
 

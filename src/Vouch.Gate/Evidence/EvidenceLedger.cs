@@ -91,6 +91,9 @@ internal sealed class EvidenceLedger(GateStore store, string trust, TimeProvider
         return string.Join("; ", report.Problems.Select(p => $"{p.Code}: {p.Message}"));
     }
 
+    /// <summary>How long until <paramref name="at"/> on the gate's clock (what Retry-After says).</summary>
+    public TimeSpan Until(DateTimeOffset at) => at - time.GetUtcNow();
+
     /// <summary>retryMin, doubled per further attempt, capped at retryMax.</summary>
     public TimeSpan Backoff(int attempts)
     {

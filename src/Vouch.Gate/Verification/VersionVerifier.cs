@@ -96,8 +96,8 @@ internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarbal
             : Incomplete(name, v, recorded);
     }
 
-    private static TarballResult Incomplete(string name, string version, LedgerEntry entry) =>
-        new(TarballStatus.VerificationIncomplete, Name: name, Version: version, RetryAt: entry.RetryAt,
+    private TarballResult Incomplete(string name, string version, LedgerEntry entry) =>
+        new(TarballStatus.VerificationIncomplete, Name: name, Version: version, RetryAt: entry.RetryAt, RetryAfter: entry.RetryAt is { } at ? ledger.Until(at) : null,
             Error: $"verification of {name}@{version} could not complete (attempt {entry.Attempts}; retried after {entry.RetryAt:u}): {entry.Error}");
 
     public void Stop() => _stopping.Cancel();
