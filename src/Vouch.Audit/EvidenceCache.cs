@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Vouch.Provenance;
 using Vouch.Sigstore.Trust;
+using Vouch.Common;
 
 namespace Vouch.Audit;
 
@@ -98,7 +99,7 @@ public sealed class EvidenceCache
                 Directory.CreateDirectory(dir);
             }
 
-            AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(report, Json), ensureDirectory: false);
+            AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(report, Json), Durability.Atomic, ensureDirectory: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

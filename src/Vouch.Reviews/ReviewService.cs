@@ -6,6 +6,7 @@ using Vouch.Reviews.Coverage;
 using Vouch.Reviews.Records;
 using Vouch.Reviews.Signed;
 using Vouch.Reviews.Tarballs;
+using Vouch.Common;
 
 namespace Vouch.Reviews;
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vouch.Sandbox.Registry;
 using Vouch.Sandbox.Sigstore;
+using Vouch.Common;
 
 namespace Vouch.Sandbox;
 
@@ -131,8 +132,8 @@ public sealed class SandboxRegistry : IAsyncDisposable
             handler.Ready = true;
 
             var registry = new SandboxRegistry(app, url, signing, store, handler, dataDirectory, temporary, scenario);
-            WriteAtomically(registry.TrustedRootPath, registry.TrustedRootJson);
-            WriteAtomically(registry.RegistryKeysPath, registry.RegistryKeysJson);
+            AtomicFile.WriteText(registry.TrustedRootPath, registry.TrustedRootJson);
+            AtomicFile.WriteText(registry.RegistryKeysPath, registry.RegistryKeysJson);
             return registry;
         }
         catch
@@ -159,13 +160,6 @@ public sealed class SandboxRegistry : IAsyncDisposable
         {
             TryDelete(_temporaryDirectory);
         }
-    }
-
-    internal static void WriteAtomically(string path, string content)
-    {
-        var temp = path + ".tmp-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8];
-        File.WriteAllText(temp, content, new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
     }
 
     private static void TryDelete(string directory)

@@ -1,4 +1,5 @@
 using System.Text;
+using Vouch.Common;
 
 namespace Vouch.Sri;
 
@@ -85,30 +86,6 @@ public static class SriFiles
         {
             error = $"{path}: {e.Message}";
             return null;
-        }
-    }
-
-    /// <summary>Writes the file atomically: a temporary file beside it, then a rename over it (permissions kept).</summary>
-    public static void WriteAtomically(string path, byte[] content)
-    {
-        var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.vouch-{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temp, content);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(temp, File.GetUnixFileMode(full));
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
         }
     }
 

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Vouch.Npm;
+using Vouch.Common;
 
 namespace Vouch.Advisories;
 
@@ -343,53 +344,36 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
     public SnapshotInfo Export(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var full = System.IO.Path.GetFullPath(path);
-        var dir = System.IO.Path.GetDirectoryName(full)!;
-        var temp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         var snapshot = Snapshot;
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
             {
-                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
+                using (var cmd = Command("SELECT id, raw FROM record_raw ORDER BY id", null))
+                using (var r = cmd.ExecuteReader())
                 {
-                    using (var cmd = Command("SELECT id, raw FROM record_raw ORDER BY id", null))
-                    using (var r = cmd.ExecuteReader())
+                    while (r.Read())
                     {
-                        while (r.Read())
-                        {
-                            var entry = zip.CreateEntry(r.GetString(0) + ".json", CompressionLevel.Optimal);
-                            entry.LastWriteTime = new DateTimeOffset(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
-                            using var s = entry.Open();
-                            using var blob = r.GetStream(1);
-                            blob.CopyTo(s);
-                        }
+                        var entry = zip.CreateEntry(r.GetString(0) + ".json", CompressionLevel.Optimal);
+                        entry.LastWriteTime = new DateTimeOffset(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+                        using var s = entry.Open();
+                        using var blob = r.GetStream(1);
+                        blob.CopyTo(s);
                     }
-
-                    var manifest = zip.CreateEntry(OsvSource.ManifestEntry);
-                    using var m = manifest.Open();
-                    JsonSerializer.Serialize(m, new Dictionary<string, object?>
-                    {
-                        ["format"] = ExportFormat,
-                        ["digest"] = snapshot.Digest,
-                        ["records"] = snapshot.RecordCount,
-                        ["newestModified"] = snapshot.NewestModified is { } nm ? FormatTime(nm) : null,
-                        ["exportedAt"] = FormatTime(_time.GetUtcNow()),
-                    });
                 }
 
-                file.Flush(flushToDisk: true);
+                var manifest = zip.CreateEntry(OsvSource.ManifestEntry);
+                using var m = manifest.Open();
+                JsonSerializer.Serialize(m, new Dictionary<string, object?>
+                {
+                    ["format"] = ExportFormat,
+                    ["digest"] = snapshot.Digest,
+                    ["records"] = snapshot.RecordCount,
+                    ["newestModified"] = snapshot.NewestModified is { } nm ? FormatTime(nm) : null,
+                    ["exportedAt"] = FormatTime(_time.GetUtcNow()),
+                });
             }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        });
 
         return snapshot;
     }

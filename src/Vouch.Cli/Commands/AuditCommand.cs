@@ -4,6 +4,7 @@ using Vouch.Audit.Formats;
 using Vouch.Cli.Composition;
 using Vouch.Cli.Rendering;
 using Vouch.Cli.Services;
+using Vouch.Common;
 
 namespace Vouch.Cli.Commands;
 
@@ -116,7 +117,7 @@ internal static class AuditCommand
 
         try
         {
-            AtomicFile.WriteAllText(target, document);
+            AtomicFile.WriteText(target, document);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -147,7 +148,7 @@ internal static class AuditCommand
         {
             try
             {
-                AtomicFile.WriteAllText(target, rendered!);
+                AtomicFile.WriteText(target, rendered!);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

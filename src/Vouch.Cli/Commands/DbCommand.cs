@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Vouch.Advisories;
 using Vouch.Npm;
+using Vouch.Common;
 
 namespace Vouch.Cli.Commands;
 
@@ -61,9 +62,7 @@ internal static class DbCommand
 
             var text = Vouch.Advisories.Check.PopularNames.Format(ranked.Names.Take(keep).Select(n => n.Name), $"npm downloads API ({apiUri.GetLeftPart(UriPartial.Authority)}), last-week downloads of {names.Length} candidates", DateTimeOffset.UtcNow);
             var target = Path.GetFullPath(parse.GetValue(output)!);
-            var temp = target + $".{Guid.NewGuid():N}.tmp";
-            await File.WriteAllTextAsync(temp, text, ct).ConfigureAwait(false);
-            File.Move(temp, target, overwrite: true);
+            AtomicFile.WriteText(target, text);
             await stdout.WriteLineAsync($"wrote {target}: {Math.Min(keep, ranked.Names.Count)} names ({ranked.Failed.Count} candidates without a count)").ConfigureAwait(false);
             return ExitCodes.Ok;
         });

@@ -5,6 +5,7 @@ using Vouch.Maintainer.Analysis;
 using Vouch.Maintainer.Fix;
 using Vouch.Maintainer.Output;
 using Vouch.Sri;
+using Vouch.Common;
 
 namespace Vouch.Cli.Commands;
 
@@ -53,7 +54,7 @@ internal static class MaintainerCommand
                         continue;
                     }
 
-                    SriFiles.WriteAtomically(full, p.NewBytes);
+                    AtomicFile.Write(full, p.NewBytes);
                     written.Add(p.Path);
                 }
 

@@ -9,6 +9,7 @@ using Vouch.Npm;
 using Vouch.Npm.Lockfiles;
 using Vouch.Policy;
 using Vouch.Provenance;
+using Vouch.Common;
 
 namespace Vouch.Cli.Commands;
 
@@ -233,7 +234,7 @@ internal static class PolicyCommand
             }
             else
             {
-                AtomicFile.WriteAllText(target, yaml);
+                AtomicFile.WriteText(target, yaml);
                 var withProvenance = seen.Count(s => s.Provenance);
                 stdout.WriteLine($"wrote {target}: {seen.Count} packages from {Path.GetFileName(lf.Path)}, {withProvenance} publish provenance; review it, then run 'vouch policy check'");
             }

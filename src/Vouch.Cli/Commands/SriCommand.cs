@@ -6,6 +6,7 @@ using Vouch.Npm;
 using Vouch.Policy;
 using Vouch.Provenance;
 using Vouch.Sri;
+using Vouch.Common;
 
 namespace Vouch.Cli.Commands;
 
@@ -95,7 +96,7 @@ internal static class SriCommand
                 diffs[fix] = SriFiles.UnifiedDiff(fix.Scan.Path, fix.Scan.Source.Text, fix.NewText);
                 if (!isDryRun)
                 {
-                    SriFiles.WriteAtomically(fix.Scan.Path, fix.Scan.Source.Encode(fix.NewText));
+                    AtomicFile.Write(fix.Scan.Path, fix.Scan.Source.Encode(fix.NewText));
                 }
             }
 

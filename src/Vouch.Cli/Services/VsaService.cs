@@ -4,6 +4,7 @@ using Vouch.Cli.Composition;
 using Vouch.Npm;
 using Vouch.Policy;
 using Vouch.Provenance.Slsa;
+using Vouch.Common;
 
 namespace Vouch.Cli.Services;
 
@@ -135,7 +136,7 @@ internal static class VsaService
 
         // Package names are validated npm names ('/' only after a scope): '+' keeps one file per version, inside the directory.
         var path = target.IsDirectory ? System.IO.Path.Combine(target.Path, $"{name.Replace('/', '+')}@{version}.vsa.json") : target.Path;
-        AtomicFile.WriteAllText(path, envelope + "\n");
+        AtomicFile.WriteText(path, envelope + "\n");
     }
 
     internal static byte[]? Sha512(string? integrity)

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Vouch.Common;
 
 namespace Vouch.Gate.Packuments;
 
@@ -25,14 +26,19 @@ internal sealed class PackumentDiskStore
     {
         var path = PathOf(name);
         var temp = Path.Combine(_temp, Guid.NewGuid().ToString("n"));
-        using (var f = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        try
         {
-            f.Write(raw);
-            f.Flush(flushToDisk: true);
-        }
+            File.WriteAllBytes(temp, raw);
 
-        File.SetLastWriteTimeUtc(temp, fetchedAt.UtcDateTime);
-        File.Move(temp, path, overwrite: true);
+            // The file's time is when the upstream last confirmed it; set before the rename so no
+            // reader sees the new bytes with the old time.
+            File.SetLastWriteTimeUtc(temp, fetchedAt.UtcDateTime);
+            AtomicFile.Replace(temp, path);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     public (byte[] Raw, DateTimeOffset FetchedAt)? Load(string name)

@@ -1,5 +1,6 @@
 using Vouch.Gate.Upstream;
 using Vouch.Npm;
+using Vouch.Common;
 
 namespace Vouch.Gate.Tarballs;
 
@@ -62,13 +63,8 @@ internal sealed class TarballStore
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             if (!File.Exists(path))
             {
-                using (var f = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
-                {
-                    // The store is what every later request trusts without hashing again: on disk before it is named.
-                    f.Flush(flushToDisk: true);
-                }
-
-                File.Move(temp, path, overwrite: true);
+                // The store is what every later request trusts without hashing again: on disk before it is named.
+                AtomicFile.Replace(temp, path, Durability.Durable);
             }
 
             return new TarballResult(TarballStatus.Ok, path, download.Length, Name: name, Version: v, Hashes: hashes);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Vouch.Common;
 
 namespace Vouch.Npm;
 
@@ -85,8 +86,8 @@ internal sealed class HttpCache
                 Length = body.LongLength,
                 Sha256 = Convert.ToHexStringLower(SHA256.HashData(body)),
             };
-            WriteAtomically(bodyPath, body);
-            WriteAtomically(metaPath, JsonSerializer.SerializeToUtf8Bytes(meta, CacheJsonContext.Default.CacheMetadata));
+            AtomicFile.Write(bodyPath, body);
+            AtomicFile.Write(metaPath, JsonSerializer.SerializeToUtf8Bytes(meta, CacheJsonContext.Default.CacheMetadata));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -97,28 +98,6 @@ internal sealed class HttpCache
     {
         var dir = Path.Combine(_directory, key[..2]);
         return (Path.Combine(dir, key + ".meta.json"), Path.Combine(dir, key + ".body"));
-    }
-
-    private static void WriteAtomically(string path, byte[] content)
-    {
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.None))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
     }
 }
 

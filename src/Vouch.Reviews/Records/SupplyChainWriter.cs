@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Vouch.Reviews.Signed;
+using Vouch.Common;
 
 namespace Vouch.Reviews.Records;
 
@@ -148,32 +149,5 @@ public static class SupplyChainWriter
         // Parse the new content first: a file that would not load is never written.
         validate(content, path);
         AtomicFile.Write(path, Encoding.UTF8.GetBytes(content));
-    }
-}
-
-/// <summary>Writes a file so readers see the old content or the new: a temporary file beside it, then a rename.</summary>
-internal static class AtomicFile
-{
-    public static void Write(string path, ReadOnlySpan<byte> content)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
-            {
-                stream.Write(content);
-                stream.Flush(true);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
     }
 }

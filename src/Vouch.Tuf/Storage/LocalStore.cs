@@ -1,3 +1,4 @@
+using Vouch.Common;
 namespace Vouch.Tuf.Storage;
 
 /// <summary>
@@ -55,24 +56,14 @@ internal sealed class LocalStore
     public void Write(string fileName, byte[] data)
     {
         var path = PathOf(fileName);
-        var temp = PathOf($".{fileName}.{Guid.NewGuid():N}.tmp");
         try
         {
-            System.IO.Directory.CreateDirectory(Directory);
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(data);
-
-                // Flush to the device before the rename: otherwise a power loss can leave the new name
-                // pointing at an empty file, which would silently drop our rollback reference.
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
+            // Durable: otherwise a power loss can leave the new name pointing at an empty file,
+            // which would silently drop our rollback reference.
+            AtomicFile.Write(path, data, Durability.Durable);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temp);
             throw new TufException(TufErrorCodes.Storage, $"cannot write {path}: {e.Message}", e);
         }
     }
