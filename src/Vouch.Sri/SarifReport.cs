@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
+using Vouch.Common.Sarif;
 
 namespace Vouch.Sri;
 
-/// <summary>SARIF 2.1.0 for scan findings: one run, one rule per code, file/line/column regions.</summary>
+/// <summary>SARIF 2.1.0 for scan findings: one run, one rule per code, file/line/column regions (written by <see cref="SarifLog"/>).</summary>
 public static class SarifReport
 {
     private static readonly Dictionary<string, string> RuleDescriptions = new()
@@ -21,80 +22,23 @@ public static class SarifReport
     public static JsonObject Build(IEnumerable<SriFinding> findings, string toolVersion, string? baseDirectory = null)
     {
         var list = findings.ToList();
-        var codes = list.Select(f => f.Code).Distinct().Order(StringComparer.Ordinal).ToList();
-        var rules = new JsonArray();
-        foreach (var code in codes)
-        {
-            rules.Add(new JsonObject
-            {
-                ["id"] = code,
-                ["shortDescription"] = new JsonObject { ["text"] = RuleDescriptions.GetValueOrDefault(code, code) },
-                // No helpUri: the codes are documented in the repository's docs/sri.md, which has no public URL to point at.
-                ["help"] = new JsonObject { ["text"] = $"See docs/sri.md and docs/codes.md ({code})." },
-            });
-        }
-
-        var results = new JsonArray();
-        foreach (var f in list)
-        {
-            results.Add(new JsonObject
-            {
-                ["ruleId"] = f.Code,
-                ["ruleIndex"] = codes.IndexOf(f.Code),
-                ["level"] = Level(f.Level),
-                ["message"] = new JsonObject { ["text"] = f.Url is null ? f.Message : $"{f.Url}: {f.Message}" },
-                ["locations"] = new JsonArray(new JsonObject
-                {
-                    ["physicalLocation"] = new JsonObject
-                    {
-                        ["artifactLocation"] = new JsonObject { ["uri"] = ArtifactUri(f.File, baseDirectory) },
-                        ["region"] = new JsonObject { ["startLine"] = f.Line, ["startColumn"] = f.Column },
-                    },
-                }),
-            });
-        }
-
-        return new JsonObject
-        {
-            ["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json",
-            ["version"] = "2.1.0",
-            ["runs"] = new JsonArray(new JsonObject
-            {
-                ["tool"] = new JsonObject
-                {
-                    ["driver"] = new JsonObject
-                    {
-                        ["name"] = "vouch",
-                        ["version"] = toolVersion,
-                        ["rules"] = rules,
-                    },
-                },
-                ["columnKind"] = "utf16CodeUnits",
-                ["results"] = results,
-            }),
-        };
+        // No helpUri: the codes are documented in the repository's docs/sri.md, which has no public URL to point at.
+        var rules = list.Select(f => f.Code).Distinct(StringComparer.Ordinal)
+            .Select(code => new SarifRule(code, RuleDescriptions.GetValueOrDefault(code, code), Help: $"See docs/sri.md and docs/codes.md ({code})."));
+        var results = list.Select(f => new SarifResult(
+            f.Code,
+            ToSarif(f.Level),
+            f.Url is null ? f.Message : $"{f.Url}: {f.Message}",
+            new SarifLocation(SarifLog.ArtifactUri(f.File, baseDirectory), f.Line, f.Column)));
+        return SarifLog.Build(toolVersion, rules, results, utf16Columns: true);
     }
 
-    public static string Level(SriLevel level) => level switch
+    public static string Level(SriLevel level) => SarifLog.Level(ToSarif(level));
+
+    private static SarifLevel ToSarif(SriLevel level) => level switch
     {
-        SriLevel.Error => "error",
-        SriLevel.Warning => "warning",
-        _ => "note",
+        SriLevel.Error => SarifLevel.Error,
+        SriLevel.Warning => SarifLevel.Warning,
+        _ => SarifLevel.Note,
     };
-
-    /// <summary>A relative URI (forward slashes, percent-encoded) when the file is under the base directory, else a file: URI.</summary>
-    private static string ArtifactUri(string file, string? baseDirectory)
-    {
-        var full = Path.GetFullPath(file);
-        if (baseDirectory is not null)
-        {
-            var relative = Path.GetRelativePath(baseDirectory, full);
-            if (!relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
-            {
-                return string.Join('/', relative.Split(Path.DirectorySeparatorChar).Select(Uri.EscapeDataString));
-            }
-        }
-
-        return new Uri(full).AbsoluteUri;
-    }
 }

@@ -97,6 +97,19 @@ public sealed partial class ArchitectureTests
         Assert.True(offenders.Count == 0, "write through Vouch.Common.AtomicFile instead: " + string.Join(", ", offenders));
     }
 
+    /// <summary>One SARIF writer (issue 13): only Vouch.Common.Sarif builds the document's runs.</summary>
+    [Fact]
+    public void Sarif_WhenSourcesAreScanned_IsBuiltByVouchCommonOnly()
+    {
+        var offenders = Graph().Keys.Where(p => p != "Vouch.Common")
+            .SelectMany(SourceFiles)
+            .Where(f => Regex.IsMatch(File.ReadAllText(f), @"\[""runs""\]|""sarif-2\.1\.0", RegexOptions.None, TimeSpan.FromSeconds(5)))
+            .Select(f => Path.GetRelativePath(CliSnapshotTests.RepositoryRoot(), f))
+            .ToList();
+
+        Assert.True(offenders.Count == 0, "build SARIF with Vouch.Common.Sarif.SarifLog instead: " + string.Join(", ", offenders));
+    }
+
     [Fact]
     public void Layers_WhenAnEdgeGoesUpwards_TheCheckReportsIt()
     {

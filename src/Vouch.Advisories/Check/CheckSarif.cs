@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Vouch.Common.Sarif;
 
 namespace Vouch.Advisories.Check;
 
@@ -12,52 +13,14 @@ public static class CheckSarif
     {
         ArgumentNullException.ThrowIfNull(report);
         var findings = report.AllFindings.ToList();
-        var codes = findings.Select(f => f.Code).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        var rules = new JsonArray();
-        foreach (var code in codes)
-        {
-            rules.Add(new JsonObject
-            {
-                ["id"] = code,
-                ["name"] = code,
-                ["shortDescription"] = new JsonObject { ["text"] = code },
-                ["help"] = new JsonObject { ["text"] = $"See docs/advisories.md and docs/codes.md ({code})." },
-            });
-        }
-
-        var results = new JsonArray();
-        foreach (var f in findings)
-        {
-            var logical = f.Package.Length == 0 ? "(check)" : f.Version is null ? f.Package : $"{f.Package}@{f.Version}";
-            results.Add(new JsonObject
-            {
-                ["ruleId"] = f.Code,
-                ["ruleIndex"] = codes.IndexOf(f.Code),
-                ["level"] = f.Level switch { FindingLevel.Error => "error", FindingLevel.Warning => "warning", _ => "note" },
-                ["message"] = new JsonObject { ["text"] = $"{f.Reason}. Fix: {f.Fix}" },
-                ["locations"] = new JsonArray(new JsonObject
-                {
-                    ["physicalLocation"] = new JsonObject { ["artifactLocation"] = new JsonObject { ["uri"] = artifactUri } },
-                    ["logicalLocations"] = new JsonArray(new JsonObject { ["name"] = logical, ["kind"] = "package" }),
-                }),
-            });
-        }
-
-        var run = new JsonObject
-        {
-            ["tool"] = new JsonObject { ["driver"] = new JsonObject { ["name"] = "vouch", ["version"] = toolVersion, ["rules"] = rules } },
-            ["results"] = results,
-        };
-        if (report.Snapshot is { } s)
-        {
-            run["properties"] = new JsonObject { ["advisorySnapshot"] = s.Digest };
-        }
-
-        return new JsonObject
-        {
-            ["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json",
-            ["version"] = "2.1.0",
-            ["runs"] = new JsonArray(run),
-        };
+        var rules = findings.Select(f => f.Code).Distinct(StringComparer.Ordinal)
+            .Select(code => new SarifRule(code, code, Help: $"See docs/advisories.md and docs/codes.md ({code})."));
+        var results = findings.Select(f => new SarifResult(
+            f.Code,
+            f.Level switch { FindingLevel.Error => SarifLevel.Error, FindingLevel.Warning => SarifLevel.Warning, _ => SarifLevel.Note },
+            $"{f.Reason}. Fix: {f.Fix}",
+            new SarifLocation(artifactUri, LogicalName: f.Package.Length == 0 ? "(check)" : f.Version is null ? f.Package : $"{f.Package}@{f.Version}", LogicalKind: "package")));
+        return SarifLog.Build(toolVersion, rules, results,
+            runProperties: report.Snapshot is { } s ? new Dictionary<string, string> { ["advisorySnapshot"] = s.Digest } : null);
     }
 }
