@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Vouch.Npm;
+using Vouch.Common.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -63,56 +64,21 @@ internal static partial class PolicyParser
 
     private static YamlNode LoadRoot(string yaml, string source)
     {
-        try
+        // Aliases would let a small file expand into a huge tree (and are never needed here).
+        var loaded = YamlLoader.Load(yaml, Limits.PolicyYaml);
+        if (loaded.Error is { } e)
         {
-            // Aliases would let a small file expand into a huge tree (and are never needed here).
-            var scanner = new Parser(new StringReader(yaml));
-            var depth = 0;
-            while (scanner.MoveNext())
+            throw new PolicyFormatException(source, e.Line, e.Column, e.Problem switch
             {
-                switch (scanner.Current)
-                {
-                    case AnchorAlias alias:
-                        throw new PolicyFormatException(source, (int)alias.Start.Line, (int)alias.Start.Column, "plain values (YAML aliases such as *name are not allowed in a policy)");
-                    case MappingStart or SequenceStart:
-                        if (++depth > 32)
-                        {
-                            throw new PolicyFormatException(source, (int)scanner.Current.Start.Line, (int)scanner.Current.Start.Column, "a shallower document (nesting deeper than 32 levels)");
-                        }
-
-                        break;
-                    case MappingEnd or SequenceEnd:
-                        depth--;
-                        break;
-                }
-            }
-
-            var stream = new YamlStream();
-            stream.Load(new StringReader(yaml));
-            if (stream.Documents.Count == 0)
-            {
-                throw new PolicyFormatException(source, 1, 1, "a policy document (the file is empty)");
-            }
-
-            if (stream.Documents.Count > 1)
-            {
-                var second = stream.Documents[1].RootNode.Start;
-                throw new PolicyFormatException(source, (int)second.Line, (int)second.Column, "one YAML document (found a second one)");
-            }
-
-            return stream.Documents[0].RootNode;
+                YamlProblem.TooManyAliases => "plain values (YAML aliases such as *name are not allowed in a policy)",
+                YamlProblem.TooDeep => $"a shallower document (nesting deeper than {Limits.PolicyYaml.MaxDepth} levels)",
+                YamlProblem.SeveralDocuments => "one YAML document (found a second one)",
+                YamlProblem.Empty => "a policy document (the file is empty)",
+                _ => $"valid YAML ({e.Reason})",
+            });
         }
-        catch (YamlException e)
-        {
-            var reason = e.InnerException?.Message ?? e.Message;
-            var colon = reason.IndexOf("): ", StringComparison.Ordinal);
-            if (reason.StartsWith('(') && colon > 0)
-            {
-                reason = reason[(colon + 3)..];
-            }
 
-            throw new PolicyFormatException(source, (int)e.Start.Line, (int)e.Start.Column, $"valid YAML ({reason})");
-        }
+        return loaded.Root!;
     }
 
     private static PolicyRules ParseRules(Reader p, YamlMappingNode rules, string source)

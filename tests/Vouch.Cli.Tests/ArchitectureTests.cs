@@ -110,6 +110,19 @@ public sealed partial class ArchitectureTests
         Assert.True(offenders.Count == 0, "build SARIF with Vouch.Common.Sarif.SarifLog instead: " + string.Join(", ", offenders));
     }
 
+    /// <summary>One YAML loader (issue 13): only Vouch.Common.Yaml.YamlLoader builds YamlDotNet trees, after its caps.</summary>
+    [Fact]
+    public void Yaml_WhenSourcesAreScanned_IsLoadedByVouchCommonOnly()
+    {
+        var offenders = Graph().Keys.Where(p => p != "Vouch.Common")
+            .SelectMany(SourceFiles)
+            .Where(f => Regex.IsMatch(File.ReadAllText(f), @"new\s+YamlStream\b|\bDeserializerBuilder\b", RegexOptions.None, TimeSpan.FromSeconds(5)))
+            .Select(f => Path.GetRelativePath(CliSnapshotTests.RepositoryRoot(), f))
+            .ToList();
+
+        Assert.True(offenders.Count == 0, "load YAML with Vouch.Common.Yaml.YamlLoader instead: " + string.Join(", ", offenders));
+    }
+
     [Fact]
     public void Layers_WhenAnEdgeGoesUpwards_TheCheckReportsIt()
     {

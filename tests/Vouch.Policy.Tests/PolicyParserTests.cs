@@ -28,6 +28,7 @@ public sealed class PolicyParserTests : IDisposable
     [InlineData("version: 1\nrules:\n  source:\n    severity: error\n    allowed:\n      - packages: ['@a/*']\n", 6, 9, "at least one of repositories")]
     [InlineData("version: 1\nrules:\n  major-bump:\n    severity: error\n    require: [karma]\n", 5, 15, "provenance, trusted-publisher")]
     [InlineData("version: 1\nrules: [1, 2\n", 3, 1, "valid YAML")]
+    [InlineData("version: 1\nrules: [1, 2\nallow: 3\n", 2, 9, "valid YAML")] // YamlDotNet throws InvalidOperationException here
     [InlineData("version: 1\nversion: 1\n", 2, 1, "valid YAML")]
     [InlineData("a: &x [1]\nb: *x\n", 2, 4, "aliases")]
     public void Parse_WhenInvalid_ReportsLineColumnAndExpectation(string yaml, int line, int column, string expected)

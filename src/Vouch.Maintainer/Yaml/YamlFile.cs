@@ -1,4 +1,5 @@
 using System.Text;
+using Vouch.Common.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -89,57 +90,23 @@ public sealed class YamlFile
 
         var firstNewLine = text.IndexOf('\n', StringComparison.Ordinal);
         var newLine = firstNewLine > 0 && text[firstNewLine - 1] == '\r' ? "\r\n" : "\n";
-        try
+        var loaded = YamlLoader.Load(text, new YamlLimits(MaintainerLimits.MaxYamlDepth, MaintainerLimits.MaxYamlAliases));
+        if (loaded.Error is { } e)
         {
-            var aliases = 0;
-            var depth = 0;
-            var documents = 0;
-            var parser = new Parser(new StringReader(text));
-            while (parser.MoveNext())
+            if (e.Problem == YamlProblem.Empty)
             {
-                switch (parser.Current)
-                {
-                    case AnchorAlias a:
-                        if (++aliases > MaintainerLimits.MaxYamlAliases)
-                        {
-                            error = $"line {a.Start.Line}: more than {MaintainerLimits.MaxYamlAliases} YAML aliases";
-                            return null;
-                        }
-
-                        break;
-                    case MappingStart or SequenceStart:
-                        if (++depth > MaintainerLimits.MaxYamlDepth)
-                        {
-                            error = $"line {parser.Current.Start.Line}: YAML nested deeper than {MaintainerLimits.MaxYamlDepth} levels";
-                            return null;
-                        }
-
-                        break;
-                    case MappingEnd or SequenceEnd:
-                        depth--;
-                        break;
-                    case DocumentStart:
-                        if (++documents > 1)
-                        {
-                            error = $"line {parser.Current.Start.Line}: more than one YAML document";
-                            return null;
-                        }
-
-                        break;
-                }
+                error = null;
+                return new YamlFile(relativePath, text, bom, null, false, newLine);
             }
 
-            var stream = new YamlStream();
-            stream.Load(new StringReader(text));
-            var root = stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
-            error = null;
-            return new YamlFile(relativePath, text, bom, root, aliases > 0, newLine);
-        }
-        catch (YamlException e)
-        {
-            error = $"line {e.Start.Line}, column {e.Start.Column}: invalid YAML ({FirstLine(e.InnerException?.Message ?? e.Message)})";
+            error = e.Problem == YamlProblem.Syntax
+                ? $"line {e.Line}, column {e.Column}: invalid YAML ({e.Reason})"
+                : $"line {e.Line}: {e.Reason}";
             return null;
         }
+
+        error = null;
+        return new YamlFile(relativePath, text, bom, loaded.Root, loaded.Aliases > 0, newLine);
     }
 
     /// <summary>1-based line and column (UTF-16 code units) of an offset into <see cref="Text"/>.</summary>
@@ -202,12 +169,6 @@ public sealed class YamlFile
 
     /// <summary>The bytes of a new text, with the original's byte-order mark.</summary>
     public byte[] Encode(string newText) => Encoding.UTF8.GetBytes(HasBom ? "\uFEFF" + newText : newText);
-
-    private static string FirstLine(string s)
-    {
-        var i = s.IndexOfAny(['\r', '\n']);
-        return i < 0 ? s : s[..i];
-    }
 }
 
 /// <summary>Small, null-tolerant accessors over YamlDotNet nodes.</summary>

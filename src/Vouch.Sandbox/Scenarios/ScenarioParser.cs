@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Vouch.Npm;
+using Vouch.Common.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -93,24 +94,17 @@ internal sealed class ScenarioParser
 
     private Scenario? ParseDocument(string yaml)
     {
-        var stream = new YamlStream();
-        try
+        // Scenario files come from users and from the repository's examples: the same caps as any YAML.
+        var loaded = YamlLoader.Load(yaml, new YamlLimits(MaxDepth: 32, MaxAliases: 0));
+        if (loaded.Error is { } e)
         {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException e)
-        {
-            _errors.Add($"{_source}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {FirstLine(e.Message)}");
+            _errors.Add(e.Problem == YamlProblem.Syntax
+                ? $"{_source}:{e.Line}:{e.Column}: not valid YAML: {e.Reason}"
+                : $"{_source}:{e.Line}:{e.Column}: {e.Reason}");
             return null;
         }
 
-        if (stream.Documents.Count != 1)
-        {
-            _errors.Add($"{_source}:1:1: expected exactly one YAML document, found {stream.Documents.Count}");
-            return null;
-        }
-
-        var root = Mapping(stream.Documents[0].RootNode, "the scenario");
+        var root = Mapping(loaded.Root!, "the scenario");
         if (root is null)
         {
             return null;
