@@ -3,6 +3,7 @@ using System.Text.Json;
 using Vouch.Sigstore;
 using Vouch.Sigstore.Bundles;
 using Vouch.Sigstore.Verification;
+using Vouch.Common.Json;
 
 namespace Vouch.Provenance;
 
@@ -110,7 +111,7 @@ public sealed class NpmAttestationVerifier
 
     private static List<(string, string)> ParseList(ReadOnlyMemory<byte> json)
     {
-        using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
+        using var doc = JsonInput.Parse(json, Limits.MaxJsonDepth);
         var list = doc.RootElement.GetProperty("attestations");
         if (list.GetArrayLength() > MaxAttestations)
         {
@@ -252,7 +253,7 @@ public sealed class NpmAttestationVerifier
             return PublishInvalid(ProvenanceCodes.PublishAttestationMismatch, $"the publish attestation is about another package: no subject is {SubjectName(name, version)}") with { KeyId = keyId };
         }
 
-        using (var predicate = JsonDocument.Parse(result.Statement!.PredicateJson))
+        using (var predicate = JsonInput.Parse(result.Statement!.PredicateJson, Limits.MaxJsonDepth))
         {
             var p = predicate.RootElement;
             var pn = p.ValueKind == JsonValueKind.Object && p.TryGetProperty("name", out var n) ? n.GetString() : null;

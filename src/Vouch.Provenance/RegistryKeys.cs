@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Vouch.Sigstore;
 using Vouch.Sigstore.Crypto;
+using Vouch.Common.Json;
 
 namespace Vouch.Provenance;
 
@@ -82,7 +83,7 @@ public sealed class RegistryKeys
         var keys = new List<RegistryKey>();
         try
         {
-            using var parsed = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
+            using var parsed = JsonInput.Parse(json.ToArray(), Limits.MaxJsonDepth);
             if (!parsed.RootElement.TryGetProperty("keys", out var list) || list.ValueKind != JsonValueKind.Array)
             {
                 throw new SigstoreFormatException(doc, ["$.keys: required array is missing"], ProvenanceCodes.SignatureKeyUnknown);

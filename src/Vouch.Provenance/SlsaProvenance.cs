@@ -1,5 +1,6 @@
 using System.Text.Json;
 using static Vouch.Sigstore.Json.JsonNavigation;
+using Vouch.Common.Json;
 
 namespace Vouch.Provenance;
 
@@ -45,7 +46,7 @@ public static class SlsaProvenance
         problem = null;
         try
         {
-            using var doc = JsonDocument.Parse(predicateJson, new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
+            using var doc = JsonInput.Parse(predicateJson, Limits.MaxJsonDepth);
             var p = doc.RootElement;
             var claims = predicateType == V1 ? ParseV1(p) : ParseV02(p);
             if (claims.SourceRepository is null || claims.SourceCommit is null)

@@ -3,6 +3,7 @@ using Vouch.Npm.Lockfiles;
 using Vouch.Reviews.Coverage;
 using Vouch.Reviews.Records;
 using Vouch.Reviews.Signed;
+using Vouch.Common.Json;
 
 namespace Vouch.Reviews;
 
@@ -120,9 +121,9 @@ public static class ReviewCheck
     {
         try
         {
-            using var doc = JsonDocument.Parse(bundle, new JsonDocumentOptions { MaxDepth = 32 });
+            using var doc = JsonInput.Parse(bundle, 32);
             var payload = Convert.FromBase64String(doc.RootElement.GetProperty("dsseEnvelope").GetProperty("payload").GetString()!);
-            using var statement = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 32 });
+            using var statement = JsonInput.Parse(payload, 32);
             var package = statement.RootElement.GetProperty("predicate").GetProperty("package");
             return (package.GetProperty("name").GetString()!, package.GetProperty("version").GetString()!);
         }

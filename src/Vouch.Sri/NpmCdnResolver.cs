@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Vouch.Npm;
 using Vouch.Provenance;
+using Vouch.Common.Json;
 
 namespace Vouch.Sri;
 
@@ -246,7 +247,7 @@ public sealed class NpmCdnResolver
         {
             try
             {
-                using var doc = JsonDocument.Parse(manifest, new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
+                using var doc = JsonInput.Parse(manifest, Limits.MaxJsonDepth);
                 if (doc.RootElement.ValueKind == JsonValueKind.Object)
                 {
                     foreach (var field in fields)

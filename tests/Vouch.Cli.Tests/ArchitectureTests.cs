@@ -123,6 +123,19 @@ public sealed partial class ArchitectureTests
         Assert.True(offenders.Count == 0, "load YAML with Vouch.Common.Yaml.YamlLoader instead: " + string.Join(", ", offenders));
     }
 
+    /// <summary>One JSON reader (issue 13): documents are parsed through Vouch.Common.Json.JsonInput only (duplicates refused everywhere).</summary>
+    [Fact]
+    public void Json_WhenSourcesAreScanned_IsParsedByVouchCommonOnly()
+    {
+        var offenders = Graph().Keys.Where(p => p != "Vouch.Common")
+            .SelectMany(SourceFiles)
+            .Where(f => Regex.IsMatch(File.ReadAllText(f), @"\b(JsonDocument|JsonNode)\.Parse\(|new\s+JsonDocumentOptions\b", RegexOptions.None, TimeSpan.FromSeconds(5)))
+            .Select(f => Path.GetRelativePath(CliSnapshotTests.RepositoryRoot(), f))
+            .ToList();
+
+        Assert.True(offenders.Count == 0, "parse JSON with Vouch.Common.Json.JsonInput instead: " + string.Join(", ", offenders));
+    }
+
     [Fact]
     public void Layers_WhenAnEdgeGoesUpwards_TheCheckReportsIt()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Vouch.Common.Json;
 
 namespace Vouch.Advisories.Check;
 
@@ -45,7 +46,7 @@ public static class PopularNamesRefresher
                     continue;
                 }
 
-                using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false), OsvParser.JsonOptions);
+                using var doc = JsonInput.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false), AdvisoryLimits.MaxJsonDepth);
                 if (!bulk)
                 {
                     Read(doc.RootElement, names[0]);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Vouch.Npm;
 using Vouch.Npm.Lockfiles;
+using Vouch.Common.Json;
 
 namespace Vouch.Advisories.Check;
 
@@ -34,7 +35,7 @@ public static class ProjectContextLoader
         {
             try
             {
-                using var doc = JsonDocument.Parse(File.ReadAllBytes(manifest), OsvParser.JsonOptions);
+                using var doc = JsonInput.Parse(File.ReadAllBytes(manifest), AdvisoryLimits.MaxJsonDepth);
                 foreach (var field in new[] { "dependencies", "devDependencies", "optionalDependencies", "peerDependencies" })
                 {
                     if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(field, out var deps) && deps.ValueKind == JsonValueKind.Object)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Vouch.Npm;
+using Vouch.Common.Json;
 
 namespace Vouch.Advisories;
 
@@ -22,12 +23,7 @@ public static class OsvParser
     private const int MaxNameLength = 214;
     private const int MaxSummaryLength = 1024;
 
-    internal static JsonDocumentOptions JsonOptions => new()
-    {
-        MaxDepth = AdvisoryLimits.MaxJsonDepth,
-        // Two values for one key would let two readers see two different records.
-        AllowDuplicateProperties = false,
-    };
+    internal static JsonDocumentOptions JsonOptions => JsonInput.Options(AdvisoryLimits.MaxJsonDepth);
 
     public static OsvParseResult Parse(ReadOnlyMemory<byte> json)
     {
@@ -39,7 +35,7 @@ public static class OsvParser
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(json, JsonOptions);
+            doc = JsonInput.Parse(json, AdvisoryLimits.MaxJsonDepth);
         }
         catch (JsonException e)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Vouch.Common.Json;
 
 namespace Vouch.Advisories;
 
@@ -57,7 +58,7 @@ public static class VexDocument
 
         try
         {
-            using var doc = JsonDocument.Parse(json, OsvParser.JsonOptions);
+            using var doc = JsonInput.Parse(json, AdvisoryLimits.MaxJsonDepth);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

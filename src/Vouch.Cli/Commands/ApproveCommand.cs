@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Vouch.Gate.Approvals;
 using Vouch.Npm;
+using Vouch.Common.Json;
 
 namespace Vouch.Cli.Commands;
 
@@ -183,7 +184,7 @@ internal static class ApproveCommand
         JsonNode? answer;
         try
         {
-            answer = JsonNode.Parse(text);
+            answer = JsonInput.ParseNode(text, Vouch.Npm.Limits.MaxJsonDepth);
         }
         catch (JsonException)
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Vouch.Common.Json;
 
 namespace Vouch.Gate.Api;
 
@@ -80,7 +81,7 @@ internal static class Dashboard
         foreach (var e in evidence)
         {
             seen.Add(e.Name);
-            using var doc = JsonDocument.Parse(e.ReportJson);
+            using var doc = JsonInput.Parse(e.ReportJson, Limits.MaxJsonDepth);
             var r = doc.RootElement;
             html.Append("<tr><td>").Append(E($"{e.Name}@{e.Version}")).Append("</td><td>").Append(Badge(r.GetProperty("integrity").GetProperty("status").GetString()))
                 .Append("</td><td>").Append(Badge(r.GetProperty("signature").GetProperty("status").GetString()))

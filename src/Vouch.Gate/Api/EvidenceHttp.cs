@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Vouch.Gate.Approvals;
+using Vouch.Common.Json;
 
 namespace Vouch.Gate.Api;
 
@@ -81,7 +82,7 @@ internal static class EvidenceHttp
         switch (result.Status)
         {
             case TarballStatus.Ok:
-                var evidence = JsonNode.Parse(EvidenceJson.SerializeToUtf8(result.Report!));
+                var evidence = JsonInput.ParseNode(EvidenceJson.SerializeToUtf8(result.Report!), Limits.MaxJsonDepth);
                 await GateJson.WriteAsync(ctx, 200, new { name, version, removed, state = "complete", passed = result.Report!.Passed, evidence }).ConfigureAwait(false);
                 return;
             case TarballStatus.VerificationIncomplete:

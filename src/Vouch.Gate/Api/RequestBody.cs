@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Vouch.Common.Json;
 
 namespace Vouch.Gate.Api;
 
@@ -73,7 +74,7 @@ internal static class RequestBody
 
         try
         {
-            using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth });
+            using var doc = JsonInput.Parse(body, MaxDepth);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 error = "the body must be a JSON object";

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Vouch.Gate.Decisions;
 using Vouch.Npm;
+using Vouch.Common.Json;
 
 namespace Vouch.Gate.Packuments;
 
@@ -49,7 +50,7 @@ internal sealed class FilteredPackument
     /// <summary>One version's document from the filtered full form, with the version a tag points at; null when absent.</summary>
     public (string Version, byte[] Document)? VersionDocument(string versionOrTag)
     {
-        using var doc = JsonDocument.Parse(Full, new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
+        using var doc = JsonInput.Parse(Full, Limits.MaxJsonDepth);
         var root = doc.RootElement;
         var version = versionOrTag;
         if (root.TryGetProperty("dist-tags", out var tags) && tags.ValueKind == JsonValueKind.Object
@@ -89,7 +90,7 @@ internal static class PackumentFilter
     /// <param name="gate">The gate's public URL (ends with '/').</param>
     public static FilteredPackument Filter(byte[] raw, Packument packument, IReleaseDecider decider, IReadOnlyList<GrantedApproval> approvals, Uri gate)
     {
-        var root = JsonNode.Parse(raw, documentOptions: new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth })!.AsObject();
+        var root = JsonInput.ParseNode(raw, Limits.MaxJsonDepth)!.AsObject();
         var withheld = new Dictionary<string, WithheldVersion>(StringComparer.Ordinal);
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         var allowed = new List<PackageVersion>();
@@ -170,7 +171,7 @@ internal static class PackumentFilter
     /// <summary>The same document marked stale (the upstream failed and this is the last good copy).</summary>
     public static byte[] RenderStale(byte[] document, string policyVersion, IReadOnlyDictionary<string, WithheldVersion> withheld, DateTimeOffset fetchedAt)
     {
-        var copy = JsonNode.Parse(document, documentOptions: new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth })!.AsObject();
+        var copy = JsonInput.ParseNode(document, Limits.MaxJsonDepth)!.AsObject();
         var explanation = Explanation(policyVersion, withheld, stale: true);
         explanation["fetchedAt"] = fetchedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
         copy["_vouch"] = explanation;
@@ -180,7 +181,7 @@ internal static class PackumentFilter
     /// <summary>A per-version document served from a stale packument: marked as the packument is.</summary>
     public static byte[] MarkStale(byte[] versionDocument, DateTimeOffset fetchedAt)
     {
-        var copy = JsonNode.Parse(versionDocument, documentOptions: new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth })!.AsObject();
+        var copy = JsonInput.ParseNode(versionDocument, Limits.MaxJsonDepth)!.AsObject();
         copy["_vouch"] = new JsonObject { ["gate"] = "vouch", ["stale"] = true, ["fetchedAt"] = fetchedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture) };
         return Serialize(copy);
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Vouch.Common.Json;
 
 namespace Vouch.Maintainer.Repo;
 
@@ -34,7 +35,7 @@ public sealed record PackageManifest
     {
         try
         {
-            using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = MaintainerLimits.MaxJsonDepth, AllowTrailingCommas = false });
+            using var doc = JsonInput.Parse(text, MaintainerLimits.MaxJsonDepth);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

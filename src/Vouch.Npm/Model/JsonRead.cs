@@ -1,24 +1,20 @@
 using System.Globalization;
 using System.Text.Json;
+using Vouch.Common.Json;
 
 namespace Vouch.Npm;
 
 /// <summary>Small, tolerant accessors over <see cref="JsonElement"/> for registry documents.</summary>
 internal static class JsonRead
 {
-    public static JsonDocumentOptions Options => new()
-    {
-        MaxDepth = Limits.MaxJsonDepth,
-        // Two values for one key let two readers see two different documents; refuse them.
-        AllowDuplicateProperties = false,
-    };
+    public static JsonDocumentOptions Options => JsonInput.Options(Limits.MaxJsonDepth);
 
     /// <summary>Parses JSON or throws <see cref="NpmDocumentException"/> naming the document.</summary>
     public static JsonDocument ParseDocument(ReadOnlyMemory<byte> json, string what)
     {
         try
         {
-            return JsonDocument.Parse(json, Options);
+            return JsonInput.Parse(json, Limits.MaxJsonDepth);
         }
         catch (JsonException e)
         {

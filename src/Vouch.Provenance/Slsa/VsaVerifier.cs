@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Vouch.Sigstore.Dsse;
+using Vouch.Common.Json;
 
 namespace Vouch.Provenance.Slsa;
 
@@ -60,7 +61,7 @@ public static class VsaVerifier
         List<byte[]> signatures;
         try
         {
-            using var doc = JsonDocument.Parse(envelopeJson.ToArray(), new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
+            using var doc = JsonInput.Parse(envelopeJson.ToArray(), Limits.MaxJsonDepth);
             var bad = new List<string>();
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -129,7 +130,7 @@ public static class VsaVerifier
     {
         try
         {
-            using var doc = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
+            using var doc = JsonInput.Parse(payload, Limits.MaxJsonDepth);
             var s = doc.RootElement;
             var bad = new List<string>();
             string? Str(JsonElement e, string name)

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Vouch.Npm;
 using Vouch.Reviews.Records;
+using Vouch.Common.Json;
 
 namespace Vouch.Reviews.Signed;
 
@@ -110,7 +111,7 @@ public static class ReviewStatement
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(predicateJson, new JsonDocumentOptions { MaxDepth = 16 });
+            doc = JsonInput.Parse(predicateJson, 16);
         }
         catch (JsonException e)
         {

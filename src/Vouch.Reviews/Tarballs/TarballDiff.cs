@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Vouch.Common.Json;
 
 namespace Vouch.Reviews.Tarballs;
 
@@ -206,7 +207,7 @@ public static class TarballDiff
 
         try
         {
-            using var doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
+            using var doc = JsonInput.Parse(bytes, 64);
             return doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.Clone() : null;
         }
         catch (JsonException)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Vouch.Npm;
 using Vouch.Sandbox.Sigstore;
+using Vouch.Common.Json;
 
 namespace Vouch.Sandbox.Registry;
 
@@ -220,7 +221,7 @@ internal static class ContentBuilder
         var attestations = new JsonArray(new JsonObject
         {
             ["predicateType"] = InTotoStatements.SlsaProvenanceV1,
-            ["bundle"] = JsonNode.Parse(provenance.Json),
+            ["bundle"] = JsonInput.ParseNode(provenance.Json, 64),
         });
 
         if (!tamper.Contains(TamperKind.PublishAttestationMissing))
@@ -236,7 +237,7 @@ internal static class ContentBuilder
             attestations.Add(new JsonObject
             {
                 ["predicateType"] = InTotoStatements.NpmPublishV01,
-                ["bundle"] = JsonNode.Parse(publish.Json),
+                ["bundle"] = JsonInput.ParseNode(publish.Json, 64),
             });
         }
 

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Vouch.Npm;
+using Vouch.Common.Json;
 
 namespace Vouch.Sandbox.Registry;
 
@@ -181,11 +182,11 @@ internal sealed class RequestHandler(RegistryStore store, RegistrySigning signin
         var version = package.Find(versionOrTag) is { } v ? v.Version.Version : package.Tag(versionOrTag);
         if (version is null)
         {
-            using var tags = JsonDocument.Parse(package.Current.Full);
+            using var tags = JsonInput.Parse(package.Current.Full, 64);
             version = tags.RootElement.GetProperty("dist-tags").TryGetProperty(versionOrTag, out var t) ? t.GetString() : null;
         }
 
-        var full = JsonNode.Parse(package.Current.Full)!;
+        var full = JsonInput.ParseNode(package.Current.Full, 64)!;
         if (version is null || full["versions"]?[version] is not JsonObject doc)
         {
             await Error(ctx, 404, $"version not found: {versionOrTag}").ConfigureAwait(false);

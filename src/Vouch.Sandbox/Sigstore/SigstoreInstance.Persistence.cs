@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Vouch.Common.Json;
 
 namespace Vouch.Sandbox.Sigstore;
 
@@ -72,7 +73,7 @@ public sealed partial class SigstoreInstance
         JsonObject settings;
         try
         {
-            settings = JsonNode.Parse(File.ReadAllText(settingsPath))?.AsObject() ?? throw new InvalidDataException("empty settings");
+            settings = JsonInput.ParseNode(File.ReadAllText(settingsPath), 64)?.AsObject() ?? throw new InvalidDataException("empty settings");
         }
         catch (JsonException e)
         {
@@ -198,7 +199,7 @@ public sealed partial class SigstoreInstance
 
             try
             {
-                var entry = JsonNode.Parse(line)!.AsObject();
+                var entry = JsonInput.ParseNode(line, 64)!.AsObject();
                 long? time = entry["integratedTime"] is null ? null : entry["integratedTime"]!.GetValue<long>();
                 log.Append(Convert.FromBase64String(entry["body"]!.GetValue<string>()), time);
             }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Vouch.Common.Json;
 
 namespace Vouch.Sigstore.Json;
 
@@ -39,7 +40,7 @@ internal sealed class JsonFields
     {
         try
         {
-            return JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth, CommentHandling = JsonCommentHandling.Disallow });
+            return JsonInput.Parse(utf8, Limits.MaxJsonDepth);
         }
         catch (JsonException e)
         {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Vouch.Sigstore.Json;
 using static Vouch.Sigstore.Json.JsonNavigation;
+using Vouch.Common.Json;
 
 namespace Vouch.Sigstore.Tlog;
 
@@ -27,7 +28,7 @@ internal static class RekorBody
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = Limits.MaxJsonDepth });
+            doc = JsonInput.Parse(body, Limits.MaxJsonDepth);
         }
         catch (JsonException)
         {

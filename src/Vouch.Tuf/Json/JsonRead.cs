@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Vouch.Common.Json;
 
 namespace Vouch.Tuf.Json;
 
@@ -9,22 +10,13 @@ namespace Vouch.Tuf.Json;
 /// </summary>
 internal static class JsonRead
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new()
-    {
-        MaxDepth = Limits.MaxJsonDepth,
-        CommentHandling = JsonCommentHandling.Disallow,
-        AllowTrailingCommas = false,
-
-        // Two parsers that resolve a duplicated name differently would see different "signed" content
-        // under one signature; refusing duplicates removes the ambiguity.
-        AllowDuplicateProperties = false,
-    };
-
     public static JsonDocument Parse(ReadOnlyMemory<byte> data, string what)
     {
         try
         {
-            return JsonDocument.Parse(data, DocumentOptions);
+            // JsonInput refuses duplicated names: two parsers that resolve them differently would see
+            // different "signed" content under one signature.
+            return JsonInput.Parse(data, Limits.MaxJsonDepth);
         }
         catch (JsonException e)
         {
