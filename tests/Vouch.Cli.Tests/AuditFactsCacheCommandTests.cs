@@ -86,10 +86,12 @@ public sealed class AuditFactsCacheCommandTests : IAsyncLifetime
     [Fact]
     public async Task Audit_WhenOfflineAfterAnOnlineRunWithTheDefaultPolicy_DecidesFromCachedFacts()
     {
+        // Offline, a registry's served keys cannot be fetched, so they are given as a file (as the
+        // evidence is keyed by the trust material, the same keys must be trusted on both runs).
         var project = await ProjectPinning("2.0.5");
-        await Audit(project, "--json", "--max-age", "0");
+        await Audit(project, "--json", "--max-age", "0", "--registry-keys", _registry.RegistryKeysPath);
 
-        var (exit, stdout, stderr) = await Audit(project, "--json", "--offline");
+        var (exit, stdout, stderr) = await Audit(project, "--json", "--offline", "--registry-keys", _registry.RegistryKeysPath);
 
         Assert.True(exit == 1, stderr);
         Assert.Contains("VOUCH_POLICY_TRUST_DOWNGRADE", Codes(stdout));
