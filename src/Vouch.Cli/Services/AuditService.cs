@@ -135,7 +135,7 @@ internal static class AuditService
                 Profile = request.Profile,
                 CheckResolvedHost = false,
                 ScopedRegistryKeys = ScopedKeys(request.RegistryKeysFor, config),
-                PublicRegistryKeys = settings.RegistryKeysFile is null ? services.Trust.Keys : TrustMaterialLoader.PublicNpmKeys(settings.CacheDirectory),
+                PublicRegistryKeys = PublicKeysForScopes(settings, services),
             };
             var pipeline = new AuditPipeline(services.Registry, services.Verifier, options);
             return (services, pipeline, registries);
@@ -145,6 +145,22 @@ internal static class AuditService
             services.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The public registry's keys for scopes mapped to registry.npmjs.org while the default registry
+    /// is another: TUF or the embedded copy, never a <c>--registry-keys</c> file (that file is the
+    /// default registry's). Read only when such a scope exists (a TUF status check costs time).
+    /// </summary>
+    private static Vouch.Provenance.RegistryKeys? PublicKeysForScopes(ServiceSettings settings, VouchServices services)
+    {
+        var config = services.Config;
+        if (Vouch.Provenance.PackageVerifier.IsPublicRegistry(config.Registry) || !config.ScopeRegistries.Values.Any(Vouch.Provenance.PackageVerifier.IsPublicRegistry))
+        {
+            return null;
+        }
+
+        return settings.RegistryKeysFile is null ? services.Trust.Keys : TrustMaterialLoader.PublicNpmKeys(settings.CacheDirectory);
     }
 
     /// <summary>
