@@ -14,9 +14,12 @@
 # attestations for real (the script checks its counts). Each round times, with /usr/bin/time -v:
 #   npm cold   npm audit signatures with an empty npm cache (TUF root kept)
 #   npm warm   the same again (npm's HTTP cache filled)
-#   vouch cold vouch audit with an empty cache directory
-#   vouch warm vouch audit again (evidence cache filled)
-# and prints medians, ratios and peak RSS.
+#   vouch cold vouch audit --no-policy with an empty cache directory
+#   vouch warm vouch audit --no-policy again (evidence cache filled)
+#   policy cold/warm  vouch audit with the default policy (what users run), empty cache, then again
+# and prints medians, ratios and peak RSS; then one profiled cold and warm run with the default policy
+# (VOUCH_PROFILE=1: time per stage on stderr). With AUDIT_MEMORY_ONLY=1 (no npm runs) it also prints
+# the time per package, to compare sizes for linear growth, and checks the 300 MB bound.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 packages=${1:-2000}
@@ -101,15 +104,13 @@ for r in $(seq 1 "$rounds"); do
   read -r t k < <(measure "$work/vouch-audit"); check_vouch; vc+=("$t"); vck+=("$k")
   [[ $r == 1 ]] && { echo "vouch:"; grep -E "audited|verified|invalid|missing|errors" "$work/last.out" | sed 's/^/  /'; }
   read -r t k < <(measure "$work/vouch-audit"); check_vouch; vw+=("$t"); vwk+=("$k")
+  rm -rf "$work/vouch-cache-policy"
+  read -r t k < <(measure "$work/vouch-audit-policy"); check_vouch; pc+=("$t"); pck+=("$k")
+  read -r t k < <(measure "$work/vouch-audit-policy"); check_vouch; pw+=("$t"); pck+=("$k")
   if [[ -z ${AUDIT_MEMORY_ONLY:-} ]]; then
-    rm -rf "$work/vouch-cache-policy"
-    read -r t k < <(measure "$work/vouch-audit-policy"); check_vouch; pc+=("$t"); pck+=("$k")
-    read -r t k < <(measure "$work/vouch-audit-policy"); check_vouch; pw+=("$t"); pck+=("$k")
-  fi
-  if [[ -z ${AUDIT_MEMORY_ONLY:-} ]]; then
-    echo "round $r: npm cold ${nc[-1]}s warm ${nw[-1]}s | vouch cold ${vc[-1]}s warm ${vw[-1]}s | peak RSS npm ${nck[-1]} KB, vouch ${vck[-1]} KB" >&2
+    echo "round $r: npm cold ${nc[-1]}s warm ${nw[-1]}s | vouch --no-policy cold ${vc[-1]}s warm ${vw[-1]}s | default policy cold ${pc[-1]}s warm ${pw[-1]}s | peak RSS npm ${nck[-1]} KB, vouch ${vck[-1]} KB" >&2
   else
-    echo "round $r: vouch cold ${vc[-1]}s warm ${vw[-1]}s | peak RSS vouch ${vck[-1]} KB cold, ${vwk[-1]} KB warm" >&2
+    echo "round $r: vouch --no-policy cold ${vc[-1]}s warm ${vw[-1]}s, default policy cold ${pc[-1]}s warm ${pw[-1]}s | peak RSS vouch ${vck[-1]} KB cold, ${vwk[-1]} KB warm" >&2
   fi
 done
 
@@ -126,9 +127,21 @@ if [[ -z ${AUDIT_MEMORY_ONLY:-} ]]; then
   printf '%-22s %10s %10s %14s\n' "npm audit signatures" "$mnc" "$mnw" "$(( $(max "${nck[@]}" "${nwk[@]}") / 1024 ))"
 fi
 printf '%-22s %10s %10s %14s\n' "vouch audit --no-policy" "$mvc" "$mvw" "$(( $(max "${vck[@]}" "${vwk[@]}") / 1024 ))"
+mpc=$(median "${pc[@]}"); mpw=$(median "${pw[@]}")
+printf '%-22s %10s %10s %14s\n' "vouch audit (policy)" "$mpc" "$mpw" "$(( $(max "${pck[@]}") / 1024 ))"
+peak_mb=$(( $(max "${vck[@]}" "${vwk[@]}" "${pck[@]}") / 1024 ))
+awk -v n="$packages" -v a="$mvc" -v b="$mvw" -v c="$mpc" -v d="$mpw" 'BEGIN { printf "per package: --no-policy cold %.0f us, warm %.0f us; default policy cold %.0f us, warm %.0f us (compare across sizes for linear growth)\n", a/n*1e6, b/n*1e6, c/n*1e6, d/n*1e6 }'
+echo "peak RSS of vouch: $peak_mb MB ($( [[ $peak_mb -lt 300 ]] && echo "under" || echo "OVER") the 300 MB bound)"
 if [[ -z ${AUDIT_MEMORY_ONLY:-} ]]; then
-  mpc=$(median "${pc[@]}"); mpw=$(median "${pw[@]}")
-  printf '%-22s %10s %10s %14s\n' "vouch audit (policy)" "$mpc" "$mpw" "$(( $(max "${pck[@]}") / 1024 ))"
   awk -v a="$mnc" -v b="$mvc" -v c="$mnw" -v d="$mvw" 'BEGIN { printf "ratio (npm / vouch --no-policy, like for like): cold %.1fx, warm %.1fx (npm warm / vouch warm), %.1fx (npm cold / vouch warm)\n", a/b, c/d, a/d }'
   awk -v a="$mnc" -v b="$mpc" -v c="$mnw" -v d="$mpw" 'BEGIN { printf "ratio (npm / vouch with the default policy): cold %.1fx, warm %.1fx\n", a/b, c/d }'
 fi
+
+# Where the time goes: one profiled cold and warm run with the default policy (stage times summed
+# over concurrent workers, so they can exceed the wall time).
+rm -rf "$work/vouch-cache-policy"
+VOUCH_PROFILE=1 "$work/vouch-audit-policy" >/dev/null 2>"$work/profile-cold.txt" || true
+VOUCH_PROFILE=1 "$work/vouch-audit-policy" >/dev/null 2>"$work/profile-warm.txt" || true
+echo
+echo "profile, default policy, cold:"; sed -n '/^profile/,$p' "$work/profile-cold.txt" | tail -n +2
+echo "profile, default policy, warm:"; sed -n '/^profile/,$p' "$work/profile-warm.txt" | tail -n +2

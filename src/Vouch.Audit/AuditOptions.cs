@@ -56,6 +56,29 @@ public sealed record AuditOptions
     public bool PolicyNeedsPackument { get; init; }
 
     /// <summary>
+    /// The versions the policy compares a locked version with (its release-line history). When set
+    /// with a <see cref="Policy"/> and a cache directory, the history is kept with the evidence as
+    /// <see cref="ImmutableFacts"/>, and later audits judge from it without fetching the packument.
+    /// Null: the full packument is fetched for the policy on every run.
+    /// </summary>
+    public Func<Packument, PackageVersion, IReadOnlyList<PackageVersion>>? PolicyHistory { get; init; }
+
+    /// <summary>
+    /// How long cached facts stand before their only mutable part (deprecation) is revalidated from
+    /// the abbreviated packument (<c>--max-age</c>); <see cref="TimeSpan.Zero"/>: on every run
+    /// (<c>--prefer-online</c>); <see cref="TimeSpan.MaxValue"/>: never (<c>--prefer-offline</c>).
+    /// </summary>
+    public TimeSpan MaxAge { get; init; } = DefaultMaxAge;
+
+    /// <summary>Five minutes, the registry's own <c>Cache-Control: max-age=300</c> for packuments.</summary>
+    public static readonly TimeSpan DefaultMaxAge = TimeSpan.FromMinutes(5);
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Where the time goes by stage (<c>--profile</c>); null: not measured.</summary>
+    public AuditProfile? Profile { get; init; }
+
+    /// <summary>
     /// Flag entries whose <c>resolved</c> URL is on another host than their registry. Off when the
     /// caller runs lockfile lint, which reports the same fact as <c>VOUCH_LOCK_HOST_NOT_ALLOWED</c>.
     /// </summary>

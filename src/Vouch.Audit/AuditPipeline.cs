@@ -21,6 +21,7 @@ public sealed class AuditPipeline
     private readonly RegistryClient _client;
     private readonly PackageVerifier _verifier;
     private readonly AuditOptions _options;
+    private CacheSeal? _seal;
 
     public AuditPipeline(RegistryClient client, PackageVerifier verifier, AuditOptions? options = null)
     {
@@ -29,6 +30,9 @@ public sealed class AuditPipeline
         _options = options ?? new AuditOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.Concurrency, 1, nameof(options));
     }
+
+    // One key read per pipeline, shared by every registry's cache in the directory.
+    private CacheSeal Seal(string directory) => LazyInitializer.EnsureInitialized(ref _seal, () => CacheSeal.Open(directory));
 
     /// <summary>Audits every distinct package of <paramref name="lockfile"/>.</summary>
     public async Task<AuditReport> RunAsync(Lockfile lockfile, IReadOnlyList<PackageLint>? lint = null, IProgress<AuditProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -121,9 +125,15 @@ public sealed class AuditPipeline
 
         if (registryPackages.Count > 0)
         {
-            var keys = await _verifier.KeysAsync(ct).ConfigureAwait(false);
-            var signs = await RegistrySignsAsync(keys, ct).ConfigureAwait(false);
-            var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys)) : null;
+            RegistryKeys keys;
+            bool signs;
+            using (_options.Profile.Measure(AuditStage.Setup))
+            {
+                keys = await _verifier.KeysAsync(ct).ConfigureAwait(false);
+                signs = await RegistrySignsAsync(keys, ct).ConfigureAwait(false);
+            }
+
+            var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys), Seal(dir)) : null;
             var windowedKeys = keys.Keys.Any(k => k.ValidFrom is not null || k.ValidUntil is not null);
             var trust = new RegistryTrust(keys, signs, cache, _options.Packuments == PackumentMode.Full || windowedKeys, null);
             var context = new RunContext(trust, diff, applyPolicy ? _options.Policy : null, new ConcurrentDictionary<Uri, Lazy<Task<RegistryTrust>>>());
@@ -189,7 +199,7 @@ public sealed class AuditPipeline
             signs = list.Count > 0;
         }
 
-        var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys)) : null;
+        var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys), Seal(dir)) : null;
         var windowed = keys.Keys.Any(k => k.ValidFrom is not null || k.ValidUntil is not null);
         return new RegistryTrust(keys, signs, cache, _options.Packuments == PackumentMode.Full || windowed, null);
     }
@@ -224,36 +234,61 @@ public sealed class AuditPipeline
             return [.. versions.Select(p => Unanswered(p, new RegistryResult<Packument> { Status = RegistryStatus.NetworkError, Url = registry, Error = trustError }))];
         }
 
+        // With a policy, evidence must come from the full document (publish time, _npmUser,
+        // repository); with a history selector too, the policy's facts come from the cache.
+        var policyOn = context.PolicyNeedsPackument(_options);
+        var useFacts = policyOn && _options.PolicyHistory is not null && trust.Cache is not null;
+        var profile = _options.Profile;
+        var now = _options.Time.GetUtcNow();
+
         var misses = new List<LockfilePackage>();
-        var cached = new Dictionary<LockfilePackage, PackageReport>();
-        foreach (var p in versions)
+        var cached = new Dictionary<LockfilePackage, CachedEvidence>();
+        using (profile.Measure(AuditStage.CacheRead))
         {
-            if (trust.Cache?.TryRead(registry, p.Name, p.Version, p.Integrity) is { } hit)
+            foreach (var p in versions)
             {
-                cached[p] = hit;
-            }
-            else
-            {
-                misses.Add(p);
+                if (trust.Cache?.TryRead(registry, p.Name, p.Version, p.Integrity) is { } hit && (!policyOn || hit.FromFullDocument))
+                {
+                    cached[p] = hit;
+                }
+                else
+                {
+                    misses.Add(p);
+                }
             }
         }
 
+        // What must be fetched: nothing when every version's evidence (and, for the policy, facts
+        // younger than the max-age) is cached; the abbreviated document when only deprecation needs
+        // revalidating; the full one for anything to verify or any history not yet recorded.
+        var needFull = misses.Count > 0 && (trust.AlwaysFull || policyOn)
+            || policyOn && !useFacts
+            || useFacts && cached.Values.Any(c => c.Facts is null);
+        var stale = useFacts && cached.Values.Any(c => c.Facts is { } f && Stale(f, now));
         Packument? packument = null;
-        if (misses.Count > 0 || context.PolicyNeedsPackument(_options))
+        if (needFull || misses.Count > 0 || stale)
         {
-            var full = trust.AlwaysFull || context.PolicyNeedsPackument(_options);
-            var fetched = await _client.GetPackumentAsync(name, full ? PackumentFormat.Full : PackumentFormat.Abbreviated, ct).ConfigureAwait(false);
-            if (fetched.IsOk && !full && misses.Any(p => Find(fetched.Value, p.Version)?.Dist.Attestations is not null))
+            RegistryResult<Packument> fetched;
+            using (profile.Measure(AuditStage.Fetch))
             {
-                fetched = await _client.GetPackumentAsync(name, PackumentFormat.Full, ct).ConfigureAwait(false);
+                fetched = await _client.GetPackumentAsync(name, needFull ? PackumentFormat.Full : PackumentFormat.Abbreviated, ct).ConfigureAwait(false);
+                var upgrade = fetched.IsOk && !needFull && (
+                    misses.Any(p => Find(fetched.Value, p.Version)?.Dist.Attestations is not null)
+
+                    // A locked version gone from the registry: judged on the full document, as on a first audit.
+                    || useFacts && versions.Any(p => Find(fetched.Value, p.Version) is null));
+                if (upgrade)
+                {
+                    fetched = await _client.GetPackumentAsync(name, PackumentFormat.Full, ct).ConfigureAwait(false);
+                }
             }
 
             if (!fetched.IsOk)
             {
                 foreach (var p in versions)
                 {
-                    results.Add(cached.TryGetValue(p, out var r) && !context.PolicyNeedsPackument(_options)
-                        ? Finish(p, r, null, context, trust, fromCache: true)
+                    results.Add(cached.TryGetValue(p, out var r) && !policyOn
+                        ? Finish(p, r.Report, null, context, trust, fromCache: true)
                         : Unanswered(p, fetched));
                 }
 
@@ -265,13 +300,36 @@ public sealed class AuditPipeline
 
         foreach (var p in versions)
         {
+            var version = packument is null ? null : Find(packument, p.Version);
             if (cached.TryGetValue(p, out var hit))
             {
-                results.Add(Finish(p, hit, packument, context, trust, fromCache: true));
+                var facts = hit.Facts;
+                if (useFacts && packument is not null && version is null)
+                {
+                    // No longer served: judged on the registry's document as it is now (the policy refuses an unknown version).
+                    facts = null;
+                }
+                else if (useFacts && packument is not null && version is not null)
+                {
+                    // Fresh facts for this run: recorded now (full document) or revalidated (deprecation).
+                    var refreshed = packument.IsAbbreviated
+                        ? facts! with { Deprecated = version.Deprecated, CheckedAt = now }
+                        : Capture(packument, version, now);
+                    if (refreshed is not null)
+                    {
+                        using (profile.Measure(AuditStage.CacheWrite))
+                        {
+                            trust.Cache!.Write(registry, p.Name, p.Version, p.Integrity, hit with { Facts = refreshed });
+                        }
+                    }
+
+                    facts = refreshed;
+                }
+
+                results.Add(Finish(p, hit.Report, PolicyDocument(name, facts, packument, useFacts), context, trust, fromCache: true));
                 continue;
             }
 
-            var version = Find(packument!, p.Version);
             if (version is null)
             {
                 var why = packument!.InvalidVersions.TryGetValue(p.Version, out var reasons) ? $": the registry's entry is unusable ({string.Join("; ", reasons)})" : "";
@@ -285,7 +343,12 @@ public sealed class AuditPipeline
             }
 
             var pin = IntegrityPin.Compare(p.Name, p.Version, p.Integrity, version.Dist);
-            var report = await _verifier.VerifyVersionAsync(packument!, version, pin.SubjectSha512, pin.Report, pin.Problems, trust.Keys, ct).ConfigureAwait(false);
+            PackageReport report;
+            using (profile.Measure(AuditStage.Verify))
+            {
+                report = await _verifier.VerifyVersionAsync(packument!, version, pin.SubjectSha512, pin.Report, pin.Problems, trust.Keys, ct).ConfigureAwait(false);
+            }
+
             if (report.NetworkError is not null)
             {
                 results.Add(new AuditEntry
@@ -298,12 +361,31 @@ public sealed class AuditPipeline
                 continue;
             }
 
-            trust.Cache?.Write(registry, p.Name, p.Version, p.Integrity, report);
-            results.Add(Finish(p, report, packument, context, trust, fromCache: false));
+            var captured = useFacts ? Capture(packument!, version, now) : null;
+            using (profile.Measure(AuditStage.CacheWrite))
+            {
+                trust.Cache?.Write(registry, p.Name, p.Version, p.Integrity, new CachedEvidence { Report = report, FromFullDocument = !packument!.IsAbbreviated, Facts = captured });
+            }
+
+            results.Add(Finish(p, report, PolicyDocument(name, captured, packument, useFacts), context, trust, fromCache: false));
         }
 
         return results;
     }
+
+    private bool Stale(ImmutableFacts facts, DateTimeOffset now) =>
+        _options.MaxAge != TimeSpan.MaxValue && (facts.CheckedAt > now || now - facts.CheckedAt >= _options.MaxAge);
+
+    private ImmutableFacts? Capture(Packument full, PackageVersion version, DateTimeOffset now) =>
+        ImmutableFacts.Capture(full, version, _options.PolicyHistory!(full, version), now);
+
+    /// <summary>
+    /// What the policy judges on: the recorded facts (the same document on a first audit and a warm
+    /// one, so both decide alike), else the full packument (no history selector, or facts that
+    /// could not be recorded).
+    /// </summary>
+    private static Packument? PolicyDocument(string name, ImmutableFacts? facts, Packument? packument, bool useFacts) =>
+        useFacts && facts is not null ? facts.ToPackument(name) : packument is { IsAbbreviated: false } ? packument : null;
 
     private static PackageVersion? Find(Packument packument, string version)
     {
@@ -342,6 +424,7 @@ public sealed class AuditPipeline
     /// <summary>Turns cached or fresh evidence into findings: evidence problems, the audit's own checks, then policy (always fresh).</summary>
     private AuditEntry Finish(LockfilePackage p, PackageReport report, Packument? packument, RunContext context, RegistryTrust trust, bool fromCache)
     {
+        var started = _options.Profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         var findings = report.Problems
             .Select(x => new AuditFinding(x.Code, x.Code == AuditCodes.IntegrityUnpinned ? AuditSeverity.Warning : AuditSeverity.Error, x.Code.StartsWith("VOUCH_AUDIT_", StringComparison.Ordinal) ? FindingSource.Audit : FindingSource.Evidence, x.Message))
             .ToList();
@@ -371,6 +454,7 @@ public sealed class AuditPipeline
             allowed = outcome.Allowed;
         }
 
+        _options.Profile?.Add(AuditStage.Policy, started);
         return new AuditEntry
         {
             Package = p,

@@ -2,25 +2,27 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Vouch.Common;
 using Vouch.Provenance;
 using Vouch.Sigstore.Trust;
-using Vouch.Common;
 
 namespace Vouch.Audit;
 
 /// <summary>
-/// Verified evidence on disk, so that a version is never verified twice. The key holds everything the
+/// Verified evidence on disk, so that a version is never verified twice, and the immutable facts the
+/// policy reads about it, so that a warm audit reads no packument. The key holds everything the
 /// evidence depends on: the package, version and pinned integrity, the registry asked, the trust
-/// material (trusted root and registry keys) and the version of Vouch's verification logic. Only
-/// answers are stored, including "no attestations" answers; network failures never are. Policy is
-/// not stored: it depends on time and on the policy file, and is evaluated on every run.
+/// material (trusted root and registry keys) and the version of Vouch's verification logic. Each
+/// entry is sealed (<see cref="CacheSeal"/>): an edited, moved or foreign entry is a miss. Only
+/// answers are stored, including "no attestations" answers; network failures never are. Policy
+/// verdicts are not stored: they depend on time and on the policy file, and are evaluated on every run.
 /// </summary>
 public sealed class EvidenceCache
 {
-    /// <summary>Bump whenever a check in Provenance or the audit changes what a report would say.</summary>
-    public const string LogicVersion = "audit-evidence-1";
+    /// <summary>Bump whenever a check in Provenance or the audit changes what a report would say, or the entry's shape changes.</summary>
+    public const string LogicVersion = "audit-evidence-2";
 
-    private const long MaxEntryBytes = 1024 * 1024;
+    private const long MaxEntryBytes = 4 * 1024 * 1024;
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -31,12 +33,20 @@ public sealed class EvidenceCache
 
     private readonly string _directory;
     private readonly string _trustFingerprint;
+    private readonly CacheSeal _seal;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _created = new(StringComparer.Ordinal);
 
     public EvidenceCache(string directory, string trustFingerprint)
+        : this(directory, trustFingerprint, CacheSeal.Open(directory))
+    {
+    }
+
+    /// <summary>Shares one seal between the caches of several registries in one directory.</summary>
+    public EvidenceCache(string directory, string trustFingerprint, CacheSeal seal)
     {
         _directory = directory;
         _trustFingerprint = trustFingerprint;
+        _seal = seal;
     }
 
     /// <summary>A digest of the trust material the evidence was verified with.</summary>
@@ -53,14 +63,21 @@ public sealed class EvidenceCache
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
+    private string KeyOf(Uri registry, string name, string version, string? integrity) =>
+        string.Join('\n', LogicVersion, _trustFingerprint, registry.AbsoluteUri, name, version, integrity ?? "");
+
     public string PathFor(Uri registry, string name, string version, string? integrity)
     {
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', LogicVersion, _trustFingerprint, registry.AbsoluteUri, name, version, integrity ?? ""))));
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(KeyOf(registry, name, version, integrity))));
         return Path.Combine(_directory, key[..2], key + ".json");
     }
 
-    /// <summary>The stored evidence, or null on a miss. A corrupt or foreign entry is a miss (and is overwritten by the next store).</summary>
-    public PackageReport? TryRead(Uri registry, string name, string version, string? integrity)
+    /// <summary>
+    /// The stored entry, or null on a miss. A corrupt, edited, foreign or mismatched entry is a miss
+    /// (and is overwritten by the next store): the seal must hold for this exact key, and the entry
+    /// must be about this name, version and integrity.
+    /// </summary>
+    public CachedEvidence? TryRead(Uri registry, string name, string version, string? integrity)
     {
         var path = PathFor(registry, name, version, integrity);
         try
@@ -71,21 +88,28 @@ public sealed class EvidenceCache
                 return null;
             }
 
-            var report = JsonSerializer.Deserialize<PackageReport>(File.ReadAllBytes(path), Json);
+            if (!_seal.TryOpen(KeyOf(registry, name, version, integrity), File.ReadAllBytes(path), out var payload))
+            {
+                return null;
+            }
 
-            // The key is a digest: check the entry really is about this package, not a collision or a swapped file.
-            return report is not null && report.Name == name && report.Version == version && report.NetworkError is null ? report : null;
+            var entry = JsonSerializer.Deserialize<CachedEvidence>(payload.Span, Json);
+            return entry is { Report: { } report }
+                && report.Name == name && report.Version == version && report.NetworkError is null
+                && (entry.Facts is null || entry.Facts.Matches(version, integrity))
+                ? entry
+                : null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
         {
             return null;
         }
     }
 
-    /// <summary>Stores evidence atomically. Failures of the registry or network are refused: they are not answers.</summary>
-    public void Write(Uri registry, string name, string version, string? integrity, PackageReport report)
+    /// <summary>Stores an entry atomically. Failures of the registry or network are refused: they are not answers.</summary>
+    public void Write(Uri registry, string name, string version, string? integrity, CachedEvidence entry)
     {
-        if (report.NetworkError is not null)
+        if (entry.Report.NetworkError is not null)
         {
             return;
         }
@@ -99,11 +123,27 @@ public sealed class EvidenceCache
                 Directory.CreateDirectory(dir);
             }
 
-            AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(report, Json), Durability.Atomic, ensureDirectory: false);
+            var content = _seal.Seal(KeyOf(registry, name, version, integrity), JsonSerializer.SerializeToUtf8Bytes(entry, Json));
+            AtomicFile.Write(path, content, Durability.Atomic, ensureDirectory: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A cache that cannot be written only costs speed.
         }
     }
+}
+
+/// <summary>One cache entry: the verified evidence of a version, and what the policy needs to know about its history.</summary>
+public sealed record CachedEvidence
+{
+    public required PackageReport Report { get; init; }
+
+    /// <summary>
+    /// True when the evidence was verified from a full packument (publish time, <c>_npmUser</c>,
+    /// <c>repository</c>): the policy needs it, an audit without policy accepts either form.
+    /// </summary>
+    public bool FromFullDocument { get; init; }
+
+    /// <summary>The version's immutable history for the policy; null when it was not recorded (no policy, or no publish time).</summary>
+    public ImmutableFacts? Facts { get; init; }
 }

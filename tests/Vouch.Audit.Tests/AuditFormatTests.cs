@@ -195,8 +195,8 @@ public sealed class AuditFormatTests : IAsyncLifetime
         {
             var cache = new EvidenceCache(dir.FullName, "fp");
             var registry = new Uri("http://127.0.0.1/");
-            cache.Write(registry, original.Name, original.Version, "sha512-x", original);
-            var back = cache.TryRead(registry, original.Name, original.Version, "sha512-x")!;
+            cache.Write(registry, original.Name, original.Version, "sha512-x", new CachedEvidence { Report = original });
+            var back = cache.TryRead(registry, original.Name, original.Version, "sha512-x")!.Report;
             Assert.Equal(JsonSerializer.Serialize(AuditJson.Evidence(original)), JsonSerializer.Serialize(AuditJson.Evidence(back)));
             Assert.Null(cache.TryRead(registry, original.Name, original.Version, "sha512-y"));
             Assert.Null(new EvidenceCache(dir.FullName, "other").TryRead(registry, original.Name, original.Version, "sha512-x"));

@@ -103,6 +103,9 @@ internal sealed class AuditRegistry : IAsyncDisposable
         public string? Repository { get; set; }
 
         public string? AttestationsJson { get; set; }
+
+        /// <summary>Served as <c>deprecated</c> in both forms of the packument (the one mutable field the policy reads).</summary>
+        public string? Deprecated { get; set; }
     }
 
     /// <summary>Publishes a signed version; with <paramref name="workflow"/>, also provenance and a publish attestation.</summary>
@@ -246,13 +249,18 @@ internal sealed class AuditRegistry : IAsyncDisposable
             }
 
             var doc = new JsonObject { ["name"] = p.Name, ["version"] = v, ["dist"] = dist };
+            if (p.Deprecated is not null)
+            {
+                doc["deprecated"] = p.Deprecated;
+            }
             if (!abbreviated && p.Repository is not null)
             {
                 doc["repository"] = new JsonObject { ["type"] = "git", ["url"] = p.Repository };
             }
 
             docs[v] = doc;
-            time[v] = "2026-01-01T00:00:00.000Z";
+            // Publish order is the order of Publish calls, a minute apart (release-line history needs times).
+            time[v] = new DateTimeOffset(2026, 1, 1, 0, time.Count, 0, TimeSpan.Zero).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
         }
 
         var packument = new JsonObject { ["name"] = path, ["dist-tags"] = new JsonObject { ["latest"] = versions.Keys.Last() }, ["versions"] = docs };

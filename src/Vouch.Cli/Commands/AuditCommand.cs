@@ -29,10 +29,16 @@ internal static class AuditCommand
         var noPolicy = new Option<bool>("--no-policy") { Description = "Verify evidence only (what `npm audit signatures` does, plus provenance); apply no policy rule." };
         var concurrency = new Option<int>("--concurrency") { Description = "Packages verified at once (1-256).", DefaultValueFactory = _ => 32 };
         var recursive = new Option<bool>("--recursive", "-r") { Description = "Audit every lockfile under the directory PATH (not in node_modules): one report, a section per lockfile." };
+        var maxAge = new Option<string?>("--max-age") { Description = "How long cached policy facts stand before deprecation is revalidated from the abbreviated packument: 0, or a duration such as 90s, 30m, 12h, 7d (default: 5m)." };
+        var preferOnline = new Option<bool>("--prefer-online") { Description = "Revalidate cached policy facts on every run (--max-age 0)." };
+        var preferOffline = new Option<bool>("--prefer-offline") { Description = "Use cached policy facts however old; fetch only what is not cached." };
+        var registryKeysFor = new Option<string[]>("--registry-keys-for") { Description = "@scope=FILE or URL=FILE (repeatable): the keys a scoped registry's packages are verified with, instead of the ones it serves at /-/npm/v1/keys.", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
+        var profile = new Option<bool>("--profile") { Description = "Print the time spent per stage (lockfile, setup, cache, fetch, verify, policy, render) to stderr; also VOUCH_PROFILE=1." };
 
         var command = new Command("audit", "Verify every package a lockfile pins: integrity against the registry, signatures, provenance, lint and policy.")
         {
-            path, shared.Registry, format, json, output, diff, baseRef, shared.Policy, noPolicy, shared.TrustedRoot, shared.RegistryKeys, shared.Offline, shared.CacheDir, concurrency, recursive,
+            path, shared.Registry, format, json, output, diff, baseRef, shared.Policy, noPolicy, shared.TrustedRoot, shared.RegistryKeys, registryKeysFor, shared.Offline, shared.CacheDir, concurrency, recursive,
+            maxAge, preferOnline, preferOffline, profile,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -59,6 +65,17 @@ internal static class AuditCommand
                 throw new UsageException("--policy and --no-policy exclude each other");
             }
 
+            var freshness = new[] { parse.GetValue(maxAge) is not null, parse.GetValue(preferOnline), parse.GetValue(preferOffline) }.Count(x => x);
+            if (freshness > 1)
+            {
+                throw new UsageException("--max-age, --prefer-online and --prefer-offline exclude each other");
+            }
+
+            var age = parse.GetValue(preferOnline) ? TimeSpan.Zero
+                : parse.GetValue(preferOffline) ? TimeSpan.MaxValue
+                : parse.GetValue(maxAge) is { } text ? ParseMaxAge(text)
+                : AuditOptions.DefaultMaxAge;
+            var profiling = parse.GetValue(profile) || Environment.GetEnvironmentVariable("VOUCH_PROFILE") == "1" ? new AuditProfile() : null;
             var request = new AuditRequest
             {
                 Path = parse.GetValue(path) ?? ".",
@@ -66,6 +83,9 @@ internal static class AuditCommand
                 BaseRef = parse.GetValue(baseRef),
                 NoPolicy = parse.GetValue(noPolicy),
                 Concurrency = n,
+                MaxAge = age,
+                RegistryKeysFor = parse.GetValue(registryKeysFor) ?? [],
+                Profile = profiling,
             };
             if (parse.GetValue(recursive))
             {
@@ -76,7 +96,16 @@ internal static class AuditCommand
 
                 var all = await AuditService.RunRecursiveAsync(request with { Recursive = true }, settings, ct).ConfigureAwait(false);
                 var cwd = Environment.CurrentDirectory;
-                WriteDocument(stdout, fmt == "json" ? RecursiveAuditFormats.Json(all, cwd) + "\n" : RecursiveAuditFormats.Text(all, cwd), parse.GetValue(output));
+                using (profiling.Measure(AuditStage.Render))
+                {
+                    WriteDocument(stdout, fmt == "json" ? RecursiveAuditFormats.Json(all, cwd) + "\n" : RecursiveAuditFormats.Text(all, cwd), parse.GetValue(output));
+                }
+
+                if (profiling is not null)
+                {
+                    stderr.Write(profiling.Format());
+                }
+
                 foreach (var failed in all.Sections.SelectMany(x => x.Entries).Where(e => e.NetworkError is not null).Take(5))
                 {
                     stderr.WriteLine($"vouch: {failed.Id}: the registry or network failed: {failed.NetworkError}");
@@ -91,7 +120,15 @@ internal static class AuditCommand
                 report = await AuditService.RunAsync(request, settings, progress, ct).ConfigureAwait(false);
             }
 
-            Write(stdout, stderr, report, fmt, parse.GetValue(output));
+            using (profiling.Measure(AuditStage.Render))
+            {
+                Write(stdout, stderr, report, fmt, parse.GetValue(output));
+            }
+
+            if (profiling is not null)
+            {
+                stderr.Write(profiling.Format());
+            }
             foreach (var failed in report.Entries.Where(e => e.NetworkError is not null).Take(5))
             {
                 stderr.WriteLine($"vouch: {failed.Id}: the registry or network failed: {failed.NetworkError}");
@@ -105,6 +142,34 @@ internal static class AuditCommand
             return report.HasErrors ? ExitCodes.CheckFailed : ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary><c>--max-age</c>: 0, or digits and a unit (s, m, h, d); at most ten years.</summary>
+    internal static TimeSpan ParseMaxAge(string text)
+    {
+        if (text == "0")
+        {
+            return TimeSpan.Zero;
+        }
+
+        if (text.Length >= 2 && text[^1] is 's' or 'm' or 'h' or 'd'
+            && text[..^1].All(char.IsAsciiDigit) && text.Length <= 10
+            && long.TryParse(text[..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+        {
+            var span = text[^1] switch
+            {
+                's' => TimeSpan.FromSeconds(n),
+                'm' => TimeSpan.FromMinutes(n),
+                'h' => TimeSpan.FromHours(n),
+                _ => TimeSpan.FromDays(n),
+            };
+            if (span <= TimeSpan.FromDays(3650))
+            {
+                return span;
+            }
+        }
+
+        throw new UsageException($"--max-age: '{text}' is not 0 or a duration such as 90s, 30m, 12h or 7d (at most 3650d)");
     }
 
     private static void WriteDocument(TextWriter stdout, string document, string? target)

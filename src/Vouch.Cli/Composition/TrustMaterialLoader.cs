@@ -42,7 +42,13 @@ internal static class TrustMaterialLoader
         var keys = registryKeysFile is null ? NpmKeys(status) : KeysFromFile(registryKeysFile);
         return new TrustMaterial(root, rootSource, keys) { TufDirectory = directory };
     }
-    private static RegistryKeys KeysFromFile(string path)
+    /// <summary>The public registry's keys as commands trust them without <c>--registry-keys</c>: the TUF-cached copy, else the embedded one.</summary>
+    public static RegistryKeys PublicNpmKeys(string? cacheDirectory) => NpmKeys(Status(cacheDirectory).Status);
+
+    private static RegistryKeys KeysFromFile(string path) => KeysFromFile(path, "--registry-keys");
+
+    /// <summary>A registry keys file named by <paramref name="option"/> (TUF <c>keys.json</c> or <c>/-/npm/v1/keys</c> shape); unreadable or malformed: a usage error.</summary>
+    internal static RegistryKeys KeysFromFile(string path, string option)
     {
         byte[] content;
         try
@@ -51,7 +57,7 @@ internal static class TrustMaterialLoader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"--registry-keys: cannot read {path}: {e.Message}");
+            throw new UsageException($"{option}: cannot read {path}: {e.Message}");
         }
 
         try
@@ -60,7 +66,7 @@ internal static class TrustMaterialLoader
         }
         catch (SigstoreFormatException e)
         {
-            throw new UsageException($"--registry-keys: {path} is not an npm registry keys document: {e.Message}");
+            throw new UsageException($"{option}: {path} is not an npm registry keys document: {e.Message}");
         }
     }
 

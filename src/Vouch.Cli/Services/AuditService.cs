@@ -21,6 +21,15 @@ internal sealed record AuditRequest
 
     /// <summary>Every lockfile under <see cref="Path"/> (a directory), one report with a section each.</summary>
     public bool Recursive { get; init; }
+
+    /// <summary>How long cached policy facts stand before deprecation is revalidated (<c>--max-age</c>, <c>--prefer-online</c>/<c>--prefer-offline</c>).</summary>
+    public TimeSpan MaxAge { get; init; } = AuditOptions.DefaultMaxAge;
+
+    /// <summary><c>--registry-keys-for</c> values as given: <c>@scope=FILE</c> or <c>URL=FILE</c>.</summary>
+    public IReadOnlyList<string> RegistryKeysFor { get; init; } = [];
+
+    /// <summary>Time by stage (<c>--profile</c>, <c>VOUCH_PROFILE=1</c>); null: not measured.</summary>
+    public AuditProfile? Profile { get; init; }
 }
 
 /// <summary>
@@ -36,6 +45,7 @@ internal static class AuditService
         IReadOnlyList<Lockfile> lockfiles;
         try
         {
+            using var measure = request.Profile.Measure(AuditStage.Lockfile);
             lockfiles = RecursiveAudit.ReadAll(RecursiveAudit.FindLockfileDirectories(request.Path));
         }
         catch (LockfileFormatException e)
@@ -62,6 +72,7 @@ internal static class AuditService
 
     public static async Task<AuditReport> RunAsync(AuditRequest request, ServiceSettings settings, IProgress<AuditProgress>? progress, CancellationToken ct)
     {
+        var lockfileStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var lockfile = LockfileInput.Read(request.Path);
         Lockfile? baseLockfile = null;
         string? baseLabel = null;
@@ -73,6 +84,8 @@ internal static class AuditService
         {
             (baseLockfile, baseLabel) = (LockfileInput.Parse(GitFiles.ShowAt(lockfile.Path, gitRef, "--base"), lockfile.Path, gitRef), gitRef);
         }
+
+        request.Profile?.Add(AuditStage.Lockfile, lockfileStarted);
 
         var (services, pipeline, registries) = await BuildAsync(request, settings, lockfile, ct).ConfigureAwait(false);
         using (services)
@@ -87,40 +100,130 @@ internal static class AuditService
 
     private static async Task<(VouchServices Services, AuditPipeline Pipeline, IReadOnlyList<Uri> Registries)> BuildAsync(AuditRequest request, ServiceSettings settings, Lockfile lockfile, CancellationToken ct)
     {
+        using var measure = request.Profile.Measure(AuditStage.Setup);
         var projectDirectory = System.IO.Path.GetDirectoryName(lockfile.Path)!;
 
         // As `vouch verify`: no file found means the documented built-in default, never "no rules"
         // (a trust downgrade such as lottie-player's fails an audit out of the box).
         var policy = request.NoPolicy ? null : await PolicyResolver.ResolveAsync(settings.PolicySource, projectDirectory, ct).ConfigureAwait(false);
 
-        // The evidence cache is what makes a second audit fast; the registry's HTTP cache would only
-        // add a disk write per packument. It is kept where documents are needed again: offline
-        // audits, and policies (which read packuments on every run, revalidated with ETags).
+        // The evidence cache (with the policy's immutable facts) is what makes a second audit fast;
+        // the registry's HTTP cache would only add a disk write per packument. It is kept for
+        // offline audits, which can answer only from what is on disk.
         var services = VouchServices.Create(settings with
         {
             WorkingDirectory = projectDirectory,
             MaxConcurrency = request.Concurrency,
-            HttpCache = settings.Offline || policy is not null,
+            HttpCache = settings.Offline,
         });
-        var config = services.Config;
-        var registries = new[] { config.Registry }.Concat(config.ScopeRegistries.Values).Distinct().ToList();
-        var judge = policy is null ? null : services.Judge(policy);
-        var options = new AuditOptions
+        try
         {
-            Concurrency = request.Concurrency,
-            EvidenceCacheDirectory = System.IO.Path.Combine(services.CacheDirectory, "audit-evidence"),
-            Policy = judge is null ? null : input => Judge(judge, input),
-            PolicyNeedsPackument = judge is not null,
-            CheckResolvedHost = false,
-        };
-        var pipeline = new AuditPipeline(services.Registry, services.Verifier, options);
-        return (services, pipeline, registries);
+            var config = services.Config;
+            var registries = new[] { config.Registry }.Concat(config.ScopeRegistries.Values).Distinct().ToList();
+            var judge = policy is null ? null : services.Judge(policy);
+            var options = new AuditOptions
+            {
+                Concurrency = request.Concurrency,
+                EvidenceCacheDirectory = System.IO.Path.Combine(services.CacheDirectory, "audit-evidence"),
+                Policy = judge is null ? null : input => Judge(judge, input),
+                PolicyNeedsPackument = judge is not null,
+                PolicyHistory = (packument, version) => ReleaseLine.Predecessors(packument, version.Version),
+
+                // Offline, nothing can be revalidated: the cached facts stand as they are.
+                MaxAge = settings.Offline ? TimeSpan.MaxValue : request.MaxAge,
+                Time = services.Time,
+                Profile = request.Profile,
+                CheckResolvedHost = false,
+                ScopedRegistryKeys = ScopedKeys(request.RegistryKeysFor, config),
+                PublicRegistryKeys = PublicKeysForScopes(settings, services),
+            };
+            var pipeline = new AuditPipeline(services.Registry, services.Verifier, options);
+            return (services, pipeline, registries);
+        }
+        catch
+        {
+            services.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The public registry's keys for scopes mapped to registry.npmjs.org while the default registry
+    /// is another: TUF or the embedded copy, never a <c>--registry-keys</c> file (that file is the
+    /// default registry's). Read only when such a scope exists (a TUF status check costs time).
+    /// </summary>
+    private static Vouch.Provenance.RegistryKeys? PublicKeysForScopes(ServiceSettings settings, VouchServices services)
+    {
+        var config = services.Config;
+        if (Vouch.Provenance.PackageVerifier.IsPublicRegistry(config.Registry) || !config.ScopeRegistries.Values.Any(Vouch.Provenance.PackageVerifier.IsPublicRegistry))
+        {
+            return null;
+        }
+
+        return settings.RegistryKeysFile is null ? services.Trust.Keys : TrustMaterialLoader.PublicNpmKeys(settings.CacheDirectory);
+    }
+
+    /// <summary>
+    /// <c>--registry-keys-for @scope=FILE</c> or <c>URL=FILE</c>: the keys a scoped registry's packages
+    /// are judged by, instead of the ones it serves. The default registry takes <c>--registry-keys</c>;
+    /// the public registry's keys come only from TUF or the embedded copy, never from a file here.
+    /// </summary>
+    internal static Dictionary<Uri, Vouch.Provenance.RegistryKeys> ScopedKeys(IReadOnlyList<string> values, NpmConfig config)
+    {
+        var result = new Dictionary<Uri, Vouch.Provenance.RegistryKeys>();
+        foreach (var value in values)
+        {
+            var eq = value.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == value.Length - 1)
+            {
+                throw new UsageException($"--registry-keys-for: '{value}' is not @scope=FILE or URL=FILE");
+            }
+
+            var (target, file) = (value[..eq], value[(eq + 1)..]);
+            Uri registry;
+            if (target.StartsWith('@'))
+            {
+                if (!config.ScopeRegistries.TryGetValue(target, out var scoped))
+                {
+                    throw new UsageException($"--registry-keys-for: {target} has no registry in .npmrc ({target}:registry=URL)");
+                }
+
+                registry = scoped;
+            }
+            else if (!NpmConfig.TryParseRegistryUrl(target, out registry!, out var error))
+            {
+                throw new UsageException($"--registry-keys-for: {target}: {error}");
+            }
+
+            if (registry == config.Registry)
+            {
+                throw new UsageException($"--registry-keys-for: {registry} is the default registry; give its keys with --registry-keys");
+            }
+
+            if (Vouch.Provenance.PackageVerifier.IsPublicRegistry(registry))
+            {
+                throw new UsageException($"--registry-keys-for: {registry} is the public npm registry, whose keys come only from TUF or the embedded copy");
+            }
+
+            if (!result.TryAdd(registry, TrustMaterialLoader.KeysFromFile(file, "--registry-keys-for")))
+            {
+                throw new UsageException($"--registry-keys-for: {registry} is given twice");
+            }
+        }
+
+        return result;
     }
 
     /// <summary>The judge's verdict on what the pipeline verified, as audit findings.</summary>
     private static PolicyOutcome Judge(PackageJudge judge, PolicyInput input)
     {
-        var verdict = judge.Judge(input.Report, input.Packument!, new JudgementContext { BaseVersion = input.BaseVersion, IsNewDependency = input.IsNewDependency }).Verdict!;
+        if (input.Packument is null)
+        {
+            // Not expected (the pipeline hands the policy a document whenever it applies one), but never a silent pass.
+            return new PolicyOutcome([new AuditFinding(PolicyCodes.VersionUnknown, AuditSeverity.Error, FindingSource.Policy, $"{input.Package.Name}@{input.Package.Version}: no registry document to judge the policy on")], false);
+        }
+
+        var verdict = judge.Judge(input.Report, input.Packument, new JudgementContext { BaseVersion = input.BaseVersion, IsNewDependency = input.IsNewDependency }).Verdict!;
         var findings = verdict.Findings
             .Where(f => f.Severity != PolicySeverity.Off)
             .Select(f => new AuditFinding(f.Code, f.Severity == PolicySeverity.Error ? AuditSeverity.Error : AuditSeverity.Warning, FindingSource.Policy, $"{f.Message} ({f.Evidence})") { Rule = f.Rule, Fix = f.Fix })
