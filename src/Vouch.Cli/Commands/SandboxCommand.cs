@@ -20,7 +20,7 @@ internal static class SandboxCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var scenario = new Option<string?>("--scenario") { Description = $"Scenario YAML file, or a built-in scenario: {string.Join(", ", Scenario.BuiltinNames)}." };
+        var scenario = new Option<string?>("--scenario") { Description = $"Scenario YAML file, or a built-in scenario: {string.Join(", ", Scenario.BuiltinNames)}, {SurveyScenario}." };
         var generate = new Option<int?>("--generate") { Description = "Serve a synthetic graph of N packages instead of a scenario (benchmarks, scale tests)." };
         var seed = new Option<int>("--seed") { Description = "Seed of --generate (same seed, same graph).", DefaultValueFactory = _ => 1 };
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0: any free port).", DefaultValueFactory = _ => 0 };
@@ -38,6 +38,7 @@ internal static class SandboxCommand
             var options = Options(parse.GetValue(port), parse.GetValue(data));
             await using var registry = await Start(selected, options, ct).ConfigureAwait(false);
             PrintServing(stdout, registry);
+            WriteSurveyList(stdout, registry);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
@@ -71,6 +72,8 @@ internal static class SandboxCommand
             {
                 stdout.WriteLine($"{name,-15} {Scenario.Builtin(name).Description}");
             }
+
+            stdout.WriteLine($"{SurveyScenario,-15} {new SurveyPopulation().Describe()} (generated; writes DIR/packages.txt)");
 
             return ExitCodes.Ok;
         });
@@ -111,6 +114,11 @@ internal static class SandboxCommand
 
         try
         {
+            if (fileOrName == SurveyScenario)
+            {
+                return new SurveyPopulation().Generate();
+            }
+
             return generate is { } n ? Scenario.Generate(new GraphOptions { Packages = n, Seed = seed }) : Scenario.LoadFileOrBuiltin(fileOrName!);
         }
         catch (ScenarioException e)
@@ -121,6 +129,25 @@ internal static class SandboxCommand
         {
             throw new UsageException("--generate: the number of packages must be between 1 and 100000");
         }
+    }
+
+    /// <summary>`--scenario survey`: the provenance-adoption population (docs/survey.md), generated rather than shipped as YAML.</summary>
+    internal const string SurveyScenario = "survey";
+
+    // The survey population's names, ranked, in DIR/packages.txt for `vouch survey --packages`.
+    private static void WriteSurveyList(TextWriter stdout, SandboxRegistry registry)
+    {
+        if (!registry.Scenario.SourceName.StartsWith("generated:survey", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var list = Path.Combine(registry.DataDirectory, "packages.txt");
+        Vouch.Common.AtomicFile.WriteText(list, string.Join('\n', SurveyPopulation.PackageList(registry.Scenario)) + "\n");
+        stdout.WriteLine(registry.Scenario.Description);
+        stdout.WriteLine($"package list:  {list}");
+        stdout.WriteLine($"  vouch survey --registry {registry.Url.AbsoluteUri} --trusted-root {registry.TrustedRootPath} --packages {list}");
+        stdout.Flush();
     }
 
     private static SandboxOptions Options(int port, string? data)
