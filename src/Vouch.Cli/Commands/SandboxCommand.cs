@@ -21,7 +21,7 @@ internal static class SandboxCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var scenario = new Option<string?>("--scenario") { Description = $"Scenario YAML file, or a built-in scenario: {string.Join(", ", Scenario.BuiltinNames)}, {SurveyScenario}." };
-        var generate = new Option<int?>("--generate") { Description = "Serve a synthetic graph of N packages instead of a scenario (benchmarks, scale tests)." };
+        var generate = new Option<int?>("--generate") { Description = "Serve a synthetic graph of N packages instead of a scenario (benchmarks, scale tests); with --scenario survey, the survey population scaled to N packages." };
         var seed = new Option<int>("--seed") { Description = "Seed of --generate (same seed, same graph).", DefaultValueFactory = _ => 1 };
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0: any free port).", DefaultValueFactory = _ => 0 };
         var data = new Option<string?>("--data") { Description = "Directory for trusted_root.json and registry-keys.json (default: a temporary directory, removed on exit)." };
@@ -107,6 +107,18 @@ internal static class SandboxCommand
 
     private static Scenario LoadScenario(string? fileOrName, int? generate, int seed)
     {
+        if (fileOrName == SurveyScenario)
+        {
+            try
+            {
+                return (generate is { } size ? SurveyPopulation.Scaled(size) : new SurveyPopulation()).Generate();
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                throw new UsageException("--generate: a survey population has between 20 and 100000 packages");
+            }
+        }
+
         if ((fileOrName is null) == (generate is null))
         {
             throw new UsageException("give exactly one of --scenario FILE|NAME and --generate N (built-in scenarios: " + string.Join(", ", Scenario.BuiltinNames) + ")");
@@ -114,11 +126,6 @@ internal static class SandboxCommand
 
         try
         {
-            if (fileOrName == SurveyScenario)
-            {
-                return new SurveyPopulation().Generate();
-            }
-
             return generate is { } n ? Scenario.Generate(new GraphOptions { Packages = n, Seed = seed }) : Scenario.LoadFileOrBuiltin(fileOrName!);
         }
         catch (ScenarioException e)

@@ -65,7 +65,7 @@ internal static class SurveyCommand
             }
 
             var surveyor = new PackageSurveyor(services.Registry, services.Verifier, services.Time, parse.GetValue(allVersions));
-            var progress = Console.IsErrorRedirected ? null : new Progress<(int Done, int Total)>(p =>
+            var progress = !ReferenceEquals(stderr, Console.Error) || Console.IsErrorRedirected ? null : new Progress<(int Done, int Total)>(p =>
             {
                 if (p.Done % 10 == 0 || p.Done == p.Total)
                 {

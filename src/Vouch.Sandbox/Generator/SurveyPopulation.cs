@@ -41,6 +41,34 @@ public sealed record SurveyPopulation
 
     public int Seed { get; init; } = 16;
 
+    /// <summary>
+    /// The default population's shape for <paramref name="packages"/> packages (`vouch sandbox --scenario
+    /// survey --generate N`): the same shares, rounded half away from zero, and the history cases kept
+    /// where they fit.
+    /// </summary>
+    public static SurveyPopulation Scaled(int packages)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(packages, 20, nameof(packages));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(packages, 100_000, nameof(packages));
+        var d = new SurveyPopulation();
+        int Share(int part, int whole, int of) => (int)Math.Round((double)part * of / whole, MidpointRounding.AwayFromZero);
+        var github = Share(d.GitHubRepositories, d.Packages, packages);
+        var ci = Share(d.PublishingFromCi, d.Packages, packages);
+        var provenance = Math.Max(1, Share(d.WithProvenance, d.PublishingFromCi, ci));
+        return new SurveyPopulation
+        {
+            Packages = packages,
+            GitHubRepositories = github,
+            PublishingFromCi = ci,
+            WithProvenance = provenance,
+            TrustedPublishers = Share(d.TrustedPublishers, d.WithProvenance, provenance),
+            RepairedDowngrades = Math.Min(d.RepairedDowngrades, provenance),
+            CurrentDowngrades = Math.Min(d.CurrentDowngrades, (github - ci) / 2),
+            TamperedProvenance = Math.Min(d.TamperedProvenance, (github - ci) / 2),
+            Unsigned = Math.Min(d.Unsigned, (packages - github) / 2),
+        };
+    }
+
     /// <summary>Packages with a trust downgrade anywhere in their history.</summary>
     public int WithDowngrades => RepairedDowngrades + CurrentDowngrades;
 
