@@ -251,7 +251,7 @@ public sealed class SurveyRunner
                 throw Mismatch(path, $"written for another survey ({doc.Identity}); this one is {expected}");
             }
 
-            if (doc.Next < 0 || doc.Next > input.Count || doc.Summary.Rows != doc.Next)
+            if (doc.Next < 0 || doc.Next > input.Count || doc.Summary.Rows != doc.Next || doc.JsonlLength < 0 || doc.CsvLength < 0)
             {
                 throw Mismatch(path, "its row count is inconsistent");
             }

@@ -92,6 +92,11 @@ internal static class SurveyCommand
             {
                 throw new UsageException($"{e.Code}: {e.Message}");
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // An output that cannot be written, or a `.partial` another survey holds open.
+                throw new UsageException($"cannot write the survey's outputs: {e.Message}");
+            }
 
             if (progress is not null)
             {
