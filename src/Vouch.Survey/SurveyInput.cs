@@ -128,7 +128,12 @@ public sealed class SurveyInput
         var index = 0;
         foreach (var (line, text) in Lines(_file!))
         {
-            Parse(text, line, _file!, allowRank: true, out var name, out var rank);
+            // The list was validated before the run; a line that no longer parses means it changed since.
+            if (Parse(text, line, _file!, allowRank: true, out var name, out var rank) is { } error)
+            {
+                throw new SurveyInputException(SurveyCodes.InputInvalid, [$"{_file} changed while the survey ran: {error}"]);
+            }
+
             if (name is null)
             {
                 continue;

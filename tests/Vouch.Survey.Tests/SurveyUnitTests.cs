@@ -157,3 +157,18 @@ public sealed class SurveyHtmlTests
         Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(html, "<svg "));
     }
 }
+
+public sealed class SurveyInputRaceTests
+{
+    [Fact]
+    public void Targets_WhenTheListChangesAfterValidation_FailsWithInputInvalid()
+    {
+        var path = Path.GetTempFileName();
+        File.WriteAllText(path, "left-pad 1\nlodash 2\n");
+        var input = SurveyInput.FromFile(path);
+        File.WriteAllText(path, "left-pad 1\n../../etc/passwd 2\n");
+        var e = Assert.Throws<SurveyInputException>(() => input.Targets().ToList());
+        Assert.Equal(SurveyCodes.InputInvalid, e.Code);
+        Assert.Contains("changed while the survey ran", e.Message, StringComparison.Ordinal);
+    }
+}
