@@ -20,8 +20,8 @@ internal static class SandboxCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var scenario = new Option<string?>("--scenario") { Description = $"Scenario YAML file, or a built-in scenario: {string.Join(", ", Scenario.BuiltinNames)}." };
-        var generate = new Option<int?>("--generate") { Description = "Serve a synthetic graph of N packages instead of a scenario (benchmarks, scale tests)." };
+        var scenario = new Option<string?>("--scenario") { Description = $"Scenario YAML file, or a built-in scenario: {string.Join(", ", Scenario.BuiltinNames)}, {SurveyScenario}." };
+        var generate = new Option<int?>("--generate") { Description = "Serve a synthetic graph of N packages instead of a scenario (benchmarks, scale tests); with --scenario survey, the survey population scaled to N packages." };
         var seed = new Option<int>("--seed") { Description = "Seed of --generate (same seed, same graph).", DefaultValueFactory = _ => 1 };
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0: any free port).", DefaultValueFactory = _ => 0 };
         var data = new Option<string?>("--data") { Description = "Directory for trusted_root.json and registry-keys.json (default: a temporary directory, removed on exit)." };
@@ -38,6 +38,7 @@ internal static class SandboxCommand
             var options = Options(parse.GetValue(port), parse.GetValue(data));
             await using var registry = await Start(selected, options, ct).ConfigureAwait(false);
             PrintServing(stdout, registry);
+            WriteSurveyList(stdout, registry);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
@@ -72,6 +73,8 @@ internal static class SandboxCommand
                 stdout.WriteLine($"{name,-15} {Scenario.Builtin(name).Description}");
             }
 
+            stdout.WriteLine($"{SurveyScenario,-15} {new SurveyPopulation().Describe()} (generated; writes DIR/packages.txt)");
+
             return ExitCodes.Ok;
         });
         return command;
@@ -104,6 +107,18 @@ internal static class SandboxCommand
 
     private static Scenario LoadScenario(string? fileOrName, int? generate, int seed)
     {
+        if (fileOrName == SurveyScenario)
+        {
+            try
+            {
+                return (generate is { } size ? SurveyPopulation.Scaled(size) : new SurveyPopulation()).Generate();
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                throw new UsageException("--generate: a survey population has between 20 and 100000 packages");
+            }
+        }
+
         if ((fileOrName is null) == (generate is null))
         {
             throw new UsageException("give exactly one of --scenario FILE|NAME and --generate N (built-in scenarios: " + string.Join(", ", Scenario.BuiltinNames) + ")");
@@ -121,6 +136,25 @@ internal static class SandboxCommand
         {
             throw new UsageException("--generate: the number of packages must be between 1 and 100000");
         }
+    }
+
+    /// <summary>`--scenario survey`: the provenance-adoption population (docs/survey.md), generated rather than shipped as YAML.</summary>
+    internal const string SurveyScenario = "survey";
+
+    // The survey population's names, ranked, in DIR/packages.txt for `vouch survey --packages`.
+    private static void WriteSurveyList(TextWriter stdout, SandboxRegistry registry)
+    {
+        if (!registry.Scenario.SourceName.StartsWith("generated:survey", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var list = Path.Combine(registry.DataDirectory, "packages.txt");
+        Vouch.Common.AtomicFile.WriteText(list, string.Join('\n', SurveyPopulation.PackageList(registry.Scenario)) + "\n");
+        stdout.WriteLine(registry.Scenario.Description);
+        stdout.WriteLine($"package list:  {list}");
+        stdout.WriteLine($"  vouch survey --registry {registry.Url.AbsoluteUri} --trusted-root {registry.TrustedRootPath} --packages {list}");
+        stdout.Flush();
     }
 
     private static SandboxOptions Options(int port, string? data)
