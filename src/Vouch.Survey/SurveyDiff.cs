@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Vouch.Common.Json;
 
 namespace Vouch.Survey;
 
@@ -114,7 +115,7 @@ public static class SurveyDiff
             (string Name, Entry Entry) parsed;
             try
             {
-                using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 16 });
+                using var doc = JsonInput.Parse(text, 16);
                 var root = doc.RootElement;
                 if (root.ValueKind != JsonValueKind.Object
                     || !root.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Number || schema.GetInt32() != SurveyFormats.SchemaVersion
