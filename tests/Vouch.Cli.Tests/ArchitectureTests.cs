@@ -25,6 +25,7 @@ public sealed partial class ArchitectureTests
         ["Vouch.Policy"] = 3,
         ["Vouch.Audit"] = 4,
         ["Vouch.Sri"] = 4, // uses Provenance (the CLI adapts the policy to it)
+        ["Vouch.Watch"] = 4, // uses Policy (release lines, severities) and Provenance (the verifier)
         ["Vouch.Gate"] = 5,
         ["Vouch.Cli"] = 6,
     };
