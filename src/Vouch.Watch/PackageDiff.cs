@@ -9,7 +9,9 @@ namespace Vouch.Watch;
 /// caller fetched and verified; this decides. A new version is compared with the earlier versions of
 /// its release line (<see cref="ReleaseLine.Predecessors"/>, the policy's rule): evidence with the
 /// strongest of them (as the trust-downgrade rule does), everything else with the one just before
-/// it. A version opening a new line is compared with the highest lower version of any line.
+/// it. A version opening a new line is compared with the highest lower version of any line, for
+/// evidence too: unlike the policy, which judges what a caret range would install, a monitor should
+/// notice a new major published with a token after majors from CI.
 /// </summary>
 public static class PackageDiff
 {
@@ -153,6 +155,7 @@ public static class PackageDiff
         var version = facts.Version;
         var known = (PackageVersion p) => state.Versions.TryGetValue(p.Version.ToString(), out var f) ? f : VersionFacts.Advertised(packument, p);
         var line = ReleaseLine.Predecessors(packument, v.Version).Select(known).ToList();
+        var relation = $"before it on release line {ReleaseLine.Of(v.Version)}";
         if (line.Count == 0)
         {
             // A new line: the highest lower version of any line, if there is one.
@@ -160,6 +163,7 @@ public static class PackageDiff
             if (lower is not null)
             {
                 line.Add(known(lower));
+                relation = $"the highest lower version (release line {ReleaseLine.Of(v.Version)} has no earlier version)";
             }
         }
 
@@ -182,7 +186,7 @@ public static class PackageDiff
             if (facts.Level < strongest.Level && (facts.Level == (int)EvidenceLevel.None || !tpReplaced))
             {
                 add(EventKinds.ProvenanceLost, version, strongest.Version, "",
-                    $"{where}; {package}@{strongest.Version} before it on its release line had {EvidenceLevels.Name((EvidenceLevel)strongest.Level)} ({how})");
+                    $"{where}; {package}@{strongest.Version}, {relation}, had {EvidenceLevels.Name((EvidenceLevel)strongest.Level)} ({how})");
             }
 
             if (tpReplaced)

@@ -33,6 +33,9 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
     /// <summary>Called with each cycle's committed events, in store order.</summary>
     public Func<IReadOnlyList<WatchEvent>, CancellationToken, Task> OnEvents { get; init; } = (_, _) => Task.CompletedTask;
 
+    /// <summary>Called after each cycle (and its deliveries), with what it did.</summary>
+    public Func<CycleResult, CancellationToken, Task> OnCycle { get; init; } = (_, _) => Task.CompletedTask;
+
     /// <summary>One-line diagnostics (stderr).</summary>
     public Action<string> OnLog { get; init; } = _ => { };
 
@@ -87,6 +90,7 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
 
                 first = false;
                 gaveUp += await DeliverAsync(ct).ConfigureAwait(false);
+                await OnCycle(result, ct).ConfigureAwait(false);
                 if (options.Once)
                 {
                     break;
