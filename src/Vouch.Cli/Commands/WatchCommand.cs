@@ -16,6 +16,8 @@ namespace Vouch.Cli.Commands;
 /// </summary>
 internal static class WatchCommand
 {
+    private static readonly System.Text.Json.JsonSerializerOptions Line = new(CliJson.Options) { WriteIndented = false };
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var names = new Argument<string[]>("PACKAGE") { Description = "Package names to watch.", Arity = ArgumentArity.ZeroOrMore };
@@ -78,7 +80,7 @@ internal static class WatchCommand
                 {
                     foreach (var e in events)
                     {
-                        await stdout.WriteLineAsync(WatchJson.ToJson(e).ToJsonString()).ConfigureAwait(false);
+                        await stdout.WriteLineAsync(WatchJson.ToJson(e).ToJsonString(Line)).ConfigureAwait(false);
                     }
 
                     await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
