@@ -140,14 +140,44 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.Contains(found, e => e.Kind == "provenance-lost");
     }
 
+    [Fact]
+    public async Task Check_WhenNothingChanged_MakesOneConditionalRequestPerPackageAndWritesNothing()
+    {
+        var counter = new CountingHandler(RegistryClient.CreateDefaultHandler());
+        var (engine, store, client) = Build(counter);
+        using var _ = client;
+        await engine.CheckAsync([Package, "lottie-web", Other], CancellationToken.None);
+        counter.Requests.Clear();
+
+        var steady = await engine.CheckAsync([Package, "lottie-web", Other], CancellationToken.None);
+
+        Assert.Empty(steady.Events);
+        Assert.Equal(3, counter.Requests.Count);
+        Assert.All(counter.Requests, r => Assert.True(r.Conditional, $"{r.Url} was not conditional"));
+        Assert.All(counter.Requests, r => Assert.Equal(304, r.Status));
+        Assert.Equal(1, store.ReadState(Package)!.Value.Revision);
+    }
+
+    private sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        public ConcurrentBag<(string Url, bool Conditional, int Status)> Requests { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            Requests.Add((request.RequestUri!.AbsoluteUri, request.Headers.IfNoneMatch.Count > 0, (int)response.StatusCode));
+            return response;
+        }
+    }
+
     private string StorePath => Path.Combine(_dir, "watch.db");
 
-    private (WatchEngine Engine, WatchStore Store, RegistryClient Client) Build()
+    private (WatchEngine Engine, WatchStore Store, RegistryClient Client) Build(HttpMessageHandler? handler = null)
     {
         var home = Path.Combine(_dir, "home");
         Directory.CreateDirectory(home);
         var config = NpmConfig.Load(new NpmConfigOptions { WorkingDirectory = home, HomeDirectory = home, RegistryOverride = Sandbox.Url });
-        var client = new RegistryClient(RegistryClient.CreateDefaultHandler(), config, Path.Combine(_dir, "cache"), TimeProvider.System, new RegistryClientOptions { MaxRetries = 0 }, disposeHandler: true);
+        var client = new RegistryClient(handler ?? RegistryClient.CreateDefaultHandler(), config, Path.Combine(_dir, "cache"), TimeProvider.System, new RegistryClientOptions { MaxRetries = 0 }, disposeHandler: true);
         var keys = RegistryKeys.Parse(Encoding.UTF8.GetBytes(Sandbox.RegistryKeysJson), "sandbox registry keys").WithV1KeysForAttestations();
         var verifier = new PackageVerifier(client, new SigstoreVerifier(TrustedRoot.Parse(Encoding.UTF8.GetBytes(Sandbox.TrustedRootJson))), keys);
         var store = WatchStore.Open(StorePath);
