@@ -158,6 +158,26 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.Equal(1, store.ReadState(Package)!.Value.Revision);
     }
 
+    [Fact]
+    public async Task Check_WhenTwoProcessesShareTheStore_RecordsAndEmitsEachEventOnce()
+    {
+        var (first, store, c1) = Build();
+        var (second, _, c2) = Build();
+        using var _1 = c1;
+        using var _2 = c2;
+        string[] watched = [Package, "lottie-web", Other];
+        await first.CheckAsync(watched, CancellationToken.None);
+        await PublishAsync(Package, "2.0.5", scripts: new JsonObject { ["postinstall"] = "node collect.js" });
+
+        var results = await Task.WhenAll(first.CheckAsync(watched, CancellationToken.None), second.CheckAsync(watched, CancellationToken.None));
+
+        var emitted = results.SelectMany(r => r.Events).ToList();
+        Assert.Equal(4, emitted.Count);
+        Assert.Equal(4, emitted.Select(e => e.Id).Distinct().Count());
+        Assert.Equal(4, store.ReadEvents(0, 100).Count);
+        Assert.Equal(4, store.ClaimDue(DateTimeOffset.UtcNow, 100).Sum(d => System.Text.Json.Nodes.JsonNode.Parse(d.Body)!["events"]!.AsArray().Count));
+    }
+
     private sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         public ConcurrentBag<(string Url, bool Conditional, int Status)> Requests { get; } = [];
