@@ -9,7 +9,11 @@ namespace Vouch.Watch;
 public sealed record PackageFailure(string Package, string Message);
 
 /// <summary>What one cycle did.</summary>
-public sealed record CycleResult(IReadOnlyList<WatchEvent> Events, IReadOnlyList<PackageFailure> Failures, int Checked, int Conflicts);
+public sealed record CycleResult(IReadOnlyList<WatchEvent> Events, IReadOnlyList<PackageFailure> Failures, int Checked, int Conflicts)
+{
+    /// <summary>The cycle was stopped part-way; <see cref="Events"/> holds what was committed before.</summary>
+    public bool Cancelled { get; init; }
+}
 
 /// <summary>
 /// One watch cycle over a list of packages: for each, read the packument (conditional request
@@ -37,7 +41,20 @@ public sealed class WatchEngine(RegistryClient client, PackageVerifier verifier,
         var events = new List<WatchEvent>();
         var failures = new List<PackageFailure>();
         var conflicts = 0;
-        await Parallel.ForEachAsync(packages, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct }, async (name, token) =>
+        var cancelled = false;
+        try
+        {
+            await RunAllAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // A stop: the packages committed so far are reported, so their events still reach stdout.
+            cancelled = true;
+        }
+
+        return new CycleResult([.. events.OrderBy(e => e.Sequence)], [.. failures.OrderBy(f => f.Package, StringComparer.Ordinal)], packages.Count, conflicts) { Cancelled = cancelled };
+
+        Task RunAllAsync() => Parallel.ForEachAsync(packages, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct }, async (name, token) =>
         {
             var (committed, failure, conflict) = await CheckPackageAsync(name, Keys, token).ConfigureAwait(false);
             lock (events)
@@ -50,9 +67,7 @@ public sealed class WatchEngine(RegistryClient client, PackageVerifier verifier,
 
                 conflicts += conflict ? 1 : 0;
             }
-        }).ConfigureAwait(false);
-
-        return new CycleResult([.. events.OrderBy(e => e.Sequence)], [.. failures.OrderBy(f => f.Package, StringComparer.Ordinal)], packages.Count, conflicts);
+        });
     }
 
     /// <summary>True when <paramref name="package"/> is served by the configured registry (the one whose changes feed is followed).</summary>

@@ -79,7 +79,14 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
 
                 if (result.Events.Count > 0)
                 {
-                    await OnEvents(result.Events, ct).ConfigureAwait(false);
+                    // Not cancellable: events already committed are always handed on.
+                    await OnEvents(result.Events, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                if (result.Cancelled)
+                {
+                    await OnCycle(result, CancellationToken.None).ConfigureAwait(false);
+                    break;
                 }
 
                 if (followed && (first || nextSince is not null))

@@ -178,6 +178,18 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.Equal(4, store.ClaimDue(DateTimeOffset.UtcNow, 100).Sum(d => System.Text.Json.Nodes.JsonNode.Parse(d.Body)!["events"]!.AsArray().Count));
     }
 
+    [Fact]
+    public async Task Check_WhenStoppedBeforeItStarts_ReturnsCancelledWithoutThrowing()
+    {
+        var (engine, _, client) = Build();
+        using var _1 = client;
+
+        var result = await engine.CheckAsync([Package], new CancellationToken(canceled: true));
+
+        Assert.True(result.Cancelled);
+        Assert.Empty(result.Events);
+    }
+
     private sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         public ConcurrentBag<(string Url, bool Conditional, int Status)> Requests { get; } = [];
