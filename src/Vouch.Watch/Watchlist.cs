@@ -61,7 +61,20 @@ public static class Watchlist
 
                 // "name", "name 12", "name,12", "12 name" / "12,name" (rank first, as ranked lists are often written).
                 var fields = line.Split([' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries);
-                var name = fields.Length > 1 && fields[0].All(char.IsAsciiDigit) ? fields[1] : fields[0];
+                static bool Rank(string f) => f.All(char.IsAsciiDigit);
+                string? name = fields.Length switch
+                {
+                    1 => fields[0],
+                    2 when Rank(fields[0]) => fields[1],
+                    2 when Rank(fields[1]) => fields[0],
+                    _ => null,
+                };
+                if (name is null)
+                {
+                    problems.Add($"{file}:{number}: expected NAME, NAME RANK or RANK NAME");
+                    continue;
+                }
+
                 Add(name, $"{file}:{number}");
             }
         }
