@@ -26,6 +26,7 @@ public sealed partial class ArchitectureTests
         ["Vouch.Audit"] = 4,
         ["Vouch.Sri"] = 4, // uses Provenance (the CLI adapts the policy to it)
         ["Vouch.Survey"] = 4, // bulk verification: uses Provenance and Policy (trust-downgrade), beside Audit
+        ["Vouch.Watch"] = 4, // uses Policy (release lines, severities) and Provenance (the verifier)
         ["Vouch.Gate"] = 5,
         ["Vouch.Cli"] = 6,
     };

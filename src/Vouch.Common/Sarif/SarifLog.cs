@@ -12,13 +12,13 @@ public enum SarifLevel
 }
 
 /// <summary>A rule (one per finding code): its description and, when known, its default level.</summary>
-public sealed record SarifRule(string Id, string Description, string? Help = null, SarifLevel? DefaultLevel = null);
+public sealed record SarifRule(string Id, string Description, string? Help = null, SarifLevel? DefaultLevel = null, string? Name = null);
 
-/// <summary>Where a result points: a file (relative URI or file: URI), optionally a line/column, optionally a package.</summary>
-public sealed record SarifLocation(string ArtifactUri, int? StartLine = null, int? StartColumn = null, string? LogicalName = null, string? LogicalKind = null);
+/// <summary>Where a result points: a file (relative URI or file: URI; null when there is none), optionally a line/column, optionally a package.</summary>
+public sealed record SarifLocation(string? ArtifactUri, int? StartLine = null, int? StartColumn = null, string? LogicalName = null, string? LogicalKind = null);
 
-/// <summary>One finding. <paramref name="Fingerprint"/> keeps a result stable across runs for code scanning.</summary>
-public sealed record SarifResult(string RuleId, SarifLevel Level, string Message, SarifLocation Location, string? Fingerprint = null, IReadOnlyDictionary<string, string?>? Properties = null);
+/// <summary>One finding. <paramref name="Fingerprint"/> (under <paramref name="FingerprintKey"/>) keeps a result stable across runs for code scanning.</summary>
+public sealed record SarifResult(string RuleId, SarifLevel Level, string Message, SarifLocation Location, string? Fingerprint = null, IReadOnlyDictionary<string, string?>? Properties = null, string FingerprintKey = "vouchFinding/v1");
 
 /// <summary>
 /// The one SARIF 2.1.0 writer (issue 13): every command that reports findings as SARIF (audit, sri,
@@ -34,7 +34,7 @@ public static class SarifLog
     /// <param name="rules">Rules for the results' codes; a result whose rule is missing gets one with its code as description.</param>
     /// <param name="utf16Columns">Say that columns count UTF-16 code units (what the SRI scanner reports).</param>
     /// <param name="runProperties">Extra facts about the run (for example the advisory snapshot used).</param>
-    public static JsonObject Build(string toolVersion, IEnumerable<SarifRule> rules, IEnumerable<SarifResult> results, bool utf16Columns = false, IReadOnlyDictionary<string, string>? runProperties = null)
+    public static JsonObject Build(string toolVersion, IEnumerable<SarifRule> rules, IEnumerable<SarifResult> results, bool utf16Columns = false, IReadOnlyDictionary<string, string>? runProperties = null, string toolName = "vouch")
     {
         ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(results);
@@ -50,7 +50,7 @@ public static class SarifLog
             var node = new JsonObject
             {
                 ["id"] = id,
-                ["name"] = id,
+                ["name"] = rule.Name ?? id,
                 ["shortDescription"] = new JsonObject { ["text"] = rule.Description },
             };
             if (rule.Help is { } help)
@@ -69,22 +69,27 @@ public static class SarifLog
         var resultArray = new JsonArray();
         foreach (var r in resultList)
         {
-            var physical = new JsonObject { ["artifactLocation"] = new JsonObject { ["uri"] = r.Location.ArtifactUri } };
-            if (r.Location.StartLine is > 0)
+            var location = new JsonObject();
+            if (r.Location.ArtifactUri is { } uri)
             {
-                var region = new JsonObject { ["startLine"] = r.Location.StartLine };
-                if (r.Location.StartColumn is > 0)
+                var physical = new JsonObject { ["artifactLocation"] = new JsonObject { ["uri"] = uri } };
+                if (r.Location.StartLine is > 0)
                 {
-                    region["startColumn"] = r.Location.StartColumn;
+                    var region = new JsonObject { ["startLine"] = r.Location.StartLine };
+                    if (r.Location.StartColumn is > 0)
+                    {
+                        region["startColumn"] = r.Location.StartColumn;
+                    }
+
+                    physical["region"] = region;
                 }
 
-                physical["region"] = region;
+                location["physicalLocation"] = physical;
             }
 
-            var location = new JsonObject { ["physicalLocation"] = physical };
             if (r.Location.LogicalName is { } logical)
             {
-                location["logicalLocations"] = new JsonArray(new JsonObject { ["name"] = logical, ["kind"] = r.Location.LogicalKind ?? "package" });
+                location["logicalLocations"] = new JsonArray(new JsonObject { ["name"] = logical, ["fullyQualifiedName"] = logical, ["kind"] = r.Location.LogicalKind ?? "package" });
             }
 
             var node = new JsonObject
@@ -97,7 +102,7 @@ public static class SarifLog
             };
             if (r.Fingerprint is { } fingerprint)
             {
-                node["partialFingerprints"] = new JsonObject { ["vouchFinding/v1"] = fingerprint };
+                node["partialFingerprints"] = new JsonObject { [r.FingerprintKey] = fingerprint };
             }
 
             if (r.Properties is { Count: > 0 } properties)
@@ -114,7 +119,7 @@ public static class SarifLog
             resultArray.Add(node);
         }
 
-        var driver = new JsonObject { ["name"] = "vouch", ["version"] = toolVersion };
+        var driver = new JsonObject { ["name"] = toolName, ["version"] = toolVersion };
         if (IsSemanticVersion(toolVersion))
         {
             driver["semanticVersion"] = toolVersion;

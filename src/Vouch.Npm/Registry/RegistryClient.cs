@@ -111,6 +111,27 @@ public sealed class RegistryClient : IDisposable
         return Convert(outcome, body => NpmAttestationSet.Parse(body));
     }
 
+    /// <summary>
+    /// A JSON document at <paramref name="relativeUrl"/> under the configured registry (e.g.
+    /// <c>_changes?since=42</c>), with the same credentials, redirects, retries and caps as every
+    /// request, and never cached (it is a feed, not a document). The body is returned unparsed.
+    /// </summary>
+    public async Task<RegistryResult<byte[]>> GetRegistryDocumentAsync(string relativeUrl, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(relativeUrl);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        var url = new Uri(_config.Registry, relativeUrl);
+        if (!url.AbsoluteUri.StartsWith(_config.Registry.AbsoluteUri, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{relativeUrl}' leaves the registry", nameof(relativeUrl));
+        }
+
+        var outcome = await FetchAsync(url, JsonAccept, "registry-document", maxBytes, hash: false, cancellationToken, useCache: false).ConfigureAwait(false);
+        return outcome.Status == RegistryStatus.Ok
+            ? new RegistryResult<byte[]> { Status = RegistryStatus.Ok, Value = outcome.Body, Url = url, HttpStatus = outcome.HttpStatus }
+            : new RegistryResult<byte[]> { Status = outcome.Status, Url = url, Error = outcome.Error, HttpStatus = outcome.HttpStatus };
+    }
+
     public void Dispose()
     {
         _http.Dispose();
@@ -174,10 +195,10 @@ public sealed class RegistryClient : IDisposable
 
     private sealed class RedirectRefusedException(string message) : Exception(message);
 
-    private async Task<FetchOutcome> FetchAsync(Uri url, string accept, string kind, long maxBytes, bool hash, CancellationToken ct)
+    private async Task<FetchOutcome> FetchAsync(Uri url, string accept, string kind, long maxBytes, bool hash, CancellationToken ct, bool useCache = true)
     {
         var key = HttpCache.KeyFor(kind, url);
-        var cached = _cache?.TryRead(key, url, maxBytes);
+        var cached = useCache ? _cache?.TryRead(key, url, maxBytes) : null;
         if (_options.Offline)
         {
             return cached is null

@@ -93,6 +93,10 @@ internal static class ContentBuilder
         }
 
         Parallel.ForEach(store.Packages.Values, p => p.Render(baseUrl));
+        foreach (var name in store.Packages.Keys.Order(StringComparer.Ordinal))
+        {
+            store.RecordChange(name);
+        }
     }
 
     /// <summary>`git+https://github.com/owner/name.git` for GitHub shorthands; other URLs as given.</summary>

@@ -272,4 +272,38 @@ internal sealed class RegistryStore
     public ConcurrentDictionary<string, byte[]> Attestations { get; } = new(StringComparer.Ordinal);
 
     public static string AttestationKeyOf(string name, string version) => PackageRecord.AttestationKey(name, version);
+
+    private readonly Lock _changesGate = new();
+    private readonly List<string> _changes = [];
+
+    /// <summary>Appends a change of <paramref name="name"/> to the changes feed (`/_changes`); its sequence is its position, from 1.</summary>
+    public void RecordChange(string name)
+    {
+        lock (_changesGate)
+        {
+            _changes.Add(name);
+        }
+    }
+
+    /// <summary>The changes after sequence <paramref name="since"/> (at most <paramref name="limit"/>) and the last sequence they reach.</summary>
+    public (IReadOnlyList<(long Seq, string Name)> Rows, long LastSeq) ChangesSince(long since, int limit)
+    {
+        lock (_changesGate)
+        {
+            var start = (int)Math.Clamp(since, 0, _changes.Count);
+            var rows = _changes.Skip(start).Take(limit).Select((n, i) => ((long)(start + i + 1), n)).ToList();
+            return (rows, rows.Count > 0 ? rows[^1].Item1 : Math.Max(start, 0));
+        }
+    }
+
+    public long LastChange
+    {
+        get
+        {
+            lock (_changesGate)
+            {
+                return _changes.Count;
+            }
+        }
+    }
 }

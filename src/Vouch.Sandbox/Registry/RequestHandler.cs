@@ -71,6 +71,12 @@ internal sealed class RequestHandler(RegistryStore store, RegistrySigning signin
             return;
         }
 
+        if (path == "_changes" && isRead)
+        {
+            await ChangesAsync(ctx).ConfigureAwait(false);
+            return;
+        }
+
         const string attestationsPrefix = "-/npm/v1/attestations/";
         if (path.StartsWith(attestationsPrefix, StringComparison.Ordinal) && isRead)
         {
@@ -196,6 +202,42 @@ internal sealed class RequestHandler(RegistryStore store, RegistrySigning signin
         await Json(ctx, 200, JsonSerializer.SerializeToUtf8Bytes(doc)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// `GET /_changes?since=SEQ|now&limit=N`: a CouchDB-style changes feed, one row per package
+    /// change (a publish; every package once at start-up), sequences counting from 1.
+    /// </summary>
+    private async Task ChangesAsync(HttpContext ctx)
+    {
+        var query = ctx.Request.Query;
+        long since = 0;
+        var sinceText = query.TryGetValue("since", out var s) ? s.ToString() : "0";
+        if (sinceText == "now")
+        {
+            since = store.LastChange;
+        }
+        else if (!long.TryParse(sinceText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out since))
+        {
+            await Error(ctx, 400, "since must be a sequence number or 'now'").ConfigureAwait(false);
+            return;
+        }
+
+        var limit = 1000;
+        if (query.TryGetValue("limit", out var l) && (!int.TryParse(l.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 10_000))
+        {
+            await Error(ctx, 400, "limit must be 1 to 10000").ConfigureAwait(false);
+            return;
+        }
+
+        var (rows, last) = store.ChangesSince(since, limit);
+        var results = new JsonArray();
+        foreach (var (seq, name) in rows)
+        {
+            results.Add(new JsonObject { ["seq"] = seq, ["id"] = name, ["changes"] = new JsonArray(new JsonObject { ["rev"] = $"{seq}-sandbox" }) });
+        }
+
+        await Json(ctx, 200, Encoding.UTF8.GetBytes(new JsonObject { ["results"] = results, ["last_seq"] = last }.ToJsonString())).ConfigureAwait(false);
+    }
+
     private static bool HasCredentials(HttpContext ctx) =>
         ctx.Request.Headers.Authorization.Any(a => a is not null && (a.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || a.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) && a.Length > 7);
 
@@ -258,6 +300,7 @@ internal sealed class RequestHandler(RegistryStore store, RegistrySigning signin
 
         store.Tarballs[record.TarballPath] = tarball.Bytes;
         package.Render(BaseUrl);
+        store.RecordChange(name);
         Interlocked.Increment(ref _publishes);
         await Json(ctx, 201, Encoding.UTF8.GetBytes(new JsonObject { ["ok"] = true, ["id"] = name }.ToJsonString())).ConfigureAwait(false);
     }

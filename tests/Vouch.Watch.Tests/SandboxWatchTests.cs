@@ -1,0 +1,357 @@
+using System.Collections.Concurrent;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Data.Sqlite;
+using Vouch.Npm;
+using Vouch.Policy;
+using Vouch.Provenance;
+using Vouch.Sandbox;
+using Vouch.Sigstore.Trust;
+using Vouch.Sigstore.Verification;
+using Vouch.Tests;
+using Vouch.Watch.Storage;
+
+namespace Vouch.Watch.Tests;
+
+/// <summary>
+/// End to end against the sandbox registry (real Sigstore instance, signed packages): watch runs,
+/// a lottie-like version is published (token, no provenance, install script), and exactly one
+/// signed webhook reaches a loopback receiver, across a restart of watch.
+/// </summary>
+public sealed class SandboxWatchTests : IAsyncLifetime
+{
+    private const string Package = "@lottiefiles/lottie-player";
+    private const string Other = "quiet-lib";
+    private static readonly byte[] Secret = Encoding.UTF8.GetBytes("receiver-shared-secret");
+
+    private const string ScenarioYaml = """
+        name: watch-lottie
+        description: provenance-backed releases, watched while an attacker publishes with a token
+        packages:
+          - name: "@lottiefiles/lottie-player"
+            repository: LottieFiles/lottie-player
+            maintainers: [lottie-maintainer]
+            source:
+              workflow: .github/workflows/release.yml
+              trigger: release
+            versions:
+              - version: 2.0.3
+                published: 2024-03-19T14:02:00Z
+                publisher: trusted-publisher
+                dependencies: { lottie-web: ^5.12.2 }
+              - version: 2.0.4
+                published: 2024-04-24T09:47:00Z
+                publisher: trusted-publisher
+                dependencies: { lottie-web: ^5.12.2 }
+          - name: lottie-web
+            versions:
+              - version: 5.12.2
+                published: 2024-01-10T10:00:00Z
+          - name: quiet-lib
+            versions:
+              - version: 1.0.0
+                published: 2024-01-10T10:00:00Z
+        """;
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "vouch-watch-e2e-" + Guid.NewGuid().ToString("N")[..10]);
+    private SandboxRegistry? _sandbox;
+
+    private SandboxRegistry Sandbox => _sandbox!;
+
+    public async Task InitializeAsync() => _sandbox = await SandboxRegistry.StartAsync(Vouch.Sandbox.Scenario.Parse(ScenarioYaml, "watch-lottie.yml"), new SandboxOptions());
+
+    public async Task DisposeAsync()
+    {
+        await Sandbox.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Watch_WhenLottieLikeVersionIsPublishedAcrossARestart_DeliversExactlyOneSignedWebhook()
+    {
+        var receiver = new Receiver();
+        var (app, hookUrl) = await LoopbackHost.StartAsync(receiver.HandleAsync);
+        await using var _ = app;
+        var printed = new ConcurrentQueue<WatchEvent>();
+
+        // Run 1: a daemon; its first cycle is the baseline (no events). Then it is stopped (Ctrl-C).
+        await RunUntilAsync(hookUrl, printed, ctxStore => ctxStore.ReadState(Package) is not null);
+        Assert.Empty(printed);
+
+        // While watch is down, the attacker publishes with a token: no provenance, a postinstall.
+        await PublishAsync(Package, "2.0.5", scripts: new JsonObject { ["postinstall"] = "node collect.js" });
+
+        // Run 2: a restarted daemon finds it, commits, delivers; it is stopped after a few more cycles.
+        var cycles = 0;
+        await RunUntilAsync(hookUrl, printed, store => receiver.Valid.Count >= 1 && ++cycles > 3);
+
+        // Run 3: `--once` after another restart: nothing new, nothing sent again.
+        var once = await RunOnceAsync(hookUrl, printed);
+
+        Assert.Equal(0, once.Events);
+        var delivery = Assert.Single(receiver.Valid);
+        Assert.Empty(receiver.Invalid);
+        var kinds = delivery.Events.Select(e => e["kind"]!.GetValue<string>()).Order().ToList();
+        Assert.Equal(["install-script-added", "new-publisher", "provenance-lost", "trusted-publisher-replaced"], kinds);
+        Assert.All(delivery.Events, e => Assert.Equal("2.0.5", e["version"]!.GetValue<string>()));
+        Assert.All(delivery.Events, e => Assert.Equal("2.0.4", e["previousVersion"]!.GetValue<string>()));
+        Assert.Equal(4, printed.Count);
+        Assert.Equal(printed.Select(e => e.Id).Order(), delivery.Events.Select(e => e["id"]!.GetValue<string>()).Order());
+        Assert.Equal(4, WatchStore.Open(StorePath).ReadEvents(0, 100).Count);
+
+        // Tamper: the same request checked with a wrong secret fails; a replay is recognisable by its ids.
+        Assert.Equal(SignatureCheck.Mismatch, WebhookSignature.Verify(Encoding.UTF8.GetBytes("not-the-secret"), delivery.Signature, delivery.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
+        Assert.Equal(SignatureCheck.Mismatch, WebhookSignature.Verify(Secret, delivery.Signature, delivery.Body.Replace("2.0.5", "2.0.6", StringComparison.Ordinal), DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
+        var replay = await PostAsync(hookUrl, delivery.Body, delivery.Signature, delivery.DeliveryId);
+        Assert.True(replay, "a replay inside the tolerance still verifies; the receiver must dedupe");
+        Assert.Equal(1, receiver.Duplicates);
+    }
+
+    [Fact]
+    public async Task Watch_WhenRegistryServesAChangesFeed_ChecksOnlyThePackagesItNames()
+    {
+        var checkedPerCycle = new ConcurrentQueue<int>();
+        var published = false;
+        var found = new ConcurrentQueue<WatchEvent>();
+        await RunUntilAsync(null, found, store =>
+        {
+            if (!published && checkedPerCycle.Count >= 3)
+            {
+                published = true;
+                PublishAsync(Package, "2.0.5", scripts: null, maintainer: true).GetAwaiter().GetResult();
+            }
+
+            return !found.IsEmpty;
+        }, cycle => checkedPerCycle.Enqueue(cycle.Checked), followChanges: true, expectFollowed: true);
+
+        var counts = checkedPerCycle.ToList();
+        Assert.Equal(3, counts[0]); // the first cycle checks every package
+        Assert.Contains(0, counts.Skip(1)); // idle cycles ask the feed only
+        Assert.Equal(1, counts[^1]); // the cycle after the publish checks that package alone
+        Assert.Contains(found, e => e.Kind == "provenance-lost");
+    }
+
+    [Fact]
+    public async Task Check_WhenNothingChanged_MakesOneConditionalRequestPerPackageAndWritesNothing()
+    {
+        var counter = new CountingHandler(RegistryClient.CreateDefaultHandler());
+        var (engine, store, client) = Build(counter);
+        using var _ = client;
+        await engine.CheckAsync([Package, "lottie-web", Other], CancellationToken.None);
+        counter.Requests.Clear();
+
+        var steady = await engine.CheckAsync([Package, "lottie-web", Other], CancellationToken.None);
+
+        Assert.Empty(steady.Events);
+        Assert.Equal(3, counter.Requests.Count);
+        Assert.All(counter.Requests, r => Assert.True(r.Conditional, $"{r.Url} was not conditional"));
+        Assert.All(counter.Requests, r => Assert.Equal(304, r.Status));
+        Assert.Equal(1, store.ReadState(Package)!.Value.Revision);
+    }
+
+    [Fact]
+    public async Task Check_WhenTwoProcessesShareTheStore_RecordsAndEmitsEachEventOnce()
+    {
+        var (first, store, c1) = Build();
+        var (second, _, c2) = Build();
+        using var _1 = c1;
+        using var _2 = c2;
+        string[] watched = [Package, "lottie-web", Other];
+        await first.CheckAsync(watched, CancellationToken.None);
+        await PublishAsync(Package, "2.0.5", scripts: new JsonObject { ["postinstall"] = "node collect.js" });
+
+        var results = await Task.WhenAll(first.CheckAsync(watched, CancellationToken.None), second.CheckAsync(watched, CancellationToken.None));
+
+        var emitted = results.SelectMany(r => r.Events).ToList();
+        Assert.Equal(4, emitted.Count);
+        Assert.Equal(4, emitted.Select(e => e.Id).Distinct().Count());
+        Assert.Equal(4, store.ReadEvents(0, 100).Count);
+        Assert.Equal(4, store.ClaimDue(DateTimeOffset.UtcNow, 100).Sum(d => System.Text.Json.Nodes.JsonNode.Parse(d.Body)!["events"]!.AsArray().Count));
+    }
+
+    [Fact]
+    public async Task Check_WhenStoppedBeforeItStarts_ReturnsCancelledWithoutThrowing()
+    {
+        var (engine, _, client) = Build();
+        using var _1 = client;
+
+        var result = await engine.CheckAsync([Package], new CancellationToken(canceled: true));
+
+        Assert.True(result.Cancelled);
+        Assert.Empty(result.Events);
+    }
+
+    private sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        public ConcurrentBag<(string Url, bool Conditional, int Status)> Requests { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            Requests.Add((request.RequestUri!.AbsoluteUri, request.Headers.IfNoneMatch.Count > 0, (int)response.StatusCode));
+            return response;
+        }
+    }
+
+    private string StorePath => Path.Combine(_dir, "watch.db");
+
+    private (WatchEngine Engine, WatchStore Store, RegistryClient Client) Build(HttpMessageHandler? handler = null)
+    {
+        var home = Path.Combine(_dir, "home");
+        Directory.CreateDirectory(home);
+        var config = NpmConfig.Load(new NpmConfigOptions { WorkingDirectory = home, HomeDirectory = home, RegistryOverride = Sandbox.Url });
+        var client = new RegistryClient(handler ?? RegistryClient.CreateDefaultHandler(), config, Path.Combine(_dir, "cache"), TimeProvider.System, new RegistryClientOptions { MaxRetries = 0 }, disposeHandler: true);
+        var keys = RegistryKeys.Parse(Encoding.UTF8.GetBytes(Sandbox.RegistryKeysJson), "sandbox registry keys").WithV1KeysForAttestations();
+        var verifier = new PackageVerifier(client, new SigstoreVerifier(TrustedRoot.Parse(Encoding.UTF8.GetBytes(Sandbox.TrustedRootJson))), keys);
+        var store = WatchStore.Open(StorePath);
+        return (new WatchEngine(client, verifier, PolicyDocument.Default, store, TimeProvider.System, outbox: true, parallelism: 2), store, client);
+    }
+
+    private async Task RunUntilAsync(Uri? hook, ConcurrentQueue<WatchEvent> printed, Func<WatchStore, bool> done, Action<CycleResult>? onCycle = null, bool followChanges = true, bool expectFollowed = false)
+    {
+        var (engine, store, client) = Build();
+        using var __ = client;
+        using var sender = hook is null ? null : new WebhookSender(hook, Secret, store, WebhookSender.CreateDefaultHandler(), TimeProvider.System);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var runner = new WatchRunner(engine, store, new ChangesFeed(client), sender, TimeProvider.System)
+        {
+            OnEvents = (events, _) => { foreach (var e in events) { printed.Enqueue(e); } return Task.CompletedTask; },
+            OnCycle = (cycle, _) => { onCycle?.Invoke(cycle); if (done(store)) { cts.Cancel(); } return Task.CompletedTask; },
+        };
+
+        var summary = await runner.RunAsync(new WatchRunOptions { Packages = [Package, "lottie-web", Other], Interval = TimeSpan.FromMilliseconds(200), FollowChanges = followChanges }, cts.Token);
+
+        Assert.True(done(store) || cts.IsCancellationRequested, "the run ended before its condition");
+        Assert.Empty(summary.LastFailures);
+        if (expectFollowed)
+        {
+            Assert.True(summary.FollowedChanges);
+        }
+    }
+
+    private async Task<WatchRunSummary> RunOnceAsync(Uri hook, ConcurrentQueue<WatchEvent> printed)
+    {
+        var (engine, store, client) = Build();
+        using var __ = client;
+        using var sender = new WebhookSender(hook, Secret, store, WebhookSender.CreateDefaultHandler(), TimeProvider.System);
+        var runner = new WatchRunner(engine, store, new ChangesFeed(client), sender, TimeProvider.System)
+        {
+            OnEvents = (events, _) => { foreach (var e in events) { printed.Enqueue(e); } return Task.CompletedTask; },
+        };
+        return await runner.RunAsync(new WatchRunOptions { Packages = [Package, "lottie-web", Other], Once = true }, CancellationToken.None);
+    }
+
+    /// <summary>`npm publish` as the registry sees it: PUT with a bearer token, one version, the tarball in `_attachments`.</summary>
+    private async Task PublishAsync(string name, string version, JsonObject? scripts, bool maintainer = false)
+    {
+        var manifest = new JsonObject
+        {
+            ["name"] = name,
+            ["version"] = version,
+            ["repository"] = new JsonObject { ["type"] = "git", ["url"] = "git+https://github.com/LottieFiles/lottie-player.git" },
+            ["dependencies"] = new JsonObject { ["lottie-web"] = "^5.12.2" },
+        };
+        if (scripts is not null)
+        {
+            manifest["scripts"] = scripts;
+        }
+
+        var tgz = Tarball(manifest.ToJsonString(), "console.log('sandbox stand-in for injected code');\n");
+        var integrity = "sha512-" + Convert.ToBase64String(SHA512.HashData(tgz));
+        var sent = (JsonObject)manifest.DeepClone();
+        sent["dist"] = new JsonObject { ["integrity"] = integrity };
+        var body = new JsonObject
+        {
+            ["name"] = name,
+            ["versions"] = new JsonObject { [version] = sent },
+            ["dist-tags"] = new JsonObject { ["latest"] = version },
+            ["_attachments"] = new JsonObject { [$"{name}-{version}.tgz"] = new JsonObject { ["data"] = Convert.ToBase64String(tgz), ["length"] = tgz.Length } },
+        };
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(Sandbox.Url, name.Replace("/", "%2f", StringComparison.Ordinal)))
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", maintainer ? "stolen-maintainer-token" : "any-token");
+        using var response = await http.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static byte[] Tarball(string packageJson, string script)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax))
+        {
+            foreach (var (path, text) in new[] { ("package/package.json", packageJson), ("package/collect.js", script) })
+            {
+                var entry = new PaxTarEntry(TarEntryType.RegularFile, path) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text)) };
+                tar.WriteEntry(entry);
+            }
+        }
+
+        return output.ToArray();
+    }
+
+    private static async Task<bool> PostAsync(Uri url, string body, string signature, string deliveryId)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation(WebhookSignature.Header, signature);
+        request.Headers.TryAddWithoutValidation(WebhookSignature.DeliveryHeader, deliveryId);
+        using var response = await http.SendAsync(request);
+        return response.IsSuccessStatusCode;
+    }
+
+    /// <summary>A webhook receiver as docs/watch.md describes one: verify the HMAC, then dedupe on event ids.</summary>
+    private sealed class Receiver
+    {
+        private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+
+        public ConcurrentQueue<(string Body, string Signature, string DeliveryId, List<JsonNode> Events)> ValidQueue { get; } = new();
+
+        public List<(string Body, string Signature, string DeliveryId, List<JsonNode> Events)> Valid => [.. ValidQueue];
+
+        public ConcurrentQueue<string> Invalid { get; } = new();
+
+        public int Duplicates;
+
+        public async Task HandleAsync(HttpContext ctx)
+        {
+            using var reader = new StreamReader(ctx.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            var signature = ctx.Request.Headers[WebhookSignature.Header].ToString();
+            if (WebhookSignature.Verify(Secret, signature, body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)) != SignatureCheck.Valid)
+            {
+                Invalid.Enqueue(body);
+                ctx.Response.StatusCode = 401;
+                return;
+            }
+
+            var events = JsonNode.Parse(body)!["events"]!.AsArray().Select(e => e!).ToList();
+            lock (_seen)
+            {
+                var fresh = events.Where(e => _seen.Add(e["id"]!.GetValue<string>())).ToList();
+                if (fresh.Count == 0)
+                {
+                    Interlocked.Increment(ref Duplicates);
+                }
+                else
+                {
+                    ValidQueue.Enqueue((body, signature, ctx.Request.Headers[WebhookSignature.DeliveryHeader].ToString(), events));
+                }
+            }
+
+            ctx.Response.StatusCode = 204;
+        }
+    }
+}
