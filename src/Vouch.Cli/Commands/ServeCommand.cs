@@ -70,7 +70,7 @@ internal static class ServeCommand
                 PackumentMaxAge = TimeSpan.FromSeconds(parse.GetValue(maxAge) ?? 60),
                 PackumentCacheBytes = (parse.GetValue(cacheMb) ?? 256) * 1024L * 1024,
                 AllowSelfApprovalUnsafe = parse.GetValue(selfApproval),
-                AdvisoryDatabasePath = AdvisoryDbPath(parse.GetValue(advisoryDb)),
+                AdvisoryDatabasePath = AdvisoryDbPath(parse.GetValue(advisoryDb), DbCommand.DbPath(null)),
             };
             var problems = options.Validate();
             if (problems.Count > 0)
@@ -141,15 +141,14 @@ internal static class ServeCommand
     };
 
     /// <summary>The explicit file, else the cache directory's database when `vouch db update` made one, else none.</summary>
-    internal static string? AdvisoryDbPath(string? option)
+    internal static string? AdvisoryDbPath(string? option, string cacheDefault)
     {
         if (option is { Length: > 0 })
         {
             return Path.GetFullPath(option);
         }
 
-        var cached = DbCommand.DbPath(null);
-        return File.Exists(cached) ? cached : null;
+        return File.Exists(cacheDefault) ? cacheDefault : null;
     }
 
     internal static string AdvisoryDescription(GateHost host) =>
