@@ -20,9 +20,10 @@ internal static class RunCommand
         var child = new Argument<string[]>("COMMAND") { Description = "The package manager and its arguments, after '--': npm, npx, pnpm, pnpx, yarn, bun or bunx.", Arity = ArgumentArity.OneOrMore };
         var shared = new SharedOptions();
         var advisoryDb = ServeCommand.AdvisoryDbOption();
+        var projectOption = new Option<string?>("--project") { Description = "The project directory the client runs in (its .npmrc, policy and lockfile); default: the current directory." };
         var command = new Command("run", "Run a package manager with every fetch through an in-process gate; print what was withheld and exit 1 when a version the client asked for was refused.")
         {
-            child, shared.Registry, shared.Policy, advisoryDb, shared.TrustedRoot, shared.RegistryKeys, shared.CacheDir,
+            child, shared.Registry, shared.Policy, advisoryDb, shared.TrustedRoot, shared.RegistryKeys, shared.CacheDir, projectOption,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -32,8 +33,13 @@ internal static class RunCommand
                 throw new UsageException($"'{args[0]}' is not a package manager vouch run knows (npm, npx, pnpm, pnpx, yarn, bun, bunx)");
             }
 
-            var settings = shared.Bind(parse);
-            var project = Directory.GetCurrentDirectory();
+            var project = Path.GetFullPath(parse.GetValue(projectOption) ?? Directory.GetCurrentDirectory());
+            if (!Directory.Exists(project))
+            {
+                throw new UsageException($"--project: '{project}' is not a directory");
+            }
+
+            var settings = shared.Bind(parse) with { WorkingDirectory = project };
             using var services = VouchServices.Create(settings);
             var upstream = settings.Registry ?? services.Config.Registry;
             var policy = PolicyPath(settings.PolicySource, project);
