@@ -28,6 +28,7 @@ internal static class VouchCli
         root.Subcommands.Add(DbCommand.Create(stdout, stderr));
         root.Subcommands.Add(CheckCommand.Create(stdout, stderr));
         root.Subcommands.Add(RunCommand.Create(stdout, stderr));
+        root.Subcommands.Add(AddCommand.Create(stdout, stderr));
         root.Subcommands.Add(ReviewCommand.Create(stdout, stderr));
         return root;
     }
