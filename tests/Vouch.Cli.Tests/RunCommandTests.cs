@@ -386,3 +386,33 @@ public sealed class RegistryCredentialHandlerTests
         Directory.Delete(dir, recursive: true);
     }
 }
+
+/// <summary>`vouch serve --advisory-db`: a database that is missing or not a database stops start-up with exit 2.</summary>
+public sealed class ServeAdvisoryDbTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("vouch-serve-osv-").FullName;
+
+    [Fact]
+    public async Task Serve_WhenAdvisoryDbMissing_ExitsTwo()
+    {
+        var stderr = new StringWriter();
+        var exit = await VouchCli.RunAsync(["serve", "--upstream", "http://127.0.0.1:9/", "--listen", "127.0.0.1:0", "--data-dir", _dir, "--advisory-db", Path.Combine(_dir, "none.db")], new StringWriter(), stderr);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("advisory-db", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_WhenAdvisoryDbIsNotADatabase_ExitsTwoWithCode()
+    {
+        var file = Path.Combine(_dir, "bad.db");
+        File.WriteAllText(file, "this is not a SQLite database, just text that fills a page or so of bytes..........");
+        var stderr = new StringWriter();
+        var exit = await VouchCli.RunAsync(["serve", "--upstream", "http://127.0.0.1:9/", "--listen", "127.0.0.1:0", "--data-dir", _dir, "--advisory-db", file], new StringWriter(), stderr);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("VOUCH_DB_CORRUPT", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}

@@ -249,3 +249,21 @@ public sealed class GateAdvisoryTests : IDisposable
         }
     }
 }
+
+/// <summary>X-Vouch-Withheld stays under Node's 16 KiB response-header limit however many versions are withheld.</summary>
+public sealed class WithheldHeaderTests
+{
+    [Fact]
+    public void WithheldHeader_WhenThousandsOfVersionsWithheld_IsCutWithACountOfTheRest()
+    {
+        var withheld = Enumerable.Range(0, 2000).ToDictionary(
+            i => $"1.0.{i}",
+            i => new Vouch.Gate.Packuments.WithheldVersion($"1.0.{i}", [new ReleaseFinding("advisories", "VOUCH_ADVISORY_VULNERABLE", "x") { Records = ["GHSA-aaaa-bbbb-cccc", "GHSA-dddd-eeee-ffff"] }]));
+
+        var header = Vouch.Gate.Packuments.PackumentFilter.WithheldHeader(withheld);
+
+        Assert.True(header.Length <= Vouch.Gate.Packuments.PackumentFilter.MaxWithheldHeaderChars + 40, $"{header.Length}");
+        Assert.Matches(@", \d+ more \(see _vouch\)$", header);
+        Assert.StartsWith("1.0.0=advisories:GHSA-aaaa-bbbb-cccc+GHSA-dddd-eeee-ffff, ", header, StringComparison.Ordinal);
+    }
+}

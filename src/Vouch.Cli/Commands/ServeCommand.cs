@@ -91,6 +91,11 @@ internal static class ServeCommand
                     Log = stderr,
                 }, ct).ConfigureAwait(false);
             }
+            catch (GateConfigurationException e)
+            {
+                // A policy or advisory database that exists but cannot be used (the gate lists every problem).
+                throw new UsageException(e.Message);
+            }
             catch (IOException e)
             {
                 throw new UsageException($"cannot listen on {options.Listen}: {e.Message}");
