@@ -349,6 +349,14 @@ public sealed class RunReportTests
     }
 
     [Fact]
+    public void From_WhenTheClientTookTheLowerVersionFromItsOwnCache_StillCountsAsSettled()
+    {
+        var report = RunReport.From([Log("withheld", "2.0.7")], [], [("pkg", "2.0.4")]);
+
+        Assert.True(report.RequestedRefused);
+    }
+
+    [Fact]
     public void Lines_WhenNothingWithheld_SaysSo() =>
         Assert.Equal(["vouch run: the gate withheld nothing"], RunReport.From([], []).Lines());
 }

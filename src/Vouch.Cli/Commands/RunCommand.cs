@@ -91,7 +91,8 @@ internal static class RunCommand
                     await stderr.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                     var exit = await RunChildAsync(args, env, project, stderr).ConfigureAwait(false);
                     var report = RunReport.From(await host.Store.AuditLogAsync(Limits.MaxRunLogEntries, CancellationToken.None).ConfigureAwait(false),
-                        await host.Store.ListEvidenceAsync(Limits.MaxRunLogEntries, CancellationToken.None).ConfigureAwait(false));
+                        await host.Store.ListEvidenceAsync(Limits.MaxRunLogEntries, CancellationToken.None).ConfigureAwait(false),
+                        RunReport.Installed(project));
                     await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
                     foreach (var line in report.Lines())
                     {

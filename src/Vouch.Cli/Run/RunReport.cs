@@ -1,5 +1,6 @@
 using Vouch.Gate.Storage;
 using Vouch.Npm;
+using Vouch.Npm.Lockfiles;
 
 namespace Vouch.Cli.Run;
 
@@ -21,11 +22,16 @@ internal sealed record RunReport(IReadOnlyList<Refusal> Refusals, IReadOnlyList<
     /// entry counts as asked for when the client installed a lower version of the package in the
     /// same caret range (<c>^served</c>): the client would have taken the withheld one, and settled.
     /// </summary>
-    public static RunReport From(IReadOnlyList<AuditEntry> log, IReadOnlyList<StoredEvidence> evidence)
+    /// <param name="installed">
+    /// What the project holds after the run (its lockfile and node_modules): a client that takes a
+    /// tarball from its own cache (npm's, yarn berry's mirror) never asks the gate for it, so the
+    /// gate's evidence alone would miss that it settled.
+    /// </param>
+    public static RunReport From(IReadOnlyList<AuditEntry> log, IReadOnlyList<StoredEvidence> evidence, IEnumerable<(string Name, string Version)>? installed = null)
     {
         var refused = log.Where(e => e.Action == "refused" && e.Name is not null && e.Version is not null)
             .Select(e => (e.Name!, e.Version!)).ToHashSet();
-        var served = evidence.Select(e => (e.Name, e.Version)).Where(s => !refused.Contains(s)).Distinct().ToList();
+        var served = evidence.Select(e => (e.Name, e.Version)).Concat(installed ?? []).Where(s => !refused.Contains(s)).Distinct().ToList();
         var refusals = new List<Refusal>();
         foreach (var e in log.Where(e => e.Action is "withheld" or "refused" && e.Name is not null && e.Version is not null)
                      .OrderBy(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.Version, StringComparer.Ordinal))
@@ -86,5 +92,49 @@ internal sealed record RunReport(IReadOnlyList<Refusal> Refusals, IReadOnlyList<
         {
             yield return $"  to ask for an exception: vouch approve request {r.Name}@{r.Version} --rule {r.Rule}";
         }
+    }
+
+    /// <summary>Name and version of every package the project's lockfile lists and every package directly under node_modules (best effort: unreadable files are skipped).</summary>
+    public static List<(string Name, string Version)> Installed(string project)
+    {
+        var found = new List<(string, string)>();
+        try
+        {
+            if (LockfileReader.Find(project) is { } lockfile)
+            {
+                found.AddRange(LockfileReader.Read(lockfile).Packages.Select(p => (p.Name, p.Version)));
+            }
+        }
+        catch (Exception e) when (e is LockfileFormatException or IOException or UnauthorizedAccessException)
+        {
+            // A lockfile the client left unreadable adds nothing; node_modules below still counts.
+        }
+
+        var modules = Path.Combine(project, "node_modules");
+        if (!Directory.Exists(modules))
+        {
+            return found;
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories(modules).SelectMany(d => Path.GetFileName(d).StartsWith('@') ? Directory.EnumerateDirectories(d) : [d]).Take(Limits.MaxRunLogEntries))
+        {
+            var manifest = Path.Combine(dir, "package.json");
+            try
+            {
+                if (File.Exists(manifest) && new FileInfo(manifest).Length <= Limits.MaxConfigFileBytes
+                    && System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest)) is System.Text.Json.Nodes.JsonObject o
+                    && o["name"] is System.Text.Json.Nodes.JsonValue n && n.TryGetValue<string>(out var name)
+                    && o["version"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var version))
+                {
+                    found.Add((name, version));
+                }
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or IOException or UnauthorizedAccessException)
+            {
+                // Not a package directory we can read; skipped.
+            }
+        }
+
+        return found;
     }
 }
