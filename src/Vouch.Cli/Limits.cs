@@ -11,4 +11,7 @@ internal static class Limits
 
     /// <summary>A small configuration file (the gate's --tokens file).</summary>
     public const int MaxConfigFileBytes = 1024 * 1024;
+
+    /// <summary>Refusal-log and evidence entries `vouch run` reads back from its gate (one install is far below this).</summary>
+    public const int MaxRunLogEntries = 100_000;
 }

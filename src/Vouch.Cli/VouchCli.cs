@@ -27,6 +27,8 @@ internal static class VouchCli
         root.Subcommands.Add(VsaCommand.Create(stdout, stderr));
         root.Subcommands.Add(DbCommand.Create(stdout, stderr));
         root.Subcommands.Add(CheckCommand.Create(stdout, stderr));
+        root.Subcommands.Add(RunCommand.Create(stdout, stderr));
+        root.Subcommands.Add(AddCommand.Create(stdout, stderr));
         root.Subcommands.Add(ReviewCommand.Create(stdout, stderr));
         root.Subcommands.Add(SurveyCommand.Create(stdout, stderr));
         root.Subcommands.Add(WatchCommand.Create(stdout, stderr));

@@ -43,12 +43,14 @@ public sealed class GateHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ServiceProvider _services;
     private readonly GateService _service;
+    private readonly GateAdvisories? _advisories;
     private int _stopped;
 
-    private GateHost(WebApplication app, ServiceProvider services, Uri url)
+    private GateHost(WebApplication app, ServiceProvider services, Uri url, GateAdvisories? advisories)
     {
         _app = app;
         _services = services;
+        _advisories = advisories;
         _service = services.GetRequiredService<GateService>();
         Url = url;
     }
@@ -57,6 +59,9 @@ public sealed class GateHost : IAsyncDisposable
     public Uri Url { get; }
 
     public GateStore Store => _service.Store;
+
+    /// <summary>The advisory snapshot the gate decides under now (null without an advisory database).</summary>
+    public Vouch.Advisories.SnapshotInfo? AdvisorySnapshot => (_service.Decider as PolicyReleaseDecider)?.AdvisorySnapshot;
 
     internal GateService Service => _service;
 
@@ -75,15 +80,30 @@ public sealed class GateHost : IAsyncDisposable
         GateOptions.TryParseListen(options.Listen, out var endpoint, out _);
         var policy = new OutboundPolicy(options.Upstream);
         var handler = OutboundPolicyHandler.Wrap(policy, deps.UpstreamHandler);
+        // Opened first, so a bad advisory database is reported before anything else is set up.
+        var advisories = deps.Decider is null ? OpenAdvisories(options, deps.Time) : null;
+        try
+        {
+            return await StartAsync(options, deps, endpoint!, policy, handler, advisories, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            advisories?.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<GateHost> StartAsync(GateOptions options, GateDependencies deps, System.Net.IPEndPoint endpoint, OutboundPolicy policy, HttpMessageHandler handler, GateAdvisories? advisories, CancellationToken ct)
+    {
         var store = await GateStore.OpenAsync(options.Database, deps.Time, ct).ConfigureAwait(false);
-        var decider = deps.Decider ?? await LoadPolicyAsync(options, deps.Time, ct).ConfigureAwait(false);
+        var decider = deps.Decider ?? await LoadPolicyAsync(options, deps.Time, advisories, ct).ConfigureAwait(false);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(endpoint!);
+            k.Listen(endpoint);
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             k.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
@@ -116,7 +136,7 @@ public sealed class GateHost : IAsyncDisposable
         await services.GetRequiredService<GateService>().StartAsync(ct).ConfigureAwait(false);
         admin = services.GetRequiredService<AdminApi>();
         front = services.GetRequiredService<GateFront>();
-        return new GateHost(app, services, url);
+        return new GateHost(app, services, url, advisories);
     }
 
     /// <summary>The composition root: every part of the gate, each with one job, wired by constructor injection.</summary>
@@ -155,18 +175,35 @@ public sealed class GateHost : IAsyncDisposable
         return s.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 
-    private static async Task<IReleaseDecider> LoadPolicyAsync(GateOptions options, TimeProvider time, CancellationToken ct)
+    private static GateAdvisories? OpenAdvisories(GateOptions options, TimeProvider time)
+    {
+        if (options.AdvisoryDatabasePath is not { } path)
+        {
+            return null;
+        }
+
+        try
+        {
+            return GateAdvisories.Open(path, time);
+        }
+        catch (Vouch.Advisories.AdvisoryException e)
+        {
+            throw new GateConfigurationException([$"advisory-db: {e.Code}: {e.Message}"]);
+        }
+    }
+
+    private static async Task<IReleaseDecider> LoadPolicyAsync(GateOptions options, TimeProvider time, GateAdvisories? advisories, CancellationToken ct)
     {
         if (options.PolicyPath is not { } path)
         {
-            return new PolicyReleaseDecider(Policy.PolicyDocument.Default, "default", time);
+            return new PolicyReleaseDecider(Policy.PolicyDocument.Default, "default", time, advisories);
         }
 
         try
         {
             var policy = await Policy.PolicyLoader.LoadAsync(path, null, ct).ConfigureAwait(false);
             var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false)))[..16];
-            return new PolicyReleaseDecider(policy, digest, time);
+            return new PolicyReleaseDecider(policy, digest, time, advisories);
         }
         catch (Exception e) when (e is Policy.PolicyFormatException or Policy.PolicyFetchException or IOException)
         {
@@ -188,6 +225,7 @@ public sealed class GateHost : IAsyncDisposable
         var store = _service.Store;
         await _services.DisposeAsync().ConfigureAwait(false);
         await store.DisposeAsync().ConfigureAwait(false);
+        _advisories?.Dispose();
     }
 
     public async ValueTask DisposeAsync()

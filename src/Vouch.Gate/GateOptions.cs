@@ -122,6 +122,13 @@ public sealed record GateOptions
 
     public IReadOnlyList<GateToken> Tokens { get; init; } = [];
 
+    /// <summary>
+    /// The advisory database (<c>vouch db update</c>), opened read-only: malware versions are always
+    /// withheld, vulnerable ones per the policy's <c>advisories</c> rule. Its snapshot digest is part of
+    /// every cache key. Null: no advisory checks (the policy's rules say so where they are required).
+    /// </summary>
+    public string? AdvisoryDatabasePath { get; init; }
+
     /// <summary>How long a packument is served from memory before the upstream is asked again (with its ETag).</summary>
     public TimeSpan PackumentMaxAge { get; init; } = TimeSpan.FromMinutes(1);
 
@@ -204,6 +211,11 @@ public sealed record GateOptions
         if (PolicyPath is { } policy && !File.Exists(policy))
         {
             errors.Add($"policy: '{policy}' does not exist");
+        }
+
+        if (AdvisoryDatabasePath is { } advisories && !File.Exists(advisories))
+        {
+            errors.Add($"advisory-db: '{advisories}' does not exist (run 'vouch db update')");
         }
 
         if (PackumentMaxAge < TimeSpan.Zero || ApprovalsPollInterval <= TimeSpan.Zero || UpstreamTimeout <= TimeSpan.Zero || ShutdownTimeout < TimeSpan.Zero)

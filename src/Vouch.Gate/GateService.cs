@@ -169,7 +169,8 @@ internal sealed class GateService(
         // an invalidation racing with this request makes the stored decision miss, not linger.
         var integrity = VersionVerifier.IntegrityKey(version);
         var generation = decisions.Generation;
-        if (decisions.TryGet(filtered.Name, v, integrity, decider.PolicyVersion, entry.ApprovalsVersion, out var cached))
+        var policyVersion = decider.PolicyVersion;
+        if (decisions.TryGet(filtered.Name, v, integrity, policyVersion, entry.ApprovalsVersion, out var cached))
         {
             return cached;
         }
@@ -188,7 +189,8 @@ internal sealed class GateService(
             return verified with { Status = TarballStatus.Refused, Findings = decision.Blocking, Path = null };
         }
 
-        decisions.Put(filtered.Name, v, integrity, decider.PolicyVersion, entry.ApprovalsVersion, generation, verified);
+        // Stored under the version read before deciding: a snapshot imported meanwhile makes it miss.
+        decisions.Put(filtered.Name, v, integrity, policyVersion, entry.ApprovalsVersion, generation, verified);
         return verified;
     }
 

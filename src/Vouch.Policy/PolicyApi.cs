@@ -36,7 +36,14 @@ public enum PolicySeverity
 }
 
 /// <summary>One rule outcome that needs attention: a stable code, the rule, what was seen and how to fix it.</summary>
-public sealed record PolicyFinding(string Code, string Rule, PolicySeverity Severity, string Message, string Evidence, string Fix);
+public sealed record PolicyFinding(string Code, string Rule, PolicySeverity Severity, string Message, string Evidence, string Fix)
+{
+    /// <summary>For the <c>advisories</c> and <c>malware</c> rules: the OSV record ids the finding is about (typed, so the gate can name them).</summary>
+    public IReadOnlyList<string> AdvisoryIds { get; init; } = [];
+
+    /// <summary>For the <c>advisories</c> and <c>malware</c> rules: the digest of the advisory snapshot the finding came from.</summary>
+    public string? AdvisorySnapshot { get; init; }
+}
 
 public sealed record PolicyVerdict(IReadOnlyList<PolicyFinding> Findings)
 {

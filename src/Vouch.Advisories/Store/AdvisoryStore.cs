@@ -22,6 +22,7 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _time;
     private SnapshotInfo? _snapshot;
+    private long _dataVersion;
 
     private AdvisoryStore(SqliteConnection connection, TimeProvider time)
     {
@@ -32,7 +33,15 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
     public string Path { get; private init; } = "";
 
     /// <summary>Opens the index at <paramref name="path"/>; with <paramref name="create"/>, creates it (and its directory) when absent.</summary>
-    public static AdvisoryStore Open(string path, bool create, TimeProvider? timeProvider = null)
+    public static AdvisoryStore Open(string path, bool create, TimeProvider? timeProvider = null) => Open(path, create, readOnly: false, timeProvider);
+
+    /// <summary>
+    /// Opens an existing index for reading only (the gate): nothing this process does can change it,
+    /// and <see cref="Refresh"/> notices an import another process commits.
+    /// </summary>
+    public static AdvisoryStore OpenReadOnly(string path, TimeProvider? timeProvider = null) => Open(path, create: false, readOnly: true, timeProvider);
+
+    private static AdvisoryStore Open(string path, bool create, bool readOnly, TimeProvider? timeProvider)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!create && !File.Exists(path))
@@ -48,7 +57,7 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = path,
-            Mode = create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
             Pooling = false,
             DefaultTimeout = 30,
         };
@@ -58,10 +67,16 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
             connection.Open();
             // A second process importing at the same time waits for the first one's transaction.
             Exec(connection, "PRAGMA busy_timeout = 30000;");
-            Exec(connection, "PRAGMA journal_mode = WAL;");
-            Exec(connection, "PRAGMA synchronous = NORMAL;");
+            if (!readOnly)
+            {
+                // The journal mode is the writer's to set; a reader finds it in the file.
+                Exec(connection, "PRAGMA journal_mode = WAL;");
+                Exec(connection, "PRAGMA synchronous = NORMAL;");
+            }
+
             var store = new AdvisoryStore(connection, timeProvider ?? TimeProvider.System) { Path = path };
             store.EnsureSchema(create);
+            store._dataVersion = DataVersion(connection);
             return store;
         }
         catch (SqliteException e)
@@ -113,6 +128,25 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
     }
 
     public SnapshotInfo Snapshot => _snapshot ??= ReadSnapshot(null);
+
+    /// <summary>
+    /// True when another connection committed since the last call (SQLite's <c>data_version</c>);
+    /// the cached <see cref="Snapshot"/> is then dropped, so the next read names the new snapshot.
+    /// </summary>
+    public bool Refresh()
+    {
+        var now = DataVersion(_connection);
+        if (now == _dataVersion)
+        {
+            return false;
+        }
+
+        _dataVersion = now;
+        _snapshot = null;
+        return true;
+    }
+
+    private static long DataVersion(SqliteConnection c) => Convert.ToInt64(Scalar(c, "PRAGMA data_version"), CultureInfo.InvariantCulture);
 
     private SnapshotInfo ReadSnapshot(SqliteTransaction? tx)
     {

@@ -113,7 +113,7 @@ internal static class CheckCommand
         : AdvisorySeverity.TryParseLevel(text, out var level) && level >= SeverityLevel.Low ? level
         : throw new UsageException($"--severity-threshold: '{text}' is not low, medium, high or critical");
 
-    private static PopularNames LoadPopular(string? path)
+    internal static PopularNames LoadPopular(string? path)
     {
         if (path is null)
         {
@@ -161,7 +161,7 @@ internal static class CheckCommand
         fix = f.Fix,
     };
 
-    private static void Render(TextWriter stdout, CheckReport report)
+    internal static void Render(TextWriter stdout, CheckReport report)
     {
         stdout.WriteLine($"vouch check {string.Join(' ', report.Requested)}: {report.Packages.Count} packages to add ({report.AlreadyInstalled} already in the lockfile)");
         foreach (var p in report.Packages)
@@ -192,7 +192,7 @@ internal static class CheckCommand
         typeof(CheckCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
     /// <summary>Trust tiers from Vouch.Provenance's verifier: signature, provenance and publish attestation, verified.</summary>
-    private sealed class VerifierTrust(PackageVerifier verifier) : ITrustEvidenceSource
+    internal sealed class VerifierTrust(PackageVerifier verifier) : ITrustEvidenceSource
     {
         public bool Verifies => true;
 

@@ -25,11 +25,12 @@ internal static class ServeCommand
         var shared = new SharedOptions();
         var maxAge = new Option<int?>("--packument-max-age") { Description = "Seconds a packument is served from memory before it is revalidated upstream (default 60)." };
         var cacheMb = new Option<int?>("--packument-cache-mb") { Description = "Bound of the in-memory packument cache in MiB; least recently used packuments are dropped beyond it (default 256)." };
+        var advisoryDb = AdvisoryDbOption();
         var selfApproval = new Option<bool>("--allow-self-approval-unsafe") { Description = "Turn four eyes off: whoever requested an approval may grant it. Needs a token with the approver or admin role." };
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval,
+            upstream, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -69,6 +70,7 @@ internal static class ServeCommand
                 PackumentMaxAge = TimeSpan.FromSeconds(parse.GetValue(maxAge) ?? 60),
                 PackumentCacheBytes = (parse.GetValue(cacheMb) ?? 256) * 1024L * 1024,
                 AllowSelfApprovalUnsafe = parse.GetValue(selfApproval),
+                AdvisoryDatabasePath = AdvisoryDbPath(parse.GetValue(advisoryDb), DbCommand.DbPath(null)),
             };
             var problems = options.Validate();
             if (problems.Count > 0)
@@ -89,6 +91,11 @@ internal static class ServeCommand
                     Log = stderr,
                 }, ct).ConfigureAwait(false);
             }
+            catch (GateConfigurationException e)
+            {
+                // A policy or advisory database that exists but cannot be used (the gate lists every problem).
+                throw new UsageException(e.Message);
+            }
             catch (IOException e)
             {
                 throw new UsageException($"cannot listen on {options.Listen}: {e.Message}");
@@ -102,7 +109,7 @@ internal static class ServeCommand
             await using (host.ConfigureAwait(false))
             {
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"vouch gate listening on {host.Url} (upstream {upstreamUri}, {options.DatabaseProvider.ToString().ToLowerInvariant()} database, policy {options.PolicyPath ?? "built-in"}, trusted root: {trust.RootSource}, {tokenList.Count} tokens)")).ConfigureAwait(false);
+                    $"vouch gate listening on {host.Url} (upstream {upstreamUri}, {options.DatabaseProvider.ToString().ToLowerInvariant()} database, policy {options.PolicyPath ?? "built-in"}, advisories {AdvisoryDescription(host)}, trusted root: {trust.RootSource}, {tokenList.Count} tokens)")).ConfigureAwait(false);
                 await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 // Handle SIGINT/SIGTERM here so the graceful stop is not cut short by the parser's own termination timeout.
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -131,6 +138,26 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    /// <summary>The gate's advisory database option (`serve` and `run`).</summary>
+    internal static Option<string?> AdvisoryDbOption() => new("--advisory-db")
+    {
+        Description = "Advisory database the gate checks every version against, opened read-only: malware always withheld, vulnerable versions per the policy's advisories rule (default: <cache dir>/advisories/osv-npm.db when it exists).",
+    };
+
+    /// <summary>The explicit file, else the cache directory's database when `vouch db update` made one, else none.</summary>
+    internal static string? AdvisoryDbPath(string? option, string cacheDefault)
+    {
+        if (option is { Length: > 0 })
+        {
+            return Path.GetFullPath(option);
+        }
+
+        return File.Exists(cacheDefault) ? cacheDefault : null;
+    }
+
+    internal static string AdvisoryDescription(GateHost host) =>
+        host.AdvisorySnapshot is { } s ? $"snapshot {s.Id} ({s.RecordCount} records, {s.MalwareCount} malware)" : "none (run 'vouch db update')";
 
     private static string ReadSmallFile(string path, string option)
     {

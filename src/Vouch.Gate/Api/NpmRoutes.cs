@@ -185,7 +185,9 @@ internal sealed class NpmRoutes(GateService gate, KeysCache keys, UpstreamUrls u
             rule = f.Rule,
             name,
             version,
-            findings = findings.Select(x => new { rule = x.Rule, code = x.Code, reason = x.Message }),
+            records = f.Records.Count > 0 ? f.Records : null,
+            advisorySnapshot = f.AdvisorySnapshot,
+            findings = findings.Select(x => new { rule = x.Rule, code = x.Code, reason = x.Message, records = x.Records.Count > 0 ? x.Records : null, advisorySnapshot = x.AdvisorySnapshot }),
         });
     }
 

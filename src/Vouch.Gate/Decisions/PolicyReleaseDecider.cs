@@ -1,3 +1,4 @@
+using Vouch.Advisories;
 using Vouch.Npm;
 using Vouch.Policy;
 using Vouch.Provenance;
@@ -14,14 +15,25 @@ namespace Vouch.Gate.Decisions;
 public sealed class PolicyReleaseDecider : IReleaseDecider
 {
     private readonly PolicyEvaluator _evaluator;
+    private readonly string _policyVersion;
+    private readonly IAdvisoryDatabase? _advisories;
 
-    public PolicyReleaseDecider(PolicyDocument policy, string policyVersion, TimeProvider time)
+    /// <param name="advisories">The advisory database for the <c>advisories</c> and <c>malware</c> rules (the gate's is read-only); null when none is configured.</param>
+    public PolicyReleaseDecider(PolicyDocument policy, string policyVersion, TimeProvider time, IAdvisoryDatabase? advisories = null)
     {
-        _evaluator = new PolicyEvaluator(policy, time);
-        PolicyVersion = policyVersion;
+        _evaluator = new PolicyEvaluator(policy, time, advisories);
+        _policyVersion = policyVersion;
+        _advisories = advisories;
     }
 
-    public string PolicyVersion { get; }
+    /// <summary>The policy digest and, with an advisory database, its snapshot: a new import changes every cache key.</summary>
+    public string PolicyVersion => _advisories is { } db ? $"{_policyVersion}+osv:{SnapshotKey(db.Snapshot)}" : _policyVersion;
+
+    /// <summary>The advisory snapshot decisions are made under (null without a database).</summary>
+    public SnapshotInfo? AdvisorySnapshot => _advisories?.Snapshot;
+
+    private static string SnapshotKey(SnapshotInfo s) =>
+        s.Digest.StartsWith("sha256:", StringComparison.Ordinal) && s.Digest.Length >= 23 ? s.Digest[7..23] : s.Digest;
 
     public ReleaseDecision Prefilter(Packument packument, PackageVersion version, IReadOnlyList<GrantedApproval> approvals)
     {
@@ -49,8 +61,15 @@ public sealed class PolicyReleaseDecider : IReleaseDecider
 
     private static List<ReleaseFinding> Errors(PolicyVerdict verdict) =>
         verdict.Findings.Where(f => f.Severity == PolicySeverity.Error)
-            .Select(f => new ReleaseFinding(f.Rule, f.Code, string.IsNullOrEmpty(f.Fix) ? f.Message : $"{f.Message} (fix: {f.Fix})"))
+            .Select(f => new ReleaseFinding(f.Rule, f.Code, Describe(f)) { Records = f.AdvisoryIds, AdvisorySnapshot = f.AdvisorySnapshot })
             .ToList();
+
+    // Advisory findings name the snapshot in the text too, for clients that print only the message.
+    private static string Describe(PolicyFinding f)
+    {
+        var text = string.IsNullOrEmpty(f.Fix) ? f.Message : $"{f.Message} (fix: {f.Fix})";
+        return f.AdvisorySnapshot is { } snapshot ? $"{text} [advisory snapshot {snapshot}]" : text;
+    }
 
     private static List<Approval> Map(IReadOnlyList<GrantedApproval> approvals, PackageVersion version) =>
         approvals.Where(a => a.Name == version.Name && a.Version == version.Version.ToString())
@@ -61,7 +80,9 @@ public sealed class PolicyReleaseDecider : IReleaseDecider
     private static ReleaseDecision Lift(List<ReleaseFinding> findings, PackageVersion version, IReadOnlyList<GrantedApproval> approvals)
     {
         var v = version.Version.ToString();
-        findings.RemoveAll(f => approvals.Any(a => a.Name == version.Name && a.Version == v && (a.Rule == f.Rule || a.Rule == "*")));
+        // Malware is never lifted: not by an approval for the rule, not by a blanket one.
+        findings.RemoveAll(f => f.Rule != GateRules.MalwareRule
+            && approvals.Any(a => a.Name == version.Name && a.Version == v && (a.Rule == f.Rule || a.Rule == "*")));
         return findings.Count == 0 ? ReleaseDecision.Allow : new ReleaseDecision(findings);
     }
 }

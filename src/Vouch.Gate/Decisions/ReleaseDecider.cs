@@ -4,7 +4,14 @@ using Vouch.Provenance;
 namespace Vouch.Gate.Decisions;
 
 /// <summary>One reason a version is withheld: the rule, its stable code, and what happened.</summary>
-public sealed record ReleaseFinding(string Rule, string Code, string Message);
+public sealed record ReleaseFinding(string Rule, string Code, string Message)
+{
+    /// <summary>The OSV records behind an <c>advisories</c> or <c>malware</c> finding (empty for other rules).</summary>
+    public IReadOnlyList<string> Records { get; init; } = [];
+
+    /// <summary>The digest of the advisory snapshot an <c>advisories</c> or <c>malware</c> finding came from.</summary>
+    public string? AdvisorySnapshot { get; init; }
+}
 
 /// <summary>A granted approval in force: the named rule does not block that exact version.</summary>
 public sealed record GrantedApproval(string Name, string Version, string Rule, string GrantedBy, DateTimeOffset? Expires);
@@ -45,4 +52,7 @@ public static class GateRules
 
     /// <summary>Verification found problems (invalid signature or provenance, source mismatch).</summary>
     public const string EvidenceRule = "verified-evidence";
+
+    /// <summary>The policy's <c>malware</c> rule (a MAL record lists the version): no approval lifts it in the gate.</summary>
+    public const string MalwareRule = "malware";
 }

@@ -199,22 +199,58 @@ internal static class PackumentFilter
 
     public static string ETag(byte[] body) => "\"" + Convert.ToHexStringLower(SHA256.HashData(body).AsSpan(0, 16)) + "\"";
 
-    /// <summary>The <c>X-Vouch-Withheld</c> header value: <c>version=rule</c> pairs.</summary>
-    public static string WithheldHeader(IReadOnlyDictionary<string, WithheldVersion> withheld) =>
-        string.Join(", ", withheld.Values.OrderBy(w => w.Version, StringComparer.Ordinal).Select(w => $"{w.Version}={w.First.Rule}"));
+    /// <summary>Longest <c>X-Vouch-Withheld</c> value: Node's HTTP parser refuses responses whose headers pass 16 KiB.</summary>
+    public const int MaxWithheldHeaderChars = 8 * 1024;
+
+    /// <summary>
+    /// The <c>X-Vouch-Withheld</c> header value: <c>version=rule</c> pairs, <c>version=rule:ID+ID</c> when
+    /// OSV records are the reason. Cut at <see cref="MaxWithheldHeaderChars"/> with a count of the rest
+    /// (the <c>_vouch</c> field always lists every version).
+    /// </summary>
+    public static string WithheldHeader(IReadOnlyDictionary<string, WithheldVersion> withheld)
+    {
+        var text = new System.Text.StringBuilder();
+        var ordered = withheld.Values.OrderBy(w => w.Version, StringComparer.Ordinal).ToList();
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            var w = ordered[i];
+            var pair = w.First.Records.Count == 0 ? $"{w.Version}={w.First.Rule}" : $"{w.Version}={w.First.Rule}:{string.Join('+', w.First.Records)}";
+            if (text.Length + pair.Length + 2 > MaxWithheldHeaderChars)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $", {ordered.Count - i} more (see _vouch)");
+                break;
+            }
+
+            text.Append(text.Length == 0 ? "" : ", ").Append(pair);
+        }
+
+        return text.ToString();
+    }
+
+    private static JsonObject FindingJson(ReleaseFinding f)
+    {
+        var o = new JsonObject { ["rule"] = f.Rule, ["code"] = f.Code, ["reason"] = f.Message };
+        if (f.Records.Count > 0)
+        {
+            o["records"] = new JsonArray(f.Records.Select(r => (JsonNode)JsonValue.Create(r)).ToArray());
+        }
+
+        if (f.AdvisorySnapshot is { } snapshot)
+        {
+            o["advisorySnapshot"] = snapshot;
+        }
+
+        return o;
+    }
 
     private static JsonObject Explanation(string policyVersion, IReadOnlyDictionary<string, WithheldVersion> withheld, bool stale)
     {
         var list = new JsonObject();
         foreach (var w in withheld.Values.OrderBy(w => w.Version, StringComparer.Ordinal))
         {
-            list[w.Version] = new JsonObject
-            {
-                ["rule"] = w.First.Rule,
-                ["code"] = w.First.Code,
-                ["reason"] = w.First.Message,
-                ["findings"] = new JsonArray(w.Findings.Select(f => (JsonNode)new JsonObject { ["rule"] = f.Rule, ["code"] = f.Code, ["reason"] = f.Message }).ToArray()),
-            };
+            var entry = FindingJson(w.First);
+            entry["findings"] = new JsonArray(w.Findings.Select(f => (JsonNode)FindingJson(f)).ToArray());
+            list[w.Version] = entry;
         }
 
         return new JsonObject { ["gate"] = "vouch", ["policy"] = policyVersion, ["stale"] = stale, ["withheld"] = list };

@@ -115,7 +115,11 @@ internal static class AdvisoryLookup
         var policyFindings = findings
             .Where(x => x.Level != FindingLevel.Note)
             .Select(x => new PolicyFinding(x.Code, rule, x.Level == FindingLevel.Error ? severity : PolicySeverity.Warn, x.Reason,
-                $"{evidence}{(x.Advisory is { } a ? $"; {a.Id} severity {a.Severity.Label}, ids {string.Join(", ", a.Ids)}" : "")}", x.Fix))
+                $"{evidence}{(x.Advisory is { } a ? $"; {a.Id} severity {a.Severity.Label}, ids {string.Join(", ", a.Ids)}" : "")}", x.Fix)
+            {
+                AdvisoryIds = x.Advisory?.Ids ?? [],
+                AdvisorySnapshot = snapshot.Digest,
+            })
             .ToList();
         if (policyFindings.Count == 0)
         {
