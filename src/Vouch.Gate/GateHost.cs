@@ -35,6 +35,9 @@ public sealed record GateDependencies
 
     /// <summary>Where unexpected errors are written (never secrets).</summary>
     public TextWriter? Log { get; init; }
+
+    /// <summary>Trust material per routed upstream (<see cref="UpstreamRoute.Name"/>); a route without an entry uses <see cref="Sigstore"/> and <see cref="TrustedKeys"/>.</summary>
+    public IReadOnlyDictionary<string, UpstreamTrust> RouteTrust { get; init; } = new Dictionary<string, UpstreamTrust>();
 }
 
 /// <summary>A running gate: Kestrel on the configured address, in front of the upstream.</summary>
@@ -107,7 +110,7 @@ public sealed class GateHost : IAsyncDisposable
 
         var bound = app.Urls.First();
         var url = options.PublicUrl ?? new Uri(bound.EndsWith('/') ? bound : bound + "/");
-        var services = Compose(options, deps, store, decider, policy, handler, url);
+        var services = ComposeWithRoutes(options, deps, store, decider, policy, handler, url);
         if (options.AllowSelfApprovalUnsafe)
         {
             deps.Log?.WriteLine("vouch gate: WARNING: four eyes is off (AllowSelfApprovalUnsafe): whoever requests an approval may grant it");
@@ -119,8 +122,39 @@ public sealed class GateHost : IAsyncDisposable
         return new GateHost(app, services, url);
     }
 
+    /// <summary>The parts every upstream shares: grants, the refusal log, cached release decisions.</summary>
+    private sealed record SharedParts(ApprovalsMonitor Approvals, RefusalLog Refusals, ReleaseDecisionCache Decisions, bool Owner);
+
+    /// <summary>
+    /// Issue 19: the default upstream and one lane per routed upstream. Each lane is the same
+    /// composition (client, outbound policy, URLs, verifier with its own trust material, caches,
+    /// evidence ledger) against its own URL and data directory, sharing grants, audit log and policy.
+    /// </summary>
+    private static ServiceProvider ComposeWithRoutes(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url)
+    {
+        var decisions = new ReleaseDecisionCache();
+        var approvals = new ApprovalsMonitor(options, store, deps.Time, decisions);
+        var refusals = new RefusalLog(store);
+        var laneShared = new SharedParts(approvals, refusals, decisions, Owner: false);
+        var lanes = new List<UpstreamLane>();
+        foreach (var route in options.Routes)
+        {
+            var lanePolicy = new OutboundPolicy(route.Url);
+            var inner = route.AuthToken is { } token ? new UpstreamAuthHandler(token, deps.UpstreamHandler) : deps.UpstreamHandler;
+            var laneHandler = OutboundPolicyHandler.Wrap(lanePolicy, inner);
+            var laneOptions = options with { Upstream = route.Url, Routes = [], DataDirectory = Path.Combine(options.DataDirectory, "upstreams", route.Name) };
+            var laneDeps = deps.RouteTrust.TryGetValue(route.Name, out var trust) ? deps with { Sigstore = trust.Sigstore, TrustedKeys = trust.Keys } : deps;
+            var r = route;
+            lanes.Add(new UpstreamLane(route, Compose(laneOptions, laneDeps, store, decider, lanePolicy, laneHandler, url, laneShared, r.Matches, UpstreamLanes.None)));
+        }
+
+        var routes = options.Routes;
+        Func<string, bool>? ownsDefault = routes.Count == 0 ? null : name => !routes.Any(r => r.Matches(name));
+        return Compose(options, deps, store, decider, policy, handler, url, laneShared with { Owner = true }, ownsDefault, lanes.Count == 0 ? UpstreamLanes.None : new UpstreamLanes(lanes, store));
+    }
+
     /// <summary>The composition root: every part of the gate, each with one job, wired by constructor injection.</summary>
-    private static ServiceProvider Compose(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url)
+    private static ServiceProvider Compose(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url, SharedParts shared, Func<string, bool>? owns, UpstreamLanes lanes)
     {
         var s = new ServiceCollection();
         s.AddSingleton(options);
@@ -128,7 +162,7 @@ public sealed class GateHost : IAsyncDisposable
         s.AddSingleton(store);
         s.AddSingleton(decider);
         s.AddSingleton(policy);
-        s.AddSingleton(new UpstreamUrls(options.Upstream));
+        s.AddSingleton(new UpstreamUrls(options.Upstream, owns));
         s.AddSingleton(new GateUrl(url));
         s.AddSingleton(new GateAuth(options.Tokens));
         s.AddSingleton<CircuitBreaker>();
@@ -138,11 +172,22 @@ public sealed class GateHost : IAsyncDisposable
         s.AddSingleton(sp => new PackageVerifier(sp.GetRequiredService<RegistryClient>(), deps.Sigstore, deps.TrustedKeys));
         s.AddSingleton<PackumentCache>();
         s.AddSingleton<PackumentDiskStore>();
-        s.AddSingleton<ApprovalsMonitor>();
-        s.AddSingleton<RefusalLog>();
+        // Shared by every upstream; disposed by the container of the default one (a factory registration is disposed, an instance is not).
+        if (shared.Owner)
+        {
+            s.AddSingleton(_ => shared.Approvals);
+            s.AddSingleton(_ => lanes);
+        }
+        else
+        {
+            s.AddSingleton(shared.Approvals);
+            s.AddSingleton(lanes);
+        }
+
+        s.AddSingleton(shared.Refusals);
         s.AddSingleton<PackumentService>();
         s.AddSingleton<TarballStore>();
-        s.AddSingleton<ReleaseDecisionCache>();
+        s.AddSingleton(shared.Decisions);
         s.AddSingleton<KeysCache>();
 
         // Issue 12: evidence keyed by the trust material's fingerprint, incomplete verifications retried with backoff.

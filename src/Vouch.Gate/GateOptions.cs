@@ -105,6 +105,9 @@ public sealed record GateOptions
     /// <summary>The registry the gate proxies (its packuments, tarballs, keys and attestations).</summary>
     public required Uri Upstream { get; init; }
 
+    /// <summary>Upstreams besides <see cref="Upstream"/>, by package-name pattern (issue 19); a matching name is looked up there and nowhere else.</summary>
+    public IReadOnlyList<global::Vouch.Gate.Upstream.UpstreamRoute> Routes { get; init; } = [];
+
     /// <summary><c>host:port</c> to listen on; port 0 picks a free one.</summary>
     public string Listen { get; init; } = "127.0.0.1:4873";
 
@@ -180,6 +183,8 @@ public sealed record GateOptions
         {
             errors.Add($"upstream: '{Upstream}' must end with '/'");
         }
+
+        errors.AddRange(global::Vouch.Gate.Upstream.UpstreamRoute.Validate(Routes, this.Upstream));
 
         if (!TryParseListen(Listen, out _, out var listenError))
         {

@@ -42,7 +42,7 @@ internal static class TrustMaterialLoader
         var keys = registryKeysFile is null ? NpmKeys(status) : KeysFromFile(registryKeysFile);
         return new TrustMaterial(root, rootSource, keys) { TufDirectory = directory };
     }
-    private static RegistryKeys KeysFromFile(string path)
+    internal static RegistryKeys KeysFromFile(string path)
     {
         byte[] content;
         try
