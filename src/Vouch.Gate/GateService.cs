@@ -55,7 +55,8 @@ internal sealed class GateService(
     RefusalLog refusals,
     GateUrl gateUrl,
     UpstreamUrls urls,
-    UpstreamLanes lanes) : IAsyncDisposable
+    UpstreamLanes lanes,
+    Observability.GateMetrics metrics) : IAsyncDisposable
 {
     public GateStore Store => store;
 
@@ -198,8 +199,11 @@ internal sealed class GateService(
         var generation = decisions.Generation;
         if (decisions.TryGet(filtered.Name, v, integrity, decider.PolicyVersion, entry.ApprovalsVersion, out var cached))
         {
+            metrics.DecisionCacheLookup(hit: true);
             return cached;
         }
+
+        metrics.DecisionCacheLookup(hit: false);
 
         var verified = await verifier.EnsureVerifiedAsync(filtered.Upstream, version, allowDownload: pr.Status == PackumentStatus.Ok).WaitAsync(ct).ConfigureAwait(false);
         if (verified.Status != TarballStatus.Ok)

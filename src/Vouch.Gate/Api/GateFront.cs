@@ -10,7 +10,7 @@ namespace Vouch.Gate.Api;
 /// (<see cref="AdminApi"/>) with the request path replaced by the parser's canonical decoded path,
 /// so both stages see the same typed values. No exception becomes a 500 with details.
 /// </summary>
-internal sealed class GateFront(NpmRoutes npm, TextWriter? log)
+internal sealed class GateFront(NpmRoutes npm, TextWriter? log, Observability.GateMetrics? metrics = null)
 {
     public async Task InvokeAsync(HttpContext ctx, RequestDelegate next)
     {
@@ -19,6 +19,7 @@ internal sealed class GateFront(NpmRoutes npm, TextWriter? log)
             var raw = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
             if (!GatePath.TryParse(raw, out var route, out var error))
             {
+                metrics?.BadPath();
                 await GateJson.ErrorAsync(ctx, 400, GateCodes.BadPath, $"bad request path: {error}").ConfigureAwait(false);
                 return;
             }
@@ -28,10 +29,12 @@ internal sealed class GateFront(NpmRoutes npm, TextWriter? log)
                 ctx.Features.Set(route);
                 ctx.Request.Path = new PathString(route.VouchPath);
                 await next(ctx).ConfigureAwait(false);
+                metrics?.Request(route.Kind, ctx.Response.StatusCode, ctx.Response.ContentLength);
                 return;
             }
 
             await npm.HandleAsync(ctx, route).ConfigureAwait(false);
+            metrics?.Request(route.Kind, ctx.Response.StatusCode, HttpMethods.IsHead(ctx.Request.Method) ? null : ctx.Response.ContentLength);
         }
         catch (BadHttpRequestException e)
         {

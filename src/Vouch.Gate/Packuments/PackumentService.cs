@@ -26,7 +26,8 @@ internal sealed class PackumentService(
     ApprovalsMonitor approvals,
     RefusalLog refusals,
     GateUrl gateUrl,
-    TimeProvider time)
+    TimeProvider time,
+    Observability.GateMetrics metrics)
 {
     private readonly Coalescer<PackumentResult> _fetches = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -38,15 +39,18 @@ internal sealed class PackumentService(
     {
         if (!cache.TryGet(name, out var entry))
         {
+            metrics.PackumentCacheLookup(hit: false);
             return new ValueTask<PackumentResult>(_fetches.RunAsync(name, () => RevalidateAsync(name)));
         }
 
         entry = Current(name, entry);
         if (!entry.Stale && time.GetUtcNow() - entry.FetchedAt < options.PackumentMaxAge)
         {
+            metrics.PackumentCacheLookup(hit: true);
             return new ValueTask<PackumentResult>(new PackumentResult(PackumentStatus.Ok, entry));
         }
 
+        metrics.PackumentCacheLookup(hit: false);
         return new ValueTask<PackumentResult>(RevalidateOrStaleAsync(name, entry));
     }
 

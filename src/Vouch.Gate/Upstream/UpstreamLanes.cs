@@ -24,7 +24,7 @@ internal sealed class UpstreamLane(UpstreamRoute route, ServiceProvider services
 /// every other name by the default upstream, whose <see cref="UpstreamUrls"/> refuses to build a URL
 /// for a routed name, so no code path can look a private name up on the public registry.
 /// </summary>
-internal sealed class UpstreamLanes(IReadOnlyList<UpstreamLane> lanes, GateStore? store) : IAsyncDisposable
+internal sealed class UpstreamLanes(IReadOnlyList<UpstreamLane> lanes, GateStore? store, Observability.GateMetrics? metrics = null) : IAsyncDisposable
 {
     /// <summary>Audit rows for dependency-confusion refusals per process: names are client text, so the log must not grow per request.</summary>
     public const int MaxConfusionAuditRows = 1000;
@@ -78,6 +78,7 @@ internal sealed class UpstreamLanes(IReadOnlyList<UpstreamLane> lanes, GateStore
         }
 
         Interlocked.Increment(ref _refusals);
+        metrics?.Confusion(lane.Route.Name);
         var patterns = string.Join(", ", lane.Route.Patterns.Select(p => p.Text));
         var message = $"{name} is routed to the upstream '{lane.Route.Name}' ({patterns}), which does not have it; the gate never looks it up at another upstream, so a package of that name on the public registry cannot stand in for it (dependency confusion)";
         if (store is not null && _logged.Count < MaxConfusionAuditRows && _logged.TryAdd(name, 0))
