@@ -213,6 +213,11 @@ internal sealed class GateService(
 
         var grants = approvals.Current.For(filtered.Name).Where(g => g.Version == v).ToList();
         var decision = decider.Evaluate(verified.Report!, filtered.Upstream, version, grants);
+        foreach (var r in decision.Reported)
+        {
+            await refusals.LogAsync("reported", filtered.Name, v, r, ct).ConfigureAwait(false);
+        }
+
         if (!decision.Allowed)
         {
             await refusals.LogAsync("refused", filtered.Name, v, decision.Blocking[0], ct).ConfigureAwait(false);

@@ -36,7 +36,14 @@ public enum PolicySeverity
 }
 
 /// <summary>One rule outcome that needs attention: a stable code, the rule, what was seen and how to fix it.</summary>
-public sealed record PolicyFinding(string Code, string Rule, PolicySeverity Severity, string Message, string Evidence, string Fix);
+public sealed record PolicyFinding(string Code, string Rule, PolicySeverity Severity, string Message, string Evidence, string Fix)
+{
+    /// <summary>
+    /// The rule runs in <c>mode: report</c> (a dry run): this finding would be an error and is shown as a
+    /// warning instead; nothing is refused or withheld because of it.
+    /// </summary>
+    public bool ReportOnly { get; init; }
+}
 
 public sealed record PolicyVerdict(IReadOnlyList<PolicyFinding> Findings)
 {

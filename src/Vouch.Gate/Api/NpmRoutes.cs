@@ -79,6 +79,11 @@ internal sealed class NpmRoutes(GateService gate, KeysCache keys, UpstreamUrls u
             headers["X-Vouch-Withheld"] = f.WithheldHeader;
         }
 
+        if (f.ReportHeader.Length > 0)
+        {
+            headers["X-Vouch-Report"] = f.ReportHeader;
+        }
+
         if (ctx.Request.Headers.IfNoneMatch.ToString() == etag)
         {
             ctx.Response.StatusCode = 304;

@@ -114,7 +114,14 @@ internal sealed class RefusalLog(GateStore store, Observability.GateMetrics? met
             return;
         }
 
-        metrics?.Withheld(action, first.Rule);
+        if (action == "reported")
+        {
+            metrics?.DryRun(first.Rule);
+        }
+        else
+        {
+            metrics?.Withheld(action, first.Rule);
+        }
 
         try
         {

@@ -110,6 +110,14 @@ internal sealed class PackumentService(
             {
                 await refusals.LogAsync("withheld", name, w.Version, w.First, _stopping.Token).ConfigureAwait(false);
             }
+
+            foreach (var (version, findings) in entry.Filtered.Reported)
+            {
+                foreach (var f in findings)
+                {
+                    await refusals.LogAsync("reported", name, version, f, _stopping.Token).ConfigureAwait(false);
+                }
+            }
         }
 
         return result;
