@@ -146,6 +146,7 @@ public sealed class GateHost : IAsyncDisposable
         }
 
         await services.GetRequiredService<GateService>().StartAsync(ct).ConfigureAwait(false);
+        await services.GetRequiredService<Notifications.WebhookDispatcher>().StartAsync(ct).ConfigureAwait(false);
         admin = services.GetRequiredService<AdminApi>();
         front = services.GetRequiredService<GateFront>();
         return new GateHost(app, services, url) { _metrics = metrics };
@@ -225,6 +226,11 @@ public sealed class GateHost : IAsyncDisposable
         s.AddSingleton(_ => new EvidenceLedger(store, TrustFingerprint.Compute(deps.Sigstore.TrustedRoot, deps.TrustedKeys), deps.Time, options.VerificationRetryMin, options.VerificationRetryMax));
         s.AddSingleton<VersionVerifier>();
         s.AddSingleton<GateService>();
+        if (shared.Owner)
+        {
+            // Issue 19: webhooks read the audit log as their outbox; one dispatcher per gate, not per upstream.
+            s.AddSingleton(_ => new Notifications.WebhookDispatcher(store, options.Webhooks, deps.UpstreamHandler, options.DataDirectory, url, options.WebhookPollInterval, options.WebhookRetryMin, shared.Metrics, deps.Log));
+        }
         s.AddSingleton<NpmRoutes>();
         s.AddSingleton<AdminApi>();
         s.AddSingleton(sp => new GateFront(sp.GetRequiredService<NpmRoutes>(), deps.Log, shared.Metrics));

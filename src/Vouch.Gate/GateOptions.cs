@@ -108,6 +108,15 @@ public sealed record GateOptions
     /// <summary>Upstreams besides <see cref="Upstream"/>, by package-name pattern (issue 19); a matching name is looked up there and nowhere else.</summary>
     public IReadOnlyList<global::Vouch.Gate.Upstream.UpstreamRoute> Routes { get; init; } = [];
 
+    /// <summary>Webhook receivers (issue 19): withheld versions, approval requests and decisions, signed and retried.</summary>
+    public IReadOnlyList<Notifications.WebhookTarget> Webhooks { get; init; } = [];
+
+    /// <summary>How often the webhook outbox (the audit log) is read for new events.</summary>
+    public TimeSpan WebhookPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The first wait before a failed webhook delivery is tried again (doubling, up to 5 minutes).</summary>
+    public TimeSpan WebhookRetryMin { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary><c>host:port</c> to listen on; port 0 picks a free one.</summary>
     public string Listen { get; init; } = "127.0.0.1:4873";
 
@@ -185,6 +194,12 @@ public sealed record GateOptions
         }
 
         errors.AddRange(global::Vouch.Gate.Upstream.UpstreamRoute.Validate(Routes, this.Upstream));
+
+        errors.AddRange(Notifications.WebhookTarget.Validate(Webhooks));
+        if (WebhookPollInterval <= TimeSpan.Zero || WebhookRetryMin <= TimeSpan.Zero)
+        {
+            errors.Add("webhook: intervals must be positive");
+        }
 
         if (!TryParseListen(Listen, out _, out var listenError))
         {
