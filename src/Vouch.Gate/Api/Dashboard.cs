@@ -145,7 +145,7 @@ internal static class Dashboard
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 
-    private static async Task WriteAsync(HttpContext ctx, StringBuilder html, int status)
+    internal static async Task WriteAsync(HttpContext ctx, StringBuilder html, int status)
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "text/html; charset=utf-8";

@@ -311,6 +311,21 @@ public sealed class GateStore : IAsyncDisposable
         return list;
     }
 
+    /// <summary>Complete evidence of one package, every version and trust material (the dashboard's package page).</summary>
+    public async Task<IReadOnlyList<StoredEvidence>> ListEvidenceForAsync(string name, int limit, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cmd = Command(c, null, "SELECT name, version, integrity, report, verified_at FROM evidence WHERE state = 'complete' AND name = @n ORDER BY verified_at DESC LIMIT @l", ("n", name), ("l", limit));
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<StoredEvidence>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            list.Add(new StoredEvidence(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), Parse(r.GetString(4))));
+        }
+
+        return list;
+    }
+
     /// <summary>Audit rows after <paramref name="afterId"/>, oldest first (the webhook outbox reads the log as its queue).</summary>
     public async Task<IReadOnlyList<AuditEntry>> AuditAfterAsync(long afterId, int limit, CancellationToken ct = default)
     {
