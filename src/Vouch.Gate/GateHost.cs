@@ -233,7 +233,7 @@ public sealed class GateHost : IAsyncDisposable
         }
         s.AddSingleton<NpmRoutes>();
         s.AddSingleton<AdminApi>();
-        s.AddSingleton(sp => new GateFront(sp.GetRequiredService<NpmRoutes>(), deps.Log, shared.Metrics));
+        s.AddSingleton(sp => new GateFront(sp.GetRequiredService<NpmRoutes>(), deps.Log, shared.Metrics, new JsonLog(deps.Log, options.AccessLog, deps.Time)));
         return s.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 

@@ -117,6 +117,9 @@ public sealed record GateOptions
     /// <summary>The first wait before a failed webhook delivery is tried again (doubling, up to 5 minutes).</summary>
     public TimeSpan WebhookRetryMin { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Structured logs (issue 19): errors as JSON lines with a request id, and with this on, one JSON line per request and <c>X-Request-Id</c> on every answer.</summary>
+    public bool AccessLog { get; init; }
+
     /// <summary><c>host:port</c> to listen on; port 0 picks a free one.</summary>
     public string Listen { get; init; } = "127.0.0.1:4873";
 

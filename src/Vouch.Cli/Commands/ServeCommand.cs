@@ -18,6 +18,7 @@ internal static class ServeCommand
         var upstream = new Option<string[]>("--upstream", "--registry") { Description = "The registry the gate proxies (default: https://registry.npmjs.org/); repeat with PATTERN=URL (@corp/*=https://npm.corp.example/) to route matching names to another registry and nowhere else." };
         var upstreamsFile = new Option<string?>("--upstreams") { Description = "JSON file of routed upstreams with their own token (from an environment variable) and trust material (docs/gate.md)." };
         var webhooks = new Option<string[]>("--webhook") { Description = "POST signed events (withheld versions, approval requests and decisions) to this URL; repeatable. The HMAC secret is read from VOUCH_WEBHOOK_SECRET." };
+        var accessLog = new Option<bool>("--access-log") { Description = "One JSON line per request on stderr (request id, route, status, bytes, ms) and X-Request-Id on every answer." };
         var policy = new Option<string?>("--policy") { Description = "Policy file; its digest versions every cached decision." };
         var listen = new Option<string>("--listen") { Description = "host:port to listen on (port 0: any free port).", DefaultValueFactory = _ => "127.0.0.1:4873" };
         var db = new Option<string?>("--db") { Description = "SQLite file path (default: <data-dir>/gate.db) or PostgreSQL connection string (Host=...;... or postgres://...)." };
@@ -31,7 +32,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, upstreamsFile, webhooks, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval,
+            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -76,6 +77,7 @@ internal static class ServeCommand
             var options = new GateOptions
             {
                 Webhooks = hookTargets,
+                AccessLog = parse.GetValue(accessLog),
                 Upstream = upstreamUri,
                 Routes = routes,
                 Listen = parse.GetValue(listen)!,
