@@ -57,6 +57,9 @@ public static class GateCodes
     /// <summary>Four eyes: the identity that requested an approval cannot grant it.</summary>
     public const string FourEyes = "VOUCH_GATE_FOUR_EYES";
 
+    /// <summary>A name routed to a private upstream (issue 19: `@corp/*`) that it does not have: never looked up at another upstream, so a public package cannot shadow the private scope.</summary>
+    public const string DependencyConfusion = "VOUCH_GATE_DEPENDENCY_CONFUSION";
+
     /// <summary>An unexpected error inside the gate (logged; never carries details to the client).</summary>
     public const string Internal = "VOUCH_GATE_INTERNAL";
 }

@@ -9,6 +9,8 @@ using Vouch.Gate.Api;
 using Vouch.Gate.Decisions;
 using Vouch.Gate.Packuments;
 using Vouch.Gate.Evidence;
+using Vouch.Gate.Observability;
+using OpenTelemetry.Metrics;
 using Vouch.Gate.Storage;
 using Vouch.Gate.Tarballs;
 using Vouch.Gate.Upstream;
@@ -35,6 +37,12 @@ public sealed record GateDependencies
 
     /// <summary>Where unexpected errors are written (never secrets).</summary>
     public TextWriter? Log { get; init; }
+
+    /// <summary>Trust material per routed upstream (<see cref="UpstreamRoute.Name"/>); a route without an entry uses <see cref="Sigstore"/> and <see cref="TrustedKeys"/>.</summary>
+    public IReadOnlyDictionary<string, UpstreamTrust> RouteTrust { get; init; } = new Dictionary<string, UpstreamTrust>();
+
+    /// <summary>The OpenTelemetry meter's name (tests running several gates in one process give each its own).</summary>
+    public string MeterName { get; init; } = GateMetrics.DefaultMeterName;
 }
 
 /// <summary>A running gate: Kestrel on the configured address, in front of the upstream.</summary>
@@ -45,6 +53,8 @@ public sealed class GateHost : IAsyncDisposable
     private readonly GateService _service;
     private readonly GateAdvisories? _advisories;
     private int _stopped;
+
+    private GateMetrics? _metrics;
 
     private GateHost(WebApplication app, ServiceProvider services, Uri url, GateAdvisories? advisories)
     {
@@ -100,6 +110,10 @@ public sealed class GateHost : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+
+        // Issue 19: OpenTelemetry metrics, exported in Prometheus' text format at /-/vouch/metrics.
+        var metrics = new GateMetrics(deps.MeterName);
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(deps.MeterName).AddPrometheusExporter(o => o.ScrapeEndpointPath = GateMetrics.ScrapePath));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -119,28 +133,78 @@ public sealed class GateHost : IAsyncDisposable
         GateFront? front = null;
         AdminApi? admin = null;
         app.Use((ctx, next) => front is null ? Unavailable(ctx) : front.InvokeAsync(ctx, next));
+        app.Use(async (ctx, next) =>
+        {
+            // Pending approvals are a database count, read when scraped rather than per request.
+            if (ctx.Request.Path == GateMetrics.ScrapePath)
+            {
+                try
+                {
+                    metrics.SetPendingApprovals((await store.ListApprovalsAsync("pending", ctx.RequestAborted).ConfigureAwait(false)).Count);
+                }
+                catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+                {
+                    metrics.SetPendingApprovals(-1);
+                }
+            }
+
+            await next(ctx).ConfigureAwait(false);
+        });
         app.UseRouting();
         app.Use(GateFront.UnmatchedAsync);
         AdminApi.Map(app, () => admin);
+        app.MapPrometheusScrapingEndpoint(GateMetrics.ScrapePath);
         app.UseEndpoints(_ => { });
         await app.StartAsync(ct).ConfigureAwait(false);
 
         var bound = app.Urls.First();
         var url = options.PublicUrl ?? new Uri(bound.EndsWith('/') ? bound : bound + "/");
-        var services = Compose(options, deps, store, decider, policy, handler, url);
+        var services = ComposeWithRoutes(options, deps, store, decider, policy, handler, url, metrics);
         if (options.AllowSelfApprovalUnsafe)
         {
             deps.Log?.WriteLine("vouch gate: WARNING: four eyes is off (AllowSelfApprovalUnsafe): whoever requests an approval may grant it");
         }
 
         await services.GetRequiredService<GateService>().StartAsync(ct).ConfigureAwait(false);
+        await services.GetRequiredService<Notifications.WebhookDispatcher>().StartAsync(ct).ConfigureAwait(false);
         admin = services.GetRequiredService<AdminApi>();
         front = services.GetRequiredService<GateFront>();
-        return new GateHost(app, services, url, advisories);
+        return new GateHost(app, services, url, advisories) { _metrics = metrics };
+    }
+
+    /// <summary>The parts every upstream shares: grants, the refusal log, cached release decisions.</summary>
+    private sealed record SharedParts(ApprovalsMonitor Approvals, RefusalLog Refusals, ReleaseDecisionCache Decisions, GateMetrics Metrics, string Upstream, bool Owner);
+
+    /// <summary>
+    /// Issue 19: the default upstream and one lane per routed upstream. Each lane is the same
+    /// composition (client, outbound policy, URLs, verifier with its own trust material, caches,
+    /// evidence ledger) against its own URL and data directory, sharing grants, audit log and policy.
+    /// </summary>
+    private static ServiceProvider ComposeWithRoutes(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url, GateMetrics metrics)
+    {
+        var decisions = new ReleaseDecisionCache();
+        var approvals = new ApprovalsMonitor(options, store, deps.Time, decisions);
+        var refusals = new RefusalLog(store, metrics);
+        var laneShared = new SharedParts(approvals, refusals, decisions, metrics, "default", Owner: false);
+        var lanes = new List<UpstreamLane>();
+        foreach (var route in options.Routes)
+        {
+            var lanePolicy = new OutboundPolicy(route.Url);
+            var inner = route.AuthToken is { } token ? new UpstreamAuthHandler(token, deps.UpstreamHandler) : deps.UpstreamHandler;
+            var laneHandler = OutboundPolicyHandler.Wrap(lanePolicy, inner);
+            var laneOptions = options with { Upstream = route.Url, Routes = [], DataDirectory = Path.Combine(options.DataDirectory, "upstreams", route.Name) };
+            var laneDeps = deps.RouteTrust.TryGetValue(route.Name, out var trust) ? deps with { Sigstore = trust.Sigstore, TrustedKeys = trust.Keys } : deps;
+            var r = route;
+            lanes.Add(new UpstreamLane(route, Compose(laneOptions, laneDeps, store, decider, lanePolicy, laneHandler, url, laneShared with { Upstream = route.Name }, r.Matches, UpstreamLanes.None)));
+        }
+
+        var routes = options.Routes;
+        Func<string, bool>? ownsDefault = routes.Count == 0 ? null : name => !routes.Any(r => r.Matches(name));
+        return Compose(options, deps, store, decider, policy, handler, url, laneShared with { Owner = true }, ownsDefault, lanes.Count == 0 ? UpstreamLanes.None : new UpstreamLanes(lanes, store, metrics));
     }
 
     /// <summary>The composition root: every part of the gate, each with one job, wired by constructor injection.</summary>
-    private static ServiceProvider Compose(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url)
+    private static ServiceProvider Compose(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url, SharedParts shared, Func<string, bool>? owns, UpstreamLanes lanes)
     {
         var s = new ServiceCollection();
         s.AddSingleton(options);
@@ -148,30 +212,48 @@ public sealed class GateHost : IAsyncDisposable
         s.AddSingleton(store);
         s.AddSingleton(decider);
         s.AddSingleton(policy);
-        s.AddSingleton(new UpstreamUrls(options.Upstream));
+        s.AddSingleton(new UpstreamUrls(options.Upstream, owns));
         s.AddSingleton(new GateUrl(url));
         s.AddSingleton(new GateAuth(options.Tokens));
         s.AddSingleton<CircuitBreaker>();
-        s.AddSingleton(sp => new UpstreamClient(handler, options.Upstream, options.UpstreamTimeout, sp.GetRequiredService<CircuitBreaker>()));
+        s.AddSingleton(sp => new UpstreamClient(handler, options.Upstream, options.UpstreamTimeout, sp.GetRequiredService<CircuitBreaker>(), sp.GetRequiredService<UpstreamMetrics>()));
         s.AddSingleton(_ => new RegistryClient(handler, NpmConfig.ForRegistry(options.Upstream), cacheDirectory: null, deps.Time,
             new RegistryClientOptions { MaxRetries = 1, AttemptTimeout = options.UpstreamTimeout, MaxTarballBytes = options.MaxTarballBytes, MaxPackumentBytes = options.MaxPackumentBytes, UserAgent = "vouch-gate" }));
         s.AddSingleton(sp => new PackageVerifier(sp.GetRequiredService<RegistryClient>(), deps.Sigstore, deps.TrustedKeys));
         s.AddSingleton<PackumentCache>();
         s.AddSingleton<PackumentDiskStore>();
-        s.AddSingleton<ApprovalsMonitor>();
-        s.AddSingleton<RefusalLog>();
+        // Shared by every upstream; disposed by the container of the default one (a factory registration is disposed, an instance is not).
+        if (shared.Owner)
+        {
+            s.AddSingleton(_ => shared.Approvals);
+            s.AddSingleton(_ => lanes);
+        }
+        else
+        {
+            s.AddSingleton(shared.Approvals);
+            s.AddSingleton(lanes);
+        }
+
+        s.AddSingleton(shared.Refusals);
+        s.AddSingleton(shared.Metrics);
+        s.AddSingleton(new UpstreamMetrics(shared.Metrics, shared.Upstream));
         s.AddSingleton<PackumentService>();
         s.AddSingleton<TarballStore>();
-        s.AddSingleton<ReleaseDecisionCache>();
+        s.AddSingleton(shared.Decisions);
         s.AddSingleton<KeysCache>();
 
         // Issue 12: evidence keyed by the trust material's fingerprint, incomplete verifications retried with backoff.
         s.AddSingleton(_ => new EvidenceLedger(store, TrustFingerprint.Compute(deps.Sigstore.TrustedRoot, deps.TrustedKeys), deps.Time, options.VerificationRetryMin, options.VerificationRetryMax));
         s.AddSingleton<VersionVerifier>();
         s.AddSingleton<GateService>();
+        if (shared.Owner)
+        {
+            // Issue 19: webhooks read the audit log as their outbox; one dispatcher per gate, not per upstream.
+            s.AddSingleton(_ => new Notifications.WebhookDispatcher(store, options.Webhooks, deps.UpstreamHandler, options.DataDirectory, url, options.WebhookPollInterval, options.WebhookRetryMin, shared.Metrics, deps.Log));
+        }
         s.AddSingleton<NpmRoutes>();
         s.AddSingleton<AdminApi>();
-        s.AddSingleton(sp => new GateFront(sp.GetRequiredService<NpmRoutes>(), deps.Log));
+        s.AddSingleton(sp => new GateFront(sp.GetRequiredService<NpmRoutes>(), deps.Log, shared.Metrics, new JsonLog(deps.Log, options.AccessLog, deps.Time)));
         return s.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 
@@ -224,6 +306,7 @@ public sealed class GateHost : IAsyncDisposable
         await _app.StopAsync(ct).ConfigureAwait(false);
         var store = _service.Store;
         await _services.DisposeAsync().ConfigureAwait(false);
+        _metrics?.Dispose();
         await store.DisposeAsync().ConfigureAwait(false);
         _advisories?.Dispose();
     }

@@ -105,6 +105,21 @@ public sealed record GateOptions
     /// <summary>The registry the gate proxies (its packuments, tarballs, keys and attestations).</summary>
     public required Uri Upstream { get; init; }
 
+    /// <summary>Upstreams besides <see cref="Upstream"/>, by package-name pattern (issue 19); a matching name is looked up there and nowhere else.</summary>
+    public IReadOnlyList<global::Vouch.Gate.Upstream.UpstreamRoute> Routes { get; init; } = [];
+
+    /// <summary>Webhook receivers (issue 19): withheld versions, approval requests and decisions, signed and retried.</summary>
+    public IReadOnlyList<Notifications.WebhookTarget> Webhooks { get; init; } = [];
+
+    /// <summary>How often the webhook outbox (the audit log) is read for new events.</summary>
+    public TimeSpan WebhookPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The first wait before a failed webhook delivery is tried again (doubling, up to 5 minutes).</summary>
+    public TimeSpan WebhookRetryMin { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Structured logs (issue 19): errors as JSON lines with a request id, and with this on, one JSON line per request and <c>X-Request-Id</c> on every answer.</summary>
+    public bool AccessLog { get; init; }
+
     /// <summary><c>host:port</c> to listen on; port 0 picks a free one.</summary>
     public string Listen { get; init; } = "127.0.0.1:4873";
 
@@ -186,6 +201,14 @@ public sealed record GateOptions
         else if (!Upstream.AbsolutePath.EndsWith('/'))
         {
             errors.Add($"upstream: '{Upstream}' must end with '/'");
+        }
+
+        errors.AddRange(global::Vouch.Gate.Upstream.UpstreamRoute.Validate(Routes, this.Upstream));
+
+        errors.AddRange(Notifications.WebhookTarget.Validate(Webhooks));
+        if (WebhookPollInterval <= TimeSpan.Zero || WebhookRetryMin <= TimeSpan.Zero)
+        {
+            errors.Add("webhook: intervals must be positive");
         }
 
         if (!TryParseListen(Listen, out _, out var listenError))

@@ -20,7 +20,7 @@ internal enum PackumentStatus
     UpstreamInvalid,
 }
 
-internal sealed record PackumentResult(PackumentStatus Status, PackumentEntry? Entry = null, string? Error = null);
+internal sealed record PackumentResult(PackumentStatus Status, PackumentEntry? Entry = null, string? Error = null, string? Code = null);
 
 internal enum TarballStatus
 {
@@ -53,7 +53,10 @@ internal sealed class GateService(
     ApprovalsMonitor approvals,
     ReleaseDecisionCache decisions,
     RefusalLog refusals,
-    GateUrl gateUrl) : IAsyncDisposable
+    GateUrl gateUrl,
+    UpstreamUrls urls,
+    UpstreamLanes lanes,
+    Observability.GateMetrics metrics) : IAsyncDisposable
 {
     public GateStore Store => store;
 
@@ -84,18 +87,33 @@ internal sealed class GateService(
 
     public PackumentCache Packuments => packuments.Cache;
 
-    public IEnumerable<PackumentEntry> CachedPackuments => packuments.Cache.Snapshot();
+    public IEnumerable<PackumentEntry> CachedPackuments => lanes.All.Count == 0 ? packuments.Cache.Snapshot() : packuments.Cache.Snapshot().Concat(lanes.All.SelectMany(l => l.Service.CachedPackuments));
+
+    /// <summary>The routed upstreams (empty when there is only the default one).</summary>
+    public UpstreamLanes Lanes => lanes;
 
     public Task StartAsync(CancellationToken ct) => approvals.StartAsync(ct);
 
     /// <summary>Re-reads the grants in force (after this instance's own decision, or when told of another's).</summary>
     public Task RefreshApprovalsAsync(CancellationToken ct) => approvals.RefreshAsync(ct);
 
-    public ValueTask<PackumentResult> GetPackumentAsync(string name) => packuments.GetAsync(name);
+    // Issue 19: a routed name goes to its lane, and only there (Upstream/UpstreamLanes.cs).
+    public ValueTask<PackumentResult> GetPackumentAsync(string name) => lanes.For(name) is { } lane ? lanes.GetPackumentAsync(lane, name) : packuments.GetAsync(name);
+
+    /// <summary>A version's attestations from the upstream the name is routed to.</summary>
+    public Task<UpstreamResponse> GetAttestationsAsync(string name, string version, CancellationToken ct) =>
+        lanes.For(name) is { } lane
+            ? lane.Service.GetAttestationsAsync(name, version, ct)
+            : upstream.GetAsync(urls.Attestations(name, version), "application/json", 2L * Limits.MaxBundleBytes, null, ct);
 
     /// <summary>A tarball request: policy, verification, then the path of the verified bytes.</summary>
     public async Task<TarballResult> GetTarballAsync(string name, string file, CancellationToken ct)
     {
+        if (lanes.For(name) is { } lane)
+        {
+            return await lane.Service.GetTarballAsync(name, file, ct).ConfigureAwait(false);
+        }
+
         var pr = await GetPackumentAsync(name).ConfigureAwait(false);
         if (pr.Entry is null)
         {
@@ -113,6 +131,11 @@ internal sealed class GateService(
     /// <summary>The verification API: verify (or read the stored evidence of) one version, without policy.</summary>
     public async Task<TarballResult> VerifyAsync(string name, string version, CancellationToken ct)
     {
+        if (lanes.For(name) is { } lane)
+        {
+            return await lane.Service.VerifyAsync(name, version, ct).ConfigureAwait(false);
+        }
+
         var pr = await GetPackumentAsync(name).ConfigureAwait(false);
         if (pr.Entry is null)
         {
@@ -130,6 +153,11 @@ internal sealed class GateService(
     /// <summary>Whether a version's attestations may be handed out: only for a version the filter offers.</summary>
     public async Task<TarballResult> AttestationsAllowedAsync(string name, string version)
     {
+        if (lanes.For(name) is { } lane)
+        {
+            return await lane.Service.AttestationsAllowedAsync(name, version).ConfigureAwait(false);
+        }
+
         var pr = await GetPackumentAsync(name).ConfigureAwait(false);
         if (pr.Entry is null)
         {
@@ -172,8 +200,11 @@ internal sealed class GateService(
         var policyVersion = decider.PolicyVersion;
         if (decisions.TryGet(filtered.Name, v, integrity, policyVersion, entry.ApprovalsVersion, out var cached))
         {
+            metrics.DecisionCacheLookup(hit: true);
             return cached;
         }
+
+        metrics.DecisionCacheLookup(hit: false);
 
         var verified = await verifier.EnsureVerifiedAsync(filtered.Upstream, version, allowDownload: pr.Status == PackumentStatus.Ok).WaitAsync(ct).ConfigureAwait(false);
         if (verified.Status != TarballStatus.Ok)
@@ -183,6 +214,11 @@ internal sealed class GateService(
 
         var grants = approvals.Current.For(filtered.Name).Where(g => g.Version == v).ToList();
         var decision = decider.Evaluate(verified.Report!, filtered.Upstream, version, grants);
+        foreach (var r in decision.Reported)
+        {
+            await refusals.LogAsync("reported", filtered.Name, v, r, ct).ConfigureAwait(false);
+        }
+
         if (!decision.Allowed)
         {
             await refusals.LogAsync("refused", filtered.Name, v, decision.Blocking[0], ct).ConfigureAwait(false);

@@ -43,6 +43,12 @@ public sealed record PolicyFinding(string Code, string Rule, PolicySeverity Seve
 
     /// <summary>For the <c>advisories</c> and <c>malware</c> rules: the digest of the advisory snapshot the finding came from.</summary>
     public string? AdvisorySnapshot { get; init; }
+
+    /// <summary>
+    /// The rule runs in <c>mode: report</c> (a dry run): this finding would be an error and is shown as a
+    /// warning instead; nothing is refused or withheld because of it.
+    /// </summary>
+    public bool ReportOnly { get; init; }
 }
 
 public sealed record PolicyVerdict(IReadOnlyList<PolicyFinding> Findings)

@@ -168,8 +168,31 @@ internal sealed record PolicyRules
     } ?? PolicySeverity.Off;
 
     /// <summary><paramref name="child"/>'s rules replace this document's rule by rule (extends:).</summary>
+    /// <summary>Rules in <c>mode: report</c>: evaluated and shown, their errors downgraded to warnings marked <see cref="PolicyFinding.ReportOnly"/>.</summary>
+    public IReadOnlySet<string> ReportOnly { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Whether this file configures the rule (an overlay then takes its settings and its mode from here).</summary>
+    public bool Defines(string rule) => rule switch
+    {
+        SignatureName => Signature is not null,
+        ProvenanceName => Provenance is not null,
+        SourceName => Source is not null,
+        TrustDowngradeName => TrustDowngrade is not null,
+        MajorBumpName => MajorBump is not null,
+        NewDependencyName => NewDependency is not null,
+        ReleaseAgeName => ReleaseAge is not null,
+        InstallScriptsName => InstallScripts is not null,
+        DeprecatedName => Deprecated is not null,
+        SlsaName => Slsa is not null,
+        AdvisoriesName => Advisories is not null,
+        MalwareName => Malware is not null,
+        _ => false,
+    };
+
     public PolicyRules Overlay(PolicyRules child) => new()
     {
+        // A rule's mode travels with its settings: the child's definition replaces the parent's, mode included.
+        ReportOnly = child.ReportOnly.Concat(ReportOnly.Where(r => !child.Defines(r))).ToHashSet(StringComparer.Ordinal),
         Signature = child.Signature ?? Signature,
         Provenance = child.Provenance ?? Provenance,
         Source = child.Source ?? Source,

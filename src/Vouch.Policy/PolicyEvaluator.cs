@@ -66,11 +66,21 @@ public sealed class PolicyEvaluator
         var rules = _policy.Rules;
         foreach (var rule in PolicyRuleRegistry.All)
         {
-            results.Add(Lift(f, now, rule.Evaluate(f, rules, now)));
+            var outcome = Lift(f, now, rule.Evaluate(f, rules, now));
+            results.Add(rules.ReportOnly.Contains(outcome.Rule) ? Report(outcome) : outcome);
         }
 
         return results;
     }
+
+    /// <summary>A rule in <c>mode: report</c>: decided as ever, but what would be an error is a warning marked as a dry run.</summary>
+    private static RuleOutcome Report(RuleOutcome outcome) => outcome.Severity != PolicySeverity.Error && outcome.Findings.All(x => x.Severity != PolicySeverity.Error)
+        ? outcome
+        : outcome with
+        {
+            Severity = outcome.Severity == PolicySeverity.Error ? PolicySeverity.Warn : outcome.Severity,
+            Findings = outcome.Findings.Select(x => x.Severity == PolicySeverity.Error ? x with { Severity = PolicySeverity.Warn, ReportOnly = true } : x).ToList(),
+        };
 
     // ---- exceptions ----------------------------------------------------------------------------
 

@@ -84,9 +84,15 @@ internal static partial class PolicyParser
     private static PolicyRules ParseRules(Reader p, YamlMappingNode rules, string source)
     {
         var result = new PolicyRules();
+        var reportOnly = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (keyNode, value) in rules.Children)
         {
             var name = p.Scalar(keyNode, "a rule name");
+            if (Mode(p, value, name))
+            {
+                reportOnly.Add(name);
+            }
+
             result = name switch
             {
                 PolicyRules.SignatureName => result with { Signature = Scoped(p, value, name) },
@@ -105,7 +111,34 @@ internal static partial class PolicyParser
             };
         }
 
-        return result;
+        return result with { ReportOnly = reportOnly };
+    }
+
+    /// <summary>
+    /// <c>mode: enforce</c> (the default) or <c>mode: report</c> in a rule's mapping: true for report.
+    /// Taken out of the mapping here, so each rule's own parser still refuses every key it does not know.
+    /// </summary>
+    private static bool Mode(Reader p, YamlNode value, string rule)
+    {
+        if (value is not YamlMappingNode map || !map.Children.TryGetValue(new YamlScalarNode("mode"), out var modeNode))
+        {
+            return false;
+        }
+
+        var report = p.Scalar(modeNode, "mode: enforce or report") switch
+        {
+            "enforce" => false,
+            "report" => true,
+            _ => throw p.Error(modeNode, $"mode: enforce or report for {rule}"),
+        };
+        if (rule == PolicyRules.MalwareName && report)
+        {
+            // Known malware is never lifted by an allow entry or an approval; a dry run would lift it for everyone.
+            throw p.Error(modeNode, "mode: enforce for malware (known malware is never only reported)");
+        }
+
+        map.Children.Remove(new YamlScalarNode("mode"));
+        return report;
     }
 
     /// <summary><c>rule: error</c> (every package) or <c>{severity, packages, exclude}</c> plus the rule's own keys.</summary>

@@ -15,7 +15,10 @@ internal static class ServeCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var upstream = new Option<string?>("--upstream", "--registry") { Description = "The registry the gate proxies (default: https://registry.npmjs.org/)." };
+        var upstream = new Option<string[]>("--upstream", "--registry") { Description = "The registry the gate proxies (default: https://registry.npmjs.org/); repeat with PATTERN=URL (@corp/*=https://npm.corp.example/) to route matching names to another registry and nowhere else." };
+        var upstreamsFile = new Option<string?>("--upstreams") { Description = "JSON file of routed upstreams with their own token (from an environment variable) and trust material (docs/gate.md)." };
+        var webhooks = new Option<string[]>("--webhook") { Description = "POST signed events (withheld versions, approval requests and decisions) to this URL; repeatable. The HMAC secret is read from VOUCH_WEBHOOK_SECRET." };
+        var accessLog = new Option<bool>("--access-log") { Description = "One JSON line per request on stderr (request id, route, status, bytes, ms) and X-Request-Id on every answer." };
         var policy = new Option<string?>("--policy") { Description = "Policy file; its digest versions every cached decision." };
         var listen = new Option<string>("--listen") { Description = "host:port to listen on (port 0: any free port).", DefaultValueFactory = _ => "127.0.0.1:4873" };
         var db = new Option<string?>("--db") { Description = "SQLite file path (default: <data-dir>/gate.db) or PostgreSQL connection string (Host=...;... or postgres://...)." };
@@ -30,15 +33,11 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb,
+            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb,
         };
         command.SetAction(async (parse, ct) =>
         {
-            Uri upstreamUri = NpmConfig.PublicRegistry;
-            if (parse.GetValue(upstream) is { } u && !NpmConfig.TryParseRegistryUrl(u, out upstreamUri!, out var upstreamError))
-            {
-                throw new UsageException($"--upstream: {upstreamError}");
-            }
+            var (upstreamUri, routes, routeTrust) = UpstreamArguments.Bind(parse.GetValue(upstream) ?? [], parse.GetValue(upstreamsFile), ReadSmallFile);
 
             Uri? publicUri = null;
             if (parse.GetValue(publicUrl) is { } p && (!Uri.TryCreate(p.EndsWith('/') ? p : p + "/", UriKind.Absolute, out publicUri) || publicUri.Scheme is not ("http" or "https")))
@@ -58,9 +57,30 @@ internal static class ServeCommand
                 }
             }
 
+            var hookUrls = parse.GetValue(webhooks) ?? [];
+            var hookSecret = Environment.GetEnvironmentVariable("VOUCH_WEBHOOK_SECRET");
+            if (hookUrls.Length > 0 && string.IsNullOrEmpty(hookSecret))
+            {
+                throw new UsageException("--webhook: set VOUCH_WEBHOOK_SECRET (at least 16 characters) to sign deliveries");
+            }
+
+            var hookTargets = new List<Vouch.Gate.Notifications.WebhookTarget>();
+            foreach (var h in hookUrls)
+            {
+                if (!Uri.TryCreate(h, UriKind.Absolute, out var hookUri))
+                {
+                    throw new UsageException($"--webhook: '{h}' is not a URL");
+                }
+
+                hookTargets.Add(new Vouch.Gate.Notifications.WebhookTarget(hookUri, hookSecret!));
+            }
+
             var options = new GateOptions
             {
+                Webhooks = hookTargets,
+                AccessLog = parse.GetValue(accessLog),
                 Upstream = upstreamUri,
+                Routes = routes,
                 Listen = parse.GetValue(listen)!,
                 PublicUrl = publicUri,
                 Database = parse.GetValue(db) ?? Path.Combine(data, "gate.db"),
@@ -89,6 +109,7 @@ internal static class ServeCommand
                     Sigstore = trust.CreateSigstoreVerifier(),
                     TrustedKeys = trust.Keys,
                     Log = stderr,
+                    RouteTrust = routeTrust,
                 }, ct).ConfigureAwait(false);
             }
             catch (GateConfigurationException e)
@@ -109,7 +130,7 @@ internal static class ServeCommand
             await using (host.ConfigureAwait(false))
             {
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"vouch gate listening on {host.Url} (upstream {upstreamUri}, {options.DatabaseProvider.ToString().ToLowerInvariant()} database, policy {options.PolicyPath ?? "built-in"}, advisories {AdvisoryDescription(host)}, trusted root: {trust.RootSource}, {tokenList.Count} tokens)")).ConfigureAwait(false);
+                    $"vouch gate listening on {host.Url} (upstream {upstreamUri}{string.Concat(routes.Select(r => $", {string.Join(",", r.Patterns.Select(p => p.Text))} -> {r.Url}"))}, {options.DatabaseProvider.ToString().ToLowerInvariant()} database, policy {options.PolicyPath ?? "built-in"}, advisories {AdvisoryDescription(host)}, trusted root: {trust.RootSource}, {tokenList.Count} tokens)")).ConfigureAwait(false);
                 await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 // Handle SIGINT/SIGTERM here so the graceful stop is not cut short by the parser's own termination timeout.
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -28,6 +28,7 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         var root = app.MapGroup("/-/vouch");
         root.MapGet("", With((a, ctx) => a.DashboardAsync(ctx)));
         root.MapGet("/dashboard", With((a, ctx) => a.DashboardAsync(ctx)));
+        root.MapGet("/dashboard/package/{**name}", With((a, ctx) => a.PackagePageAsync(ctx)));
 
         var v1 = root.MapGroup("/v1");
         v1.MapGet("/health", With((a, ctx) => a.HealthAsync(ctx)));
@@ -62,6 +63,9 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
 
         await handler(ctx, token).ConfigureAwait(false);
     }
+
+    // Issue 19: one package's timeline and provenance (Api/PackagePage.cs).
+    private Task PackagePageAsync(HttpContext ctx) => PackagePage.RenderAsync(ctx, Gate, auth.Authenticate(ctx, allowCookie: true), ctx.Request.RouteValues["name"] as string ?? "");
 
     private Task DashboardAsync(HttpContext ctx) => Dashboard.RenderAsync(ctx, Gate, auth.Authenticate(ctx, allowCookie: true));
 

@@ -74,6 +74,7 @@ internal static class Dashboard
         }
 
         html.Append("</table>");
+        DryRun(html, gate);
 
         var evidence = await gate.Store.ListEvidenceAsync(1000, ctx.RequestAborted).ConfigureAwait(false);
         html.Append("<h2>Packages seen</h2><table id=\"packages\"><tr><th>package</th><th>integrity</th><th>signature</th><th>provenance</th><th>evidence</th><th>problems</th></tr>");
@@ -122,11 +123,30 @@ internal static class Dashboard
         await WriteAsync(ctx, html, 200).ConfigureAwait(false);
     }
 
+    /// <summary>Issue 19: versions a rule in <c>mode: report</c> would withhold; offered to clients all the same.</summary>
+    private static void DryRun(System.Text.StringBuilder html, GateService gate)
+    {
+        html.Append("<h2>Dry run (mode: report)</h2><table id=\"dry-run\"><tr><th>package</th><th>rule</th><th>code</th><th>reason</th></tr>");
+        foreach (var p in gate.CachedPackuments.OrderBy(p => p.Filtered.Name, StringComparer.Ordinal))
+        {
+            foreach (var (version, findings) in p.Filtered.Reported.OrderBy(r => r.Key, StringComparer.Ordinal))
+            {
+                foreach (var f in findings)
+                {
+                    html.Append("<tr><td>").Append(E($"{p.Filtered.Name}@{version}")).Append(" <span class=\"badge report\">would withhold</span></td><td>").Append(E(f.Rule))
+                        .Append("</td><td>").Append(E(f.Code)).Append("</td><td>").Append(E(f.Message)).Append("</td></tr>");
+                }
+            }
+        }
+
+        html.Append("</table>");
+    }
+
     private static string Badge(string? status) => $"<span class=\"badge {(status is "verified" or "invalid" ? status : "absent")}\">{E(status ?? "absent")}</span>";
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 
-    private static async Task WriteAsync(HttpContext ctx, StringBuilder html, int status)
+    internal static async Task WriteAsync(HttpContext ctx, StringBuilder html, int status)
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "text/html; charset=utf-8";

@@ -10,15 +10,36 @@ namespace Vouch.Gate.Api;
 /// (<see cref="AdminApi"/>) with the request path replaced by the parser's canonical decoded path,
 /// so both stages see the same typed values. No exception becomes a 500 with details.
 /// </summary>
-internal sealed class GateFront(NpmRoutes npm, TextWriter? log)
+internal sealed class GateFront(NpmRoutes npm, TextWriter? log, Observability.GateMetrics? metrics = null, Observability.JsonLog? json = null)
 {
     public async Task InvokeAsync(HttpContext ctx, RequestDelegate next)
+    {
+        if (json is { AccessLogEnabled: true })
+        {
+            await LoggedAsync(ctx, next, json).ConfigureAwait(false);
+            return;
+        }
+
+        await HandleAsync(ctx, next).ConfigureAwait(false);
+    }
+
+    // Issue 19: with the access log on, every answer carries X-Request-Id and gets one JSON line.
+    private async Task LoggedAsync(HttpContext ctx, RequestDelegate next, Observability.JsonLog log)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        ctx.Response.Headers["X-Request-Id"] = Observability.JsonLog.RequestId(ctx);
+        await HandleAsync(ctx, next).ConfigureAwait(false);
+        log.Access(ctx, ctx.Features.Get<GateRoute>()?.Kind.ToString().ToLowerInvariant() ?? "npm", started);
+    }
+
+    private async Task HandleAsync(HttpContext ctx, RequestDelegate next)
     {
         try
         {
             var raw = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
             if (!GatePath.TryParse(raw, out var route, out var error))
             {
+                metrics?.BadPath();
                 await GateJson.ErrorAsync(ctx, 400, GateCodes.BadPath, $"bad request path: {error}").ConfigureAwait(false);
                 return;
             }
@@ -28,10 +49,12 @@ internal sealed class GateFront(NpmRoutes npm, TextWriter? log)
                 ctx.Features.Set(route);
                 ctx.Request.Path = new PathString(route.VouchPath);
                 await next(ctx).ConfigureAwait(false);
+                metrics?.Request(route.Kind, ctx.Response.StatusCode, ctx.Response.ContentLength);
                 return;
             }
 
             await npm.HandleAsync(ctx, route).ConfigureAwait(false);
+            metrics?.Request(route.Kind, ctx.Response.StatusCode, HttpMethods.IsHead(ctx.Request.Method) ? null : ctx.Response.ContentLength);
         }
         catch (BadHttpRequestException e)
         {
@@ -46,7 +69,14 @@ internal sealed class GateFront(NpmRoutes npm, TextWriter? log)
         }
         catch (Exception e)
         {
-            log?.WriteLine($"vouch gate: {ctx.Request.Method} {ctx.Request.Path}: {e.GetType().Name}: {e.Message}");
+            if (json is not null)
+            {
+                json.Error(ctx, e);
+            }
+            else
+            {
+                log?.WriteLine($"vouch gate: {ctx.Request.Method} {ctx.Request.Path}: {e.GetType().Name}: {e.Message}");
+            }
             if (!ctx.Response.HasStarted)
             {
                 await GateJson.ErrorAsync(ctx, 500, GateCodes.Internal, "internal error").ConfigureAwait(false);

@@ -79,6 +79,11 @@ internal sealed class NpmRoutes(GateService gate, KeysCache keys, UpstreamUrls u
             headers["X-Vouch-Withheld"] = f.WithheldHeader;
         }
 
+        if (f.ReportHeader.Length > 0)
+        {
+            headers["X-Vouch-Report"] = f.ReportHeader;
+        }
+
         if (ctx.Request.Headers.IfNoneMatch.ToString() == etag)
         {
             ctx.Response.StatusCode = 304;
@@ -104,7 +109,7 @@ internal sealed class NpmRoutes(GateService gate, KeysCache keys, UpstreamUrls u
 
     private static Task PackumentFailureAsync(HttpContext ctx, string name, PackumentResult result) => result.Status switch
     {
-        PackumentStatus.NotFound => GateJson.ErrorAsync(ctx, 404, GateCodes.NotFound, $"{name} is not in the upstream registry"),
+        PackumentStatus.NotFound => GateJson.ErrorAsync(ctx, 404, result.Code ?? GateCodes.NotFound, result.Code is null ? $"{name} is not in the upstream registry" : result.Error!),
         PackumentStatus.UpstreamUnavailable => GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamUnavailable, $"the upstream registry failed and no copy of {name} is cached: {result.Error}"),
         _ => GateJson.ErrorAsync(ctx, 502, GateCodes.UpstreamInvalid, $"the upstream registry answered something unusable for {name}: {result.Error}"),
     };
@@ -219,7 +224,7 @@ internal sealed class NpmRoutes(GateService gate, KeysCache keys, UpstreamUrls u
                 return;
         }
 
-        var r = await gate.Upstream.GetAsync(urls.Attestations(name, version), "application/json", 2L * Limits.MaxBundleBytes, null, ctx.RequestAborted).ConfigureAwait(false);
+        var r = await gate.GetAttestationsAsync(name, version, ctx.RequestAborted).ConfigureAwait(false);
         if (r.Status != UpstreamStatus.Ok)
         {
             await UpstreamFailureAsync(ctx, r).ConfigureAwait(false);

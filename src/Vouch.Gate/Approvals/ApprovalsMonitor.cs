@@ -102,7 +102,7 @@ internal sealed class ApprovalsMonitor(GateOptions options, GateStore store, Tim
 /// process: not again after every approval change (which re-filters every cached packument), so
 /// repeated requests and busy approvers cannot grow the log without bound.
 /// </summary>
-internal sealed class RefusalLog(GateStore store)
+internal sealed class RefusalLog(GateStore store, Observability.GateMetrics? metrics = null)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _logged = new(StringComparer.Ordinal);
 
@@ -112,6 +112,15 @@ internal sealed class RefusalLog(GateStore store)
         if (!_logged.TryAdd(key, 0))
         {
             return;
+        }
+
+        if (action == "reported")
+        {
+            metrics?.DryRun(first.Rule);
+        }
+        else
+        {
+            metrics?.Withheld(action, first.Rule);
         }
 
         try

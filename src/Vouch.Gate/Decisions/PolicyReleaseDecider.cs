@@ -37,13 +37,14 @@ public sealed class PolicyReleaseDecider : IReleaseDecider
 
     public ReleaseDecision Prefilter(Packument packument, PackageVersion version, IReadOnlyList<GrantedApproval> approvals)
     {
-        var findings = Errors(_evaluator.Prefilter(packument, version, Map(approvals, version)));
+        var verdict = _evaluator.Prefilter(packument, version, Map(approvals, version));
+        var findings = Errors(verdict);
         if (string.IsNullOrEmpty(version.Dist.Integrity) && string.IsNullOrEmpty(version.Dist.Shasum))
         {
             findings.Add(new ReleaseFinding(GateRules.IntegrityRule, GateCodes.NoIntegrity, $"{version.Name}@{version.Version} publishes neither dist.integrity nor dist.shasum"));
         }
 
-        return Lift(findings, version, approvals);
+        return WithReported(Lift(findings, version, approvals), verdict);
     }
 
     public ReleaseDecision Evaluate(PackageReport report, Packument packument, PackageVersion version, IReadOnlyList<GrantedApproval> approvals)
@@ -56,7 +57,18 @@ public sealed class PolicyReleaseDecider : IReleaseDecider
                 $"{report.Name}@{report.Version} failed verification: " + string.Join("; ", report.Problems.Select(p => $"{p.Code}: {p.Message}"))));
         }
 
-        return Lift(findings, version, approvals);
+        return WithReported(Lift(findings, version, approvals), verdict);
+    }
+
+    // Issue 19, dry run: a rule in mode: report is decided and shown, never withholding.
+    private static ReleaseDecision WithReported(ReleaseDecision decision, PolicyVerdict verdict)
+    {
+        if (!verdict.Findings.Any(f => f.ReportOnly))
+        {
+            return decision;
+        }
+
+        return decision with { Reported = verdict.Findings.Where(f => f.ReportOnly).Select(f => new ReleaseFinding(f.Rule, f.Code, f.Message)).ToList() };
     }
 
     private static List<ReleaseFinding> Errors(PolicyVerdict verdict) =>

@@ -21,6 +21,9 @@ public sealed record ReleaseDecision(IReadOnlyList<ReleaseFinding> Blocking)
 {
     public static readonly ReleaseDecision Allow = new([]);
 
+    /// <summary>Findings of rules in <c>mode: report</c> (a dry run): they would withhold the version, and do not.</summary>
+    public IReadOnlyList<ReleaseFinding> Reported { get; init; } = [];
+
     public bool Allowed => Blocking.Count == 0;
 }
 

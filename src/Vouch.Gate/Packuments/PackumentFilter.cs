@@ -40,6 +40,12 @@ internal sealed class FilteredPackument
     /// <summary>The <c>X-Vouch-Withheld</c> header (empty when nothing is withheld).</summary>
     public required string WithheldHeader { get; init; }
 
+    /// <summary>Versions a rule in <c>mode: report</c> would withhold (a dry run: they are offered), with its findings.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<ReleaseFinding>> Reported { get; init; } = new Dictionary<string, IReadOnlyList<ReleaseFinding>>();
+
+    /// <summary>The <c>X-Vouch-Report</c> header: <c>version=rule</c> pairs of the dry run (empty when none).</summary>
+    public string ReportHeader { get; init; } = "";
+
     /// <summary>
     /// What this entry costs the in-memory cache: the upstream bytes, the parsed packument (counted
     /// as twice its bytes) and both served forms. No JSON tree is kept: per-version documents and
@@ -94,12 +100,18 @@ internal static class PackumentFilter
         var withheld = new Dictionary<string, WithheldVersion>(StringComparer.Ordinal);
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         var allowed = new List<PackageVersion>();
+        var reported = new Dictionary<string, IReadOnlyList<ReleaseFinding>>(StringComparer.Ordinal);
         foreach (var (key, version) in packument.Versions)
         {
             var file = Path.GetFileName(version.Dist.Tarball.AbsolutePath);
             files.TryAdd(file, key);
             var relevant = approvals.Where(a => a.Name == packument.Name && a.Version == key).ToList();
             var decision = decider.Prefilter(packument, version, relevant);
+            if (decision.Reported.Count > 0)
+            {
+                reported[key] = decision.Reported;
+            }
+
             if (decision.Allowed)
             {
                 allowed.Add(version);
@@ -141,6 +153,17 @@ internal static class PackumentFilter
 
         root["dist-tags"] = RepointTags(packument, allowed);
         root["_vouch"] = Explanation(decider.PolicyVersion, withheld, stale: false);
+        if (reported.Count > 0)
+        {
+            var report = new JsonObject();
+            foreach (var (v, list) in reported.OrderBy(r => r.Key, StringComparer.Ordinal))
+            {
+                report[v] = new JsonArray(list.Select(f => (JsonNode)new JsonObject { ["rule"] = f.Rule, ["code"] = f.Code, ["reason"] = f.Message, ["mode"] = "report" }).ToArray());
+            }
+
+            root["_vouch"]!["report"] = report;
+        }
+
         if (withheld.Count > 0)
         {
             root["policyRestrictions"] = PolicyRestrictions(packument.Name, withheld);
@@ -165,6 +188,8 @@ internal static class PackumentFilter
             Abbreviated = abbrev,
             AbbreviatedETag = ETag(abbrev),
             WithheldHeader = WithheldHeader(withheld),
+            Reported = reported,
+            ReportHeader = string.Join(", ", reported.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={string.Join('+', r.Value.Select(f => f.Rule).Distinct())}")),
         };
     }
 

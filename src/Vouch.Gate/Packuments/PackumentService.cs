@@ -26,7 +26,8 @@ internal sealed class PackumentService(
     ApprovalsMonitor approvals,
     RefusalLog refusals,
     GateUrl gateUrl,
-    TimeProvider time)
+    TimeProvider time,
+    Observability.GateMetrics metrics)
 {
     private readonly Coalescer<PackumentResult> _fetches = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -38,15 +39,18 @@ internal sealed class PackumentService(
     {
         if (!cache.TryGet(name, out var entry))
         {
+            metrics.PackumentCacheLookup(hit: false);
             return new ValueTask<PackumentResult>(_fetches.RunAsync(name, () => RevalidateAsync(name)));
         }
 
         entry = Current(name, entry);
         if (!entry.Stale && time.GetUtcNow() - entry.FetchedAt < options.PackumentMaxAge)
         {
+            metrics.PackumentCacheLookup(hit: true);
             return new ValueTask<PackumentResult>(new PackumentResult(PackumentStatus.Ok, entry));
         }
 
+        metrics.PackumentCacheLookup(hit: false);
         return new ValueTask<PackumentResult>(RevalidateOrStaleAsync(name, entry));
     }
 
@@ -105,6 +109,14 @@ internal sealed class PackumentService(
             foreach (var w in entry.Filtered.Withheld.Values)
             {
                 await refusals.LogAsync("withheld", name, w.Version, w.First, _stopping.Token).ConfigureAwait(false);
+            }
+
+            foreach (var (version, findings) in entry.Filtered.Reported)
+            {
+                foreach (var f in findings)
+                {
+                    await refusals.LogAsync("reported", name, version, f, _stopping.Token).ConfigureAwait(false);
+                }
             }
         }
 

@@ -311,6 +311,36 @@ public sealed class GateStore : IAsyncDisposable
         return list;
     }
 
+    /// <summary>Complete evidence of one package, every version and trust material (the dashboard's package page).</summary>
+    public async Task<IReadOnlyList<StoredEvidence>> ListEvidenceForAsync(string name, int limit, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cmd = Command(c, null, "SELECT name, version, integrity, report, verified_at FROM evidence WHERE state = 'complete' AND name = @n ORDER BY verified_at DESC LIMIT @l", ("n", name), ("l", limit));
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<StoredEvidence>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            list.Add(new StoredEvidence(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), Parse(r.GetString(4))));
+        }
+
+        return list;
+    }
+
+    /// <summary>Audit rows after <paramref name="afterId"/>, oldest first (the webhook outbox reads the log as its queue).</summary>
+    public async Task<IReadOnlyList<AuditEntry>> AuditAfterAsync(long afterId, int limit, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cmd = Command(c, null, "SELECT id, at, actor, action, approval_id, name, version, rule, reason, expires_at FROM audit_log WHERE id > @a ORDER BY id LIMIT @l", ("a", afterId), ("l", limit));
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<AuditEntry>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            list.Add(new AuditEntry(r.GetInt64(0), Parse(r.GetString(1)), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetInt64(4), Str(r, 5), Str(r, 6), Str(r, 7), Str(r, 8), r.IsDBNull(9) ? null : Parse(r.GetString(9))));
+        }
+
+        return list;
+    }
+
     /// <summary>What is stored about (name, version, integrity) under the trust material <paramref name="trust"/>.</summary>
     public async Task<EvidenceRecord?> GetEvidenceAsync(string name, string version, string integrity, string trust, CancellationToken ct = default)
     {

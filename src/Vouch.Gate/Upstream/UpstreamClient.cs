@@ -38,8 +38,11 @@ internal sealed class UpstreamClient : IDisposable
     private readonly CircuitBreaker _breaker;
 
     /// <param name="handler">Already wrapped in <see cref="OutboundPolicyHandler"/> by the composition root.</param>
-    public UpstreamClient(HttpMessageHandler handler, Uri upstream, TimeSpan timeout, CircuitBreaker breaker)
+    private readonly Observability.UpstreamMetrics? _metrics;
+
+    public UpstreamClient(HttpMessageHandler handler, Uri upstream, TimeSpan timeout, CircuitBreaker breaker, Observability.UpstreamMetrics? metrics = null)
     {
+        _metrics = metrics;
         _http = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
         _upstream = upstream;
         _timeout = timeout;
@@ -89,7 +92,9 @@ internal sealed class UpstreamClient : IDisposable
             return open;
         }
 
+        var started = Observability.UpstreamMetrics.Start();
         var r = await GetOnceAsync(url, accept, maxBytes, etag, ct).ConfigureAwait(false);
+        _metrics?.Request(r.Status, started);
         return Count(r, r.Status);
     }
 
@@ -165,7 +170,9 @@ internal sealed class UpstreamClient : IDisposable
             return open;
         }
 
+        var started = Observability.UpstreamMetrics.Start();
         var r = await SendOnceAsync(method, url, body, contentType, maxBytes, ct).ConfigureAwait(false);
+        _metrics?.Request(r.Status, started);
         return Count(r, r.Status);
     }
 
@@ -222,7 +229,9 @@ internal sealed class UpstreamClient : IDisposable
             return new UpstreamFile(open.Status, Error: open.Error);
         }
 
+        var started = Observability.UpstreamMetrics.Start();
         var r = await DownloadOnceAsync(url, tempPath, maxBytes, ct).ConfigureAwait(false);
+        _metrics?.Request(r.Status, started);
         return Count(r, r.Status);
     }
 

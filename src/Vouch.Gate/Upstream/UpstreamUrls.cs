@@ -7,15 +7,21 @@ namespace Vouch.Gate.Upstream;
 /// name, an exact version, a fixed endpoint): each value is escaped as one path segment (the scope
 /// slash of a name as npm writes it, <c>%2f</c>) and appended to the configured upstream.
 /// </summary>
-internal sealed class UpstreamUrls(Uri upstream)
+internal sealed class UpstreamUrls(Uri upstream, Func<string, bool>? owns = null)
 {
     private readonly string _base = upstream.AbsoluteUri.EndsWith('/') ? upstream.AbsoluteUri : upstream.AbsoluteUri + "/";
 
     public Uri Base => upstream;
 
-    public Uri Packument(string name) => Build(Segment(name));
+    public Uri Packument(string name) => Build(Segment(Owned(name)));
 
-    public Uri Attestations(string name, string version) => Build("-/npm/v1/attestations/" + Segment(name) + "@" + Segment(version));
+    public Uri Attestations(string name, string version) => Build("-/npm/v1/attestations/" + Segment(Owned(name)) + "@" + Segment(version));
+
+    /// <summary>Whether names like this one are looked up at this upstream (issue 19: routes by name pattern).</summary>
+    public bool Owns(string name) => owns is null || owns(name);
+
+    // Routing happens before any URL is built; a name reaching the wrong upstream's URLs is a bug, never a request.
+    private string Owned(string name) => Owns(name) ? name : throw new InvalidOperationException($"{name} is routed to another upstream than {upstream}");
 
     public Uri Keys() => Build("-/npm/v1/keys");
 

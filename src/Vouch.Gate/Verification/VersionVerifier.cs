@@ -15,7 +15,7 @@ namespace Vouch.Gate.Verification;
 /// only sees a <see cref="TarballResult"/>. Every attempt, a ledger retry included, goes out through
 /// the same outbound-policy handler and is refused while the upstream's circuit breaker is open.
 /// </summary>
-internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarballs, KeysCache keys, PackageVerifier verifier, CircuitBreaker breaker)
+internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarballs, KeysCache keys, PackageVerifier verifier, CircuitBreaker breaker, Observability.UpstreamMetrics metrics)
 {
     private readonly Coalescer<TarballResult> _inflight = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -82,15 +82,18 @@ internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarbal
             return new TarballResult(TarballStatus.UpstreamUnavailable, Name: name, Version: v, Error: $"the upstream keeps failing (circuit open) and {name}@{v} has no complete evidence yet");
         }
 
+        var started = Observability.UpstreamMetrics.Start();
         hashes ??= TarballHashes.Compute(await File.ReadAllBytesAsync(path!, ct).ConfigureAwait(false));
         var registryKeys = await keys.VerificationKeysAsync(ct).ConfigureAwait(false);
         var report = await verifier.VerifyVersionAsync(packument, version, hashes, registryKeys, ct).ConfigureAwait(false);
         if (report.NetworkError is not null)
         {
+            metrics.Verification("error", started);
             return new TarballResult(TarballStatus.UpstreamUnavailable, Name: name, Version: v, Error: report.NetworkError);
         }
 
         var recorded = await ledger.RecordAsync(name, v, integrityKey, report, known.Attempts, ct).ConfigureAwait(false);
+        metrics.Verification(recorded.State != LedgerState.Complete ? "incomplete" : recorded.Report!.Passed ? "passed" : "failed", started);
         return recorded.State == LedgerState.Complete
             ? new TarballResult(TarballStatus.Ok, path, length, recorded.Report, Name: name, Version: v)
             : Incomplete(name, v, recorded);
