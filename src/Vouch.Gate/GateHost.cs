@@ -33,6 +33,9 @@ public sealed record GateDependencies
     /// <summary>The policy engine; default: the policy file (or the built-in default policy) through <see cref="PolicyReleaseDecider"/>.</summary>
     public IReleaseDecider? Decider { get; init; }
 
+    /// <summary>Issue 20: the network stack towards the organisation's registry (<c>--publish-to</c>); default a fresh handler.</summary>
+    public HttpMessageHandler? PublishHandler { get; init; }
+
     /// <summary>Where unexpected errors are written (never secrets).</summary>
     public TextWriter? Log { get; init; }
 }
@@ -77,6 +80,7 @@ public sealed class GateHost : IAsyncDisposable
         var handler = OutboundPolicyHandler.Wrap(policy, deps.UpstreamHandler);
         var store = await GateStore.OpenAsync(options.Database, deps.Time, ct).ConfigureAwait(false);
         var decider = deps.Decider ?? await LoadPolicyAsync(options, deps.Time, ct).ConfigureAwait(false);
+        var publishPolicy = await Publish.PublishComposition.LoadPolicyAsync(options, ct).ConfigureAwait(false);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -107,20 +111,21 @@ public sealed class GateHost : IAsyncDisposable
 
         var bound = app.Urls.First();
         var url = options.PublicUrl ?? new Uri(bound.EndsWith('/') ? bound : bound + "/");
-        var services = Compose(options, deps, store, decider, policy, handler, url);
+        var services = Compose(options, deps, store, decider, policy, handler, url, publishPolicy);
         if (options.AllowSelfApprovalUnsafe)
         {
             deps.Log?.WriteLine("vouch gate: WARNING: four eyes is off (AllowSelfApprovalUnsafe): whoever requests an approval may grant it");
         }
 
         await services.GetRequiredService<GateService>().StartAsync(ct).ConfigureAwait(false);
+        Publish.PublishComposition.Start(services);
         admin = services.GetRequiredService<AdminApi>();
         front = services.GetRequiredService<GateFront>();
         return new GateHost(app, services, url);
     }
 
     /// <summary>The composition root: every part of the gate, each with one job, wired by constructor injection.</summary>
-    private static ServiceProvider Compose(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url)
+    private static ServiceProvider Compose(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url, Vouch.Policy.Publish.PublishPolicy publishPolicy)
     {
         var s = new ServiceCollection();
         s.AddSingleton(options);
@@ -149,6 +154,7 @@ public sealed class GateHost : IAsyncDisposable
         s.AddSingleton(_ => new EvidenceLedger(store, TrustFingerprint.Compute(deps.Sigstore.TrustedRoot, deps.TrustedKeys), deps.Time, options.VerificationRetryMin, options.VerificationRetryMax));
         s.AddSingleton<VersionVerifier>();
         s.AddSingleton<GateService>();
+        Publish.PublishComposition.Add(s, options, deps, publishPolicy);
         s.AddSingleton<NpmRoutes>();
         s.AddSingleton<AdminApi>();
         s.AddSingleton(sp => new GateFront(sp.GetRequiredService<NpmRoutes>(), deps.Log));
