@@ -67,9 +67,6 @@ public static class PublishCodes
     /// <summary>The attached provenance bundle does not verify against the gate's trust material, or is about another tarball.</summary>
     public const string ProvenanceInvalid = "VOUCH_GATE_PUBLISH_PROVENANCE_INVALID";
 
-    /// <summary>A publish rule refused the version (the body names the rule's own code).</summary>
-    public const string Refused = "VOUCH_GATE_PUBLISH_REFUSED";
-
     /// <summary>A publish rule holds the version: staged at the gate until an approver grants it.</summary>
     public const string Staged = "VOUCH_GATE_PUBLISH_STAGED";
 

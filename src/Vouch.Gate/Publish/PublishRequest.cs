@@ -49,6 +49,21 @@ internal sealed record PublishRequest
     /// <summary>Parses and validates; null with <paramref name="error"/> (and its code) when the request is refused.</summary>
     public static PublishRequest? Parse(byte[] body, string urlName, long maxTarballBytes, out string? code, out string? error)
     {
+        try
+        {
+            return ParseCore(body, urlName, maxTarballBytes, out code, out error);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or JsonException)
+        {
+            // A string that is not Unicode (an escaped lone surrogate) or a value of an unexpected shape deep inside.
+            code = PublishCodes.BadDocument;
+            error = $"the publish document holds a value that is not valid ({e.GetType().Name})";
+            return null;
+        }
+    }
+
+    private static PublishRequest? ParseCore(byte[] body, string urlName, long maxTarballBytes, out string? code, out string? error)
+    {
         code = PublishCodes.BadDocument;
         error = null;
         if (!System.Text.Unicode.Utf8.IsValid(body))

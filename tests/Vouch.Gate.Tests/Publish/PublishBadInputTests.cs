@@ -160,6 +160,12 @@ public sealed class PublishBadInputTests(VerdaccioRegistry registry) : IAsyncLif
 
         await AssertRefusedAsync(name, "{\"name\":", 400, PublishCodes.BadDocument, "not a JSON object");
         await AssertRefusedAsync(name, "[1,2]", 400, PublishCodes.BadDocument);
+        await AssertRefusedAsync(name, "{\"name\":\"\\ud800\",\"versions\":{}}", 400, PublishCodes.BadDocument);
+        var (name5, _, doc5) = Fresh("surrogate");
+        var text = doc5.ToJsonString().Replace("\"description\":\"test package\"", "\"description\":\"\\udc00\"", StringComparison.Ordinal);
+        Assert.Contains("udc00", text, StringComparison.Ordinal);
+        var (surrogate, _) = await Gate.PutAsync(name5, text);
+        Assert.True(surrogate is 201 or 400, $"a lone surrogate in a free-text field: {surrogate}");
         var (name2, _, doc2) = Fresh("rev");
         doc2["_rev"] = "3-abc";
         await AssertRefusedAsync(name2, doc2.ToJsonString(), 400, PublishCodes.BadDocument, "_rev");
