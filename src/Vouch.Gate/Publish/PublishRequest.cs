@@ -84,6 +84,18 @@ internal sealed record PublishRequest
             return null;
         }
 
+        try
+        {
+            // Every string must be Unicode: an escaped lone surrogate anywhere (even in a field the gate
+            // does not read) would fail only when the document is forwarded.
+            _ = root.ToJsonString();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            error = "the publish document holds a string that is not valid Unicode (a lone surrogate)";
+            return null;
+        }
+
         var errors = new List<string>();
         var name = Str(root, "name");
         if (name != urlName)
