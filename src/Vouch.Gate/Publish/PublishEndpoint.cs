@@ -15,9 +15,12 @@ namespace Vouch.Gate.Publish;
 /// Every answer is JSON with <c>error</c> (what npm prints), <c>code</c> and, for a rule, <c>rule</c>.
 /// Without <c>--publish-to</c> the gate stays read-only.
 /// </summary>
-internal sealed class PublishEndpoint(GateAuth auth, GateStore store, PublishService? service, GatePublishOptions? options)
+internal sealed class PublishEndpoint(GateAuth auth, GateStore store, PublishService? service, GatePublishOptions? options, StagedPublishes? staged = null)
 {
     public bool Enabled => service is not null;
+
+    /// <summary><c>GET /-/vouch/v1/publish/staged</c>: the publishes held for an approver.</summary>
+    public Task StagedAsync(HttpContext ctx) => GateJson.WriteAsync(ctx, 200, new { staged = staged?.List() ?? [] });
 
     public async Task HandleAsync(HttpContext ctx, string name)
     {
@@ -134,7 +137,7 @@ internal static class PublishComposition
             var digest = options.PolicyPath is { } p && File.Exists(p) ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(p)))[..16] : "default";
             return new PublishService(sp.GetRequiredService<OrgRegistry>(), policy, new NpmAttestationVerifier(deps.Sigstore, deps.TrustedKeys), sp.GetRequiredService<GateStore>(), sp.GetRequiredService<StagedPublishes>(), digest);
         });
-        s.AddSingleton(sp => new PublishEndpoint(sp.GetRequiredService<GateAuth>(), sp.GetRequiredService<GateStore>(), sp.GetRequiredService<PublishService>(), publish));
+        s.AddSingleton(sp => new PublishEndpoint(sp.GetRequiredService<GateAuth>(), sp.GetRequiredService<GateStore>(), sp.GetRequiredService<PublishService>(), publish, sp.GetRequiredService<StagedPublishes>()));
     }
 
     /// <summary>Starts the poller that forwards granted staged publishes.</summary>

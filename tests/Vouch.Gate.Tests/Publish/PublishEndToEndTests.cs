@@ -225,6 +225,8 @@ public sealed class PublishEndToEndTests(VerdaccioRegistry registry)
         // Held, not forwarded; a second publish of the same version is a conflict.
         await Task.Delay(600);
         Assert.Equal(["1.0.0"], await registry.VersionsAsync(name));
+        var list = JsonNode.Parse(await (await SendAsync(gate, HttpMethod.Get, "-/vouch/v1/publish/staged", GateFixture.ReaderToken)).Content.ReadAsStringAsync())!;
+        Assert.Contains(list["staged"]!.AsArray(), s => (string?)s!["name"] == name && (string?)s["version"] == "2.0.0" && (long)s["approvalId"]! == approval);
         Assert.Equal(409, (await gate.PublishAsync(name, "2.0.0")).Status);
 
         // The publisher cannot grant (not an approver); an approver can (four eyes: not the requester).
