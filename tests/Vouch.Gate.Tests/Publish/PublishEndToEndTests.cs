@@ -301,7 +301,14 @@ public sealed class PublishEndToEndTests(VerdaccioRegistry registry)
         await File.WriteAllTextAsync(Path.Combine(dir, "index.js"), "module.exports = 1;\n");
         var url = gate.Host.Url;
         await File.WriteAllTextAsync(Path.Combine(dir, ".npmrc"), $"registry={url}\n//{url.Authority}/:_authToken={token}\n");
-        return await ClientProcess.RunAsync("npm", dir, Env(dir), "publish", "--registry", url.ToString(), "--userconfig", Path.Combine(dir, ".npmrc"));
+        try
+        {
+            return await ClientProcess.RunAsync("npm", dir, Env(dir), "publish", "--registry", url.ToString(), "--userconfig", Path.Combine(dir, ".npmrc"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     /// <summary>`npm install` straight from the organisation's registry; the version installed.</summary>
@@ -309,9 +316,16 @@ public sealed class PublishEndToEndTests(VerdaccioRegistry registry)
     {
         var dir = Directory.CreateTempSubdirectory("vouch-npm-install-").FullName;
         await File.WriteAllTextAsync(Path.Combine(dir, "package.json"), """{"name":"consumer","version":"1.0.0","private":true}""");
-        var (exit, output) = await ClientProcess.RunAsync("npm", dir, Env(dir), "install", $"{name}@{range}", "--registry", registry.Url.ToString(), "--no-audit", "--no-fund");
-        Assert.True(exit == 0, output);
-        return (string)JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "node_modules", name, "package.json")))!["version"]!;
+        try
+        {
+            var (exit, output) = await ClientProcess.RunAsync("npm", dir, Env(dir), "install", $"{name}@{range}", "--registry", registry.Url.ToString(), "--no-audit", "--no-fund");
+            Assert.True(exit == 0, output);
+            return (string)JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "node_modules", name, "package.json")))!["version"]!;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     private static Dictionary<string, string> Env(string dir) => new()
