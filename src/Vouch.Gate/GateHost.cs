@@ -35,6 +35,9 @@ public sealed record GateDependencies
     /// <summary>The policy engine; default: the policy file (or the built-in default policy) through <see cref="PolicyReleaseDecider"/>.</summary>
     public IReleaseDecider? Decider { get; init; }
 
+    /// <summary>Issue 20: the network stack towards the organisation's registry (<c>--publish-to</c>); default a fresh handler.</summary>
+    public HttpMessageHandler? PublishHandler { get; init; }
+
     /// <summary>Where unexpected errors are written (never secrets).</summary>
     public TextWriter? Log { get; init; }
 
@@ -107,6 +110,7 @@ public sealed class GateHost : IAsyncDisposable
     {
         var store = await GateStore.OpenAsync(options.Database, deps.Time, ct).ConfigureAwait(false);
         var decider = deps.Decider ?? await LoadPolicyAsync(options, deps.Time, advisories, ct).ConfigureAwait(false);
+        var publishPolicy = await Publish.PublishComposition.LoadPolicyAsync(options, ct).ConfigureAwait(false);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -159,7 +163,7 @@ public sealed class GateHost : IAsyncDisposable
 
         var bound = app.Urls.First();
         var url = options.PublicUrl ?? new Uri(bound.EndsWith('/') ? bound : bound + "/");
-        var services = ComposeWithRoutes(options, deps, store, decider, policy, handler, url, metrics);
+        var services = ComposeWithRoutes(options, deps, store, decider, policy, handler, url, metrics, publishPolicy);
         if (options.AllowSelfApprovalUnsafe)
         {
             deps.Log?.WriteLine("vouch gate: WARNING: four eyes is off (AllowSelfApprovalUnsafe): whoever requests an approval may grant it");
@@ -167,25 +171,26 @@ public sealed class GateHost : IAsyncDisposable
 
         await services.GetRequiredService<GateService>().StartAsync(ct).ConfigureAwait(false);
         await services.GetRequiredService<Notifications.WebhookDispatcher>().StartAsync(ct).ConfigureAwait(false);
+        Publish.PublishComposition.Start(services);
         admin = services.GetRequiredService<AdminApi>();
         front = services.GetRequiredService<GateFront>();
         return new GateHost(app, services, url, advisories) { _metrics = metrics };
     }
 
     /// <summary>The parts every upstream shares: grants, the refusal log, cached release decisions.</summary>
-    private sealed record SharedParts(ApprovalsMonitor Approvals, RefusalLog Refusals, ReleaseDecisionCache Decisions, GateMetrics Metrics, string Upstream, bool Owner);
+    private sealed record SharedParts(ApprovalsMonitor Approvals, RefusalLog Refusals, ReleaseDecisionCache Decisions, GateMetrics Metrics, string Upstream, bool Owner, Vouch.Policy.Publish.PublishPolicy PublishPolicy);
 
     /// <summary>
     /// Issue 19: the default upstream and one lane per routed upstream. Each lane is the same
     /// composition (client, outbound policy, URLs, verifier with its own trust material, caches,
     /// evidence ledger) against its own URL and data directory, sharing grants, audit log and policy.
     /// </summary>
-    private static ServiceProvider ComposeWithRoutes(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url, GateMetrics metrics)
+    private static ServiceProvider ComposeWithRoutes(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url, GateMetrics metrics, Vouch.Policy.Publish.PublishPolicy publishPolicy)
     {
         var decisions = new ReleaseDecisionCache();
         var approvals = new ApprovalsMonitor(options, store, deps.Time, decisions);
         var refusals = new RefusalLog(store, metrics);
-        var laneShared = new SharedParts(approvals, refusals, decisions, metrics, "default", Owner: false);
+        var laneShared = new SharedParts(approvals, refusals, decisions, metrics, "default", Owner: false, publishPolicy);
         var lanes = new List<UpstreamLane>();
         foreach (var route in options.Routes)
         {
@@ -250,6 +255,13 @@ public sealed class GateHost : IAsyncDisposable
         {
             // Issue 19: webhooks read the audit log as their outbox; one dispatcher per gate, not per upstream.
             s.AddSingleton(_ => new Notifications.WebhookDispatcher(store, options.Webhooks, deps.UpstreamHandler, options.DataDirectory, url, options.WebhookPollInterval, options.WebhookRetryMin, shared.Metrics, deps.Log));
+
+            // Issue 20: publishing goes to the organisation's registry, once per gate, whatever the read routes are.
+            Publish.PublishComposition.Add(s, options, deps, shared.PublishPolicy);
+        }
+        else
+        {
+            Publish.PublishComposition.Add(s, options with { Publish = null }, deps, Vouch.Policy.Publish.PublishPolicy.None);
         }
         s.AddSingleton<NpmRoutes>();
         s.AddSingleton<AdminApi>();

@@ -4,9 +4,12 @@ using System.Text;
 
 namespace Vouch.Gate;
 
-/// <summary>Roles a gate token carries; each includes the rights of the ones before it.</summary>
+/// <summary>Roles a gate token carries; each of reader, approver, admin includes the rights of the ones before it.</summary>
 public enum GateRole
 {
+    /// <summary>May only publish (<c>--publish-to</c>), nothing else: below reader, so no read-side endpoint takes it, and no other role may publish.</summary>
+    Publisher = -1,
+
     Reader = 0,
     Approver = 1,
     Admin = 2,
@@ -54,7 +57,7 @@ public sealed class GateToken
 
             if (!TryParseRole(parts[0], out var role))
             {
-                problems.Add($"line {i + 1}: unknown role '{parts[0]}' (reader, approver, admin)");
+                problems.Add($"line {i + 1}: unknown role '{parts[0]}' (reader, approver, admin, publisher)");
                 continue;
             }
 
@@ -84,6 +87,7 @@ public sealed class GateToken
             case "reader": role = GateRole.Reader; return true;
             case "approver": role = GateRole.Approver; return true;
             case "admin": role = GateRole.Admin; return true;
+            case "publisher": role = GateRole.Publisher; return true;
             default: role = GateRole.Reader; return false;
         }
     }
@@ -180,6 +184,9 @@ public sealed record GateOptions
     /// <summary>The longest wait between two attempts at a verification that could not complete.</summary>
     public TimeSpan VerificationRetryMax { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Issue 20: the publish path (<c>--publish-to</c>); null keeps the gate read-only.</summary>
+    public Publish.GatePublishOptions? Publish { get; init; }
+
     /// <summary>How long in-flight requests may finish after shutdown was asked for.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -269,6 +276,15 @@ public sealed record GateOptions
         if (MaxPackumentBytes <= 0 || MaxTarballBytes <= 0 || MaxRequestBodyBytes <= 0)
         {
             errors.Add("limits: sizes must be positive");
+        }
+
+        if (Publish is { } publish)
+        {
+            errors.AddRange(publish.Validate());
+            if (!Tokens.Any(t => t.Role == GateRole.Publisher))
+            {
+                errors.Add("publish-to: no token has the publisher role, so nobody could publish");
+            }
         }
 
         return errors;

@@ -12,4 +12,19 @@ internal static class Limits
 
     /// <summary>One Sigstore bundle (attestations documents carry two).</summary>
     public const int MaxBundleBytes = Vouch.Sigstore.Limits.MaxBundleBytes;
+
+    /// <summary>Largest tarball a publish may carry (decoded); <c>GatePublishOptions.MaxTarballBytes</c> may lower or raise it.</summary>
+    public const long MaxPublishTarballBytes = 64L * 1024 * 1024;
+
+    /// <summary>A publish request's body beyond its base64 tarball: the document and a provenance bundle.</summary>
+    public const long MaxPublishDocumentBytes = 4L * 1024 * 1024;
+
+    /// <summary>Uncompressed bytes read from a published tarball (a gzip bomb stops here).</summary>
+    public const long MaxPublishUnpackedBytes = 1024L * 1024 * 1024;
+
+    /// <summary>Entries in a published tarball.</summary>
+    public const int MaxPublishTarEntries = 100_000;
+
+    /// <summary>The tarball's package.json.</summary>
+    public const int MaxPublishManifestBytes = 1024 * 1024;
 }

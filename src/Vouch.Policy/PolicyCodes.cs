@@ -26,4 +26,12 @@ public static class PolicyCodes
     public const string SlsaLevel = "VOUCH_POLICY_SLSA_LEVEL";
     public const string AdvisoryDatabaseMissing = "VOUCH_POLICY_ADVISORY_DB_MISSING";
     public const string VersionUnknown = "VOUCH_POLICY_VERSION_UNKNOWN";
+
+    // Publish rules (publish: in vouch.policy.yml; enforced by the gate in front of an organisation's registry).
+    public const string PublishProvenanceRequired = "VOUCH_POLICY_PUBLISH_PROVENANCE_REQUIRED";
+    public const string PublishSource = "VOUCH_POLICY_PUBLISH_SOURCE";
+    public const string PublishTrustedPublisher = "VOUCH_POLICY_PUBLISH_TRUSTED_PUBLISHER";
+    public const string PublishTrustDowngrade = "VOUCH_POLICY_PUBLISH_TRUST_DOWNGRADE";
+    public const string PublishNewMajor = "VOUCH_POLICY_PUBLISH_NEW_MAJOR";
+    public const string PublishInstallScripts = "VOUCH_POLICY_PUBLISH_INSTALL_SCRIPTS";
 }

@@ -33,6 +33,9 @@ public sealed class PolicyDocument
         [],
         []);
 
+    /// <summary>The rules for publishing into the organisation's registry (the gate's publish path); <see cref="Publish.PublishPolicy.None"/> when no document has a publish: section.</summary>
+    public Publish.PublishPolicy Publish { get; init; } = Vouch.Policy.Publish.PublishPolicy.None;
+
     /// <summary>The file path or URL it was loaded from, or <c>built-in default</c>.</summary>
     public string Source { get; }
 

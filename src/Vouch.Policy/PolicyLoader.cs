@@ -57,7 +57,7 @@ public static class PolicyLoader
     {
         if (file.Extends is null)
         {
-            return new PolicyDocument(location, [location], file.Rules, file.Allow, file.Deny);
+            return new PolicyDocument(location, [location], file.Rules, file.Allow, file.Deny) { Publish = file.Publish ?? Publish.PublishPolicy.None };
         }
 
         var at = (Line: (int)file.ExtendsAt.Line, Column: (int)file.ExtendsAt.Column);
@@ -102,7 +102,11 @@ public static class PolicyLoader
             [location, .. resolvedParent.Chain],
             resolvedParent.Rules.Overlay(file.Rules),
             [.. file.Allow, .. resolvedParent.Allow],
-            [.. file.Deny, .. resolvedParent.Deny]);
+            [.. file.Deny, .. resolvedParent.Deny])
+        {
+            // A document's publish: section replaces the extended one whole (like a rule).
+            Publish = file.Publish ?? resolvedParent.Publish,
+        };
     }
 
     private static async Task<(string Text, string Source)> ReadAsync(string fileOrUrl, string referrer, HttpMessageHandler? handler, CancellationToken ct)

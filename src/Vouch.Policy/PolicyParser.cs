@@ -9,7 +9,11 @@ using YamlDotNet.RepresentationModel;
 namespace Vouch.Policy;
 
 /// <summary>One policy file as written (before extends: is resolved).</summary>
-internal sealed record PolicyFile(string Source, string? Extends, Mark ExtendsAt, PolicyRules Rules, IReadOnlyList<PolicyException> Allow, IReadOnlyList<PolicyException> Deny);
+internal sealed record PolicyFile(string Source, string? Extends, Mark ExtendsAt, PolicyRules Rules, IReadOnlyList<PolicyException> Allow, IReadOnlyList<PolicyException> Deny)
+{
+    /// <summary>The publish: section, or null when the file has none (then the extended policy's applies).</summary>
+    public Publish.PublishPolicy? Publish { get; init; }
+}
 
 /// <summary>
 /// Reads one <c>vouch.policy.yml</c>: YAML structure first, then every field against what it must
@@ -31,7 +35,7 @@ internal static partial class PolicyParser
         var root = LoadRoot(yaml, source);
         var p = new Reader(source);
         var top = p.Mapping(root, "the policy (a mapping with version: 1 and rules:)");
-        p.OnlyKeys(top, "version", "extends", "rules", "allow", "deny");
+        p.OnlyKeys(top, "version", "extends", "rules", "allow", "deny", "publish");
 
         var versionNode = p.Required(top, "version", "version: 1");
         if (p.Scalar(versionNode, "version: 1") != SupportedVersion.ToString(CultureInfo.InvariantCulture))
@@ -59,7 +63,8 @@ internal static partial class PolicyParser
 
         var allow = p.Optional(top, "allow") is { } allowNode ? ParseExceptions(p, allowNode, "allow") : [];
         var deny = p.Optional(top, "deny") is { } denyNode ? ParseExceptions(p, denyNode, "deny") : [];
-        return new PolicyFile(source, extends, extendsAt, rules, allow, deny);
+        var publish = p.Optional(top, "publish") is { } publishNode ? ParsePublish(p, publishNode) : null;
+        return new PolicyFile(source, extends, extendsAt, rules, allow, deny) { Publish = publish };
     }
 
     private static YamlNode LoadRoot(string yaml, string source)

@@ -172,4 +172,24 @@ public sealed class ServeCommandTests : IAsyncLifetime
             await second.WaitForExitAsync();
         }
     }
+
+    [Fact]
+    public async Task Serve_WhenPublishToWithoutCredentialOrPublisher_ExitsTwoNamingIt()
+    {
+        var data = Path.Combine(_dir.FullName, "data-publish");
+        var (exit, _, err) = await RunAsync("serve", "--upstream", _registry.BaseUrl.ToString(), "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", TokensFile(), "--publish-to", "http://127.0.0.1:9/");
+        Assert.Equal(2, exit);
+        Assert.Contains("credential", err, StringComparison.Ordinal);
+
+        var credential = Path.Combine(_dir.FullName, "publish-credential");
+        await File.WriteAllTextAsync(credential, "registry-token-0123456789\n");
+        (exit, _, err) = await RunAsync("serve", "--upstream", _registry.BaseUrl.ToString(), "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", TokensFile(), "--publish-to", "http://127.0.0.1:9/", "--publish-credential-file", credential);
+        Assert.Equal(2, exit);
+        Assert.Contains("publisher role", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("registry-token-0123456789", err, StringComparison.Ordinal);
+
+        (exit, _, err) = await RunAsync("serve", "--upstream", _registry.BaseUrl.ToString(), "--listen", "127.0.0.1:0", "--data-dir", data, "--publish-credential-file", credential);
+        Assert.Equal(2, exit);
+        Assert.Contains("only with --publish-to", err, StringComparison.Ordinal);
+    }
 }

@@ -23,17 +23,19 @@ internal static class ServeCommand
         var listen = new Option<string>("--listen") { Description = "host:port to listen on (port 0: any free port).", DefaultValueFactory = _ => "127.0.0.1:4873" };
         var db = new Option<string?>("--db") { Description = "SQLite file path (default: <data-dir>/gate.db) or PostgreSQL connection string (Host=...;... or postgres://...)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where verified tarballs and upstream packuments are cached (default: <cache>/gate)." };
-        var tokens = new Option<string?>("--tokens") { Description = "Tokens file: one 'role name secret' a line (roles: reader, approver, admin)." };
+        var tokens = new Option<string?>("--tokens") { Description = "Tokens file: one 'role name secret' a line (roles: reader, approver, admin, publisher)." };
         var publicUrl = new Option<string?>("--public-url") { Description = "URL clients reach the gate at (default: the listen address)." };
         var shared = new SharedOptions();
         var maxAge = new Option<int?>("--packument-max-age") { Description = "Seconds a packument is served from memory before it is revalidated upstream (default 60)." };
         var cacheMb = new Option<int?>("--packument-cache-mb") { Description = "Bound of the in-memory packument cache in MiB; least recently used packuments are dropped beyond it (default 256)." };
         var advisoryDb = AdvisoryDbOption();
+        var publishTo = new Option<string?>("--publish-to") { Description = "Accept npm publish from publisher tokens and forward accepted versions to this registry (the organisation's), with the gate's own credential." };
+        var publishCredential = new Option<string?>("--publish-credential-file") { Description = "File holding the gate's token for --publish-to (default: $VOUCH_PUBLISH_TOKEN). Never on the command line." };
         var selfApproval = new Option<bool>("--allow-self-approval-unsafe") { Description = "Turn four eyes off: whoever requested an approval may grant it. Needs a token with the approver or admin role." };
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb,
+            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb, publishTo, publishCredential,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -75,6 +77,29 @@ internal static class ServeCommand
                 hookTargets.Add(new Vouch.Gate.Notifications.WebhookTarget(hookUri, hookSecret!));
             }
 
+            Vouch.Gate.Publish.GatePublishOptions? publish = null;
+            if (parse.GetValue(publishTo) is { } target)
+            {
+                if (!NpmConfig.TryParseRegistryUrl(target, out var targetUri, out var targetError))
+                {
+                    throw new UsageException($"--publish-to: {targetError}");
+                }
+
+                var credential = parse.GetValue(publishCredential) is { } credentialPath
+                    ? ReadSmallFile(credentialPath, "--publish-credential-file").Trim()
+                    : Environment.GetEnvironmentVariable("VOUCH_PUBLISH_TOKEN")?.Trim();
+                if (string.IsNullOrEmpty(credential))
+                {
+                    throw new UsageException("--publish-to: the gate's credential for it is missing: --publish-credential-file FILE or $VOUCH_PUBLISH_TOKEN");
+                }
+
+                publish = new Vouch.Gate.Publish.GatePublishOptions { Target = targetUri!, Credential = credential };
+            }
+            else if (parse.GetValue(publishCredential) is not null)
+            {
+                throw new UsageException("--publish-credential-file: only with --publish-to");
+            }
+
             var options = new GateOptions
             {
                 Webhooks = hookTargets,
@@ -91,6 +116,7 @@ internal static class ServeCommand
                 PackumentCacheBytes = (parse.GetValue(cacheMb) ?? 256) * 1024L * 1024,
                 AllowSelfApprovalUnsafe = parse.GetValue(selfApproval),
                 AdvisoryDatabasePath = AdvisoryDbPath(parse.GetValue(advisoryDb), DbCommand.DbPath(null)),
+                Publish = publish,
             };
             var problems = options.Validate();
             if (problems.Count > 0)
@@ -130,7 +156,7 @@ internal static class ServeCommand
             await using (host.ConfigureAwait(false))
             {
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"vouch gate listening on {host.Url} (upstream {upstreamUri}{string.Concat(routes.Select(r => $", {string.Join(",", r.Patterns.Select(p => p.Text))} -> {r.Url}"))}, {options.DatabaseProvider.ToString().ToLowerInvariant()} database, policy {options.PolicyPath ?? "built-in"}, advisories {AdvisoryDescription(host)}, trusted root: {trust.RootSource}, {tokenList.Count} tokens)")).ConfigureAwait(false);
+                    $"vouch gate listening on {host.Url} (upstream {upstreamUri}{string.Concat(routes.Select(r => $", {string.Join(",", r.Patterns.Select(p => p.Text))} -> {r.Url}"))}, {options.DatabaseProvider.ToString().ToLowerInvariant()} database, policy {options.PolicyPath ?? "built-in"}, advisories {AdvisoryDescription(host)}, trusted root: {trust.RootSource}, {tokenList.Count} tokens{(publish is null ? "" : $", publishing to {publish.Target}")})")).ConfigureAwait(false);
                 await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 // Handle SIGINT/SIGTERM here so the graceful stop is not cut short by the parser's own termination timeout.
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -12,11 +12,13 @@ namespace Vouch.Gate.Api;
 /// routing with one thin handler per endpoint. Paths reaching here were parsed by <see cref="GatePath"/>
 /// (the request path is its canonical form; verify's name and version come from the parsed route).
 /// </summary>
-internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions options, TimeProvider time)
+internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions options, TimeProvider time, Publish.PublishEndpoint publish)
 {
     private readonly GateOptions _options = options;
 
     private GateService Gate => gate;
+
+    private Publish.PublishEndpoint PublishApi => publish;
 
     /// <summary>Maps every endpoint; <paramref name="api"/> answers null until the gate's services exist.</summary>
     public static void Map(IEndpointRouteBuilder app, Func<AdminApi?> api)
@@ -40,6 +42,9 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         v1.MapPost("/approvals/{id}/deny", With((a, ctx) => a.Authed(ctx, GateRole.Approver, (c, t) => a.DecideAsync(c, t, grant: false))));
         v1.MapGet("/audit", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.AuditAsync)));
         v1.MapGet("/packages", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.PackagesAsync)));
+
+        // Issue 20: publishes held by a publish rule until an approver grants them.
+        v1.MapGet("/publish/staged", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, _) => a.PublishApi.StagedAsync(c))));
 
         // Issue 12: forget stored evidence and verify again; admin only (checked in EvidenceHttp), audit-logged.
         v1.MapPost("/reverify", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, t) => EvidenceHttp.ReverifyAsync(c, a.Gate, t, a._options.MaxRequestBodyBytes))));

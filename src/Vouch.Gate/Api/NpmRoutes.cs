@@ -11,7 +11,7 @@ namespace Vouch.Gate.Api;
 /// copy of pre-serialized bytes, a verified tarball a cached decision and a file send). Every
 /// handler takes the parser's <see cref="GateRoute"/>; upstream URLs come from <see cref="UpstreamUrls"/>.
 /// </summary>
-internal sealed class NpmRoutes(GateService gate, KeysCache keys, UpstreamUrls urls, GateOptions options)
+internal sealed class NpmRoutes(GateService gate, KeysCache keys, UpstreamUrls urls, GateOptions options, Publish.PublishEndpoint publish)
 {
     private const string AbbreviatedType = "application/vnd.npm.install-v1+json";
 
@@ -32,6 +32,7 @@ internal sealed class NpmRoutes(GateService gate, KeysCache keys, UpstreamUrls u
             RouteKind.Search => GateJson.ErrorAsync(ctx, 404, GateCodes.NotFound, "the vouch gate does not offer search; search the upstream registry directly"),
             RouteKind.Account => GateJson.ErrorAsync(ctx, 405, GateCodes.ReadOnly, "the vouch gate is read-only: log in and publish to the upstream registry"),
             RouteKind.Unknown => GateJson.ErrorAsync(ctx, 404, GateCodes.NotFound, "no such endpoint"),
+            RouteKind.Packument when HttpMethods.IsPut(method) && publish.Enabled => publish.HandleAsync(ctx, route.Name!),
             RouteKind.Packument or RouteKind.Version or RouteKind.Tarball when HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsPost(method) || HttpMethods.IsPatch(method)
                 => GateJson.ErrorAsync(ctx, 405, GateCodes.ReadOnly, "the vouch gate is read-only: publish, unpublish and dist-tag changes go to the upstream registry"),
             _ => GateJson.ErrorAsync(ctx, 405, GateCodes.MethodNotAllowed, $"{method} is not allowed here"),

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Vouch.Npm;
+using Vouch.Common.Json;
 
 namespace Vouch.Gate.Api;
 
@@ -57,7 +58,7 @@ internal static class PackagePage
             {
                 if (!evidence.ContainsKey(e.Version))
                 {
-                    evidence[e.Version] = JsonDocument.Parse(e.ReportJson);
+                    evidence[e.Version] = JsonInput.Parse(e.ReportJson, Limits.MaxJsonDepth);
                 }
             }
 

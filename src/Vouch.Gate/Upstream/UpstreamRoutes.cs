@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Vouch.Provenance;
 using Vouch.Sigstore.Verification;
+using Vouch.Common.Json;
 
 namespace Vouch.Gate.Upstream;
 
@@ -248,7 +249,7 @@ public static class UpstreamConfigFile
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+            doc = JsonInput.Parse(json.ToArray(), 8);
         }
         catch (JsonException e)
         {
