@@ -2,11 +2,12 @@ using System.Text.Json.Nodes;
 
 namespace Vouch.Audit.Tests;
 
-/// <summary>Each keyword of <see cref="SchemaValidator"/> accepts a good value and rejects a bad one.</summary>
+/// <summary>Each keyword the report schemas rely on accepts a good value and rejects a bad one through <see cref="SchemaValidator"/>.</summary>
 public sealed class SchemaValidatorTests
 {
     private const string Schema = """
         {
+          "$schema": "http://json-schema.org/draft-07/schema#",
           "definitions": {
             "hex": { "type": "string", "pattern": "^[0-9a-f]+$", "minLength": 2, "maxLength": 4 },
             "level": { "enum": ["error", "warning"] }
@@ -31,7 +32,7 @@ public sealed class SchemaValidatorTests
     private static List<string> Validate(string json) =>
         new SchemaValidator()
             .Add("http://example.test/s.json", Schema)
-            .Add("http://example.test/other.json", """{ "definitions": { "x": { "type": "boolean" } } }""")
+            .Add("http://example.test/other.json", """{ "$schema": "http://json-schema.org/draft-07/schema#", "definitions": { "x": { "type": "boolean" } } }""")
             .Validate("http://example.test/s.json", JsonNode.Parse(json));
 
     [Fact]

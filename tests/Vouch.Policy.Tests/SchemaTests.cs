@@ -10,7 +10,7 @@ namespace Vouch.Policy.Tests;
 public sealed class SchemaTests
 {
     private static readonly JsonDocument SchemaDocument = JsonDocument.Parse(File.ReadAllText(Path.Combine(PolicyParserTests.DocsDir(), "policy.schema.json")));
-    private static readonly MiniSchema Schema = new(SchemaDocument.RootElement);
+    private static readonly PolicySchemaValidator Schema = new(SchemaDocument.RootElement);
 
     public static TheoryData<string> Examples()
     {

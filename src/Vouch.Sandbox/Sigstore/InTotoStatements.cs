@@ -101,7 +101,7 @@ public static class InTotoStatements
             ["predicateType"] = predicateType,
             ["predicate"] = predicate,
         };
-        return statement.ToJsonString(CanonicalJson.DocumentOptions);
+        return statement.ToJsonString(Rfc8785Json.DocumentOptions);
     }
 
     private static string Escape(string text, bool keepSlash)

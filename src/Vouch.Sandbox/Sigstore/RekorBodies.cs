@@ -60,7 +60,7 @@ internal sealed record DsseEnvelope(string PayloadType, byte[] Payload, byte[] S
     }
 
     /// <summary>SHA-256 of the canonical envelope JSON: the `envelopeHash` / intoto `hash` Rekor records.</summary>
-    public byte[] CanonicalHash() => SHA256.HashData(CanonicalJson.Serialize(ToJson()));
+    public byte[] CanonicalHash() => SHA256.HashData(Rfc8785Json.Serialize(ToJson()));
 }
 
 /// <summary>
@@ -70,7 +70,7 @@ internal sealed record DsseEnvelope(string PayloadType, byte[] Payload, byte[] S
 internal static class RekorBodies
 {
     public static byte[] HashedRekordV001(byte[] sha256Digest, byte[] signature, EntryVerifier verifier) =>
-        CanonicalJson.Serialize(new JsonObject
+        Rfc8785Json.Serialize(new JsonObject
         {
             ["apiVersion"] = "0.0.1",
             ["kind"] = "hashedrekord",
@@ -89,7 +89,7 @@ internal static class RekorBodies
         });
 
     public static byte[] HashedRekordV002(byte[] sha256Digest, byte[] signature, EntryVerifier verifier) =>
-        CanonicalJson.Serialize(new JsonObject
+        Rfc8785Json.Serialize(new JsonObject
         {
             ["apiVersion"] = "0.0.2",
             ["kind"] = "hashedrekord",
@@ -108,7 +108,7 @@ internal static class RekorBodies
         });
 
     public static byte[] DsseV001(DsseEnvelope envelope, EntryVerifier verifier) =>
-        CanonicalJson.Serialize(new JsonObject
+        Rfc8785Json.Serialize(new JsonObject
         {
             ["apiVersion"] = "0.0.1",
             ["kind"] = "dsse",
@@ -125,7 +125,7 @@ internal static class RekorBodies
         });
 
     public static byte[] DsseV002(DsseEnvelope envelope, EntryVerifier verifier) =>
-        CanonicalJson.Serialize(new JsonObject
+        Rfc8785Json.Serialize(new JsonObject
         {
             ["apiVersion"] = "0.0.2",
             ["kind"] = "dsse",
@@ -163,7 +163,7 @@ internal static class RekorBodies
             signature["keyid"] = envelope.KeyId;
         }
 
-        return CanonicalJson.Serialize(new JsonObject
+        return Rfc8785Json.Serialize(new JsonObject
         {
             ["apiVersion"] = "0.0.2",
             ["kind"] = "intoto",

@@ -29,7 +29,7 @@ public sealed partial class SigstoreInstance
             ["ctlogs"] = new JsonArray(LogInstance(Options.CtLogUrl, _ctLog.Key.SubjectPublicKeyInfo, _ctLog.Key.KeyDetails, _ctLog.LogId)),
             ["timestampAuthorities"] = new JsonArray(Authority(Options.TsaUrl, _tsa.SigningCertificate, _tsa.Root)),
         };
-        return root.ToJsonString(CanonicalJson.DocumentOptions);
+        return root.ToJsonString(Rfc8785Json.DocumentOptions);
     }
 
     private JsonObject LogInstance(string baseUrl, byte[] spki, string keyDetails, byte[] logId) => new()

@@ -172,7 +172,7 @@ public sealed partial class SigstoreInstance : IDisposable
 
             return new SignedBundle
             {
-                Json = bundle.ToJsonString(CanonicalJson.DocumentOptions),
+                Json = bundle.ToJsonString(Rfc8785Json.DocumentOptions),
                 MediaType = mediaType,
                 Signature = signature,
                 Certificate = certificate,

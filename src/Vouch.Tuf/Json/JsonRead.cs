@@ -129,7 +129,7 @@ internal static class JsonRead
     public static long AsInteger(JsonElement value, string what)
     {
         // "1.0" and "1e0" parse as numbers but are not integers in the canonical form that was signed.
-        if (value.ValueKind != JsonValueKind.Number || !CanonicalJson.IsIntegerLiteral(value.GetRawText()) || !value.TryGetInt64(out var result))
+        if (value.ValueKind != JsonValueKind.Number || !OlpcCanonicalJson.IsIntegerLiteral(value.GetRawText()) || !value.TryGetInt64(out var result))
         {
             throw Malformed(what, "must be an integer");
         }

@@ -188,7 +188,7 @@ internal abstract class TufMetadata
                 signatures.Add(new TufSignature(keyId, value));
             }
 
-            var envelope = new Envelope(raw, CanonicalJson.Encode(signed), signatures);
+            var envelope = new Envelope(raw, OlpcCanonicalJson.Encode(signed), signatures);
             return readSigned(envelope, signed, version, expires);
         }
 

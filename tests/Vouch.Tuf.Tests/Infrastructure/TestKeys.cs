@@ -41,7 +41,7 @@ internal abstract class TestKey
     public static byte[] Canonical(JsonNode node)
     {
         using var document = JsonDocument.Parse(node.ToJsonString());
-        return CanonicalJson.Encode(document.RootElement);
+        return OlpcCanonicalJson.Encode(document.RootElement);
     }
 
     private sealed class EcdsaTestKey : TestKey

@@ -10,7 +10,7 @@ namespace Vouch.Tuf.Json;
 /// A signature is over these bytes, not over what the server sent, so this has to agree byte for
 /// byte with the signer's encoder.
 /// </summary>
-internal static class CanonicalJson
+internal static class OlpcCanonicalJson
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

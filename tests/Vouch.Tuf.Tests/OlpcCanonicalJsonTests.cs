@@ -5,7 +5,7 @@ using Vouch.Tuf.Metadata;
 
 namespace Vouch.Tuf.Tests;
 
-public sealed class CanonicalJsonTests
+public sealed class OlpcCanonicalJsonTests
 {
     [Theory]
     [InlineData("{ \"b\": 1, \"a\": [true, false, null] }", "{\"a\":[true,false,null],\"b\":1}")]
@@ -18,7 +18,7 @@ public sealed class CanonicalJsonTests
     {
         using var document = JsonDocument.Parse(input);
 
-        var encoded = CanonicalJson.Encode(document.RootElement);
+        var encoded = OlpcCanonicalJson.Encode(document.RootElement);
 
         Assert.Equal(expected, Encoding.UTF8.GetString(encoded));
     }
@@ -29,7 +29,7 @@ public sealed class CanonicalJsonTests
         // UTF-16 ordinal order would put U+1F600 (a surrogate pair) before U+E000; code point order does not.
         using var document = JsonDocument.Parse("{\"\\ud83d\\ude00\":1,\"\\ue000\":2}");
 
-        var encoded = Encoding.UTF8.GetString(CanonicalJson.Encode(document.RootElement));
+        var encoded = Encoding.UTF8.GetString(OlpcCanonicalJson.Encode(document.RootElement));
 
         Assert.Equal("{\"\ue000\":2,\"\U0001F600\":1}", encoded);
     }
@@ -42,7 +42,7 @@ public sealed class CanonicalJsonTests
     {
         using var document = JsonDocument.Parse($"{{\"n\":{number}}}");
 
-        var error = Assert.Throws<TufException>(() => CanonicalJson.Encode(document.RootElement));
+        var error = Assert.Throws<TufException>(() => OlpcCanonicalJson.Encode(document.RootElement));
 
         Assert.Equal(TufErrorCodes.Malformed, error.Code);
     }

@@ -11,7 +11,7 @@ namespace Vouch.Sandbox.Sigstore;
 /// keys sorted by UTF-16 code units, no whitespace, only the escapes JSON requires. Entry bodies,
 /// and the DSSE envelope hashes inside them, are hashed over these exact bytes.
 /// </summary>
-internal static class CanonicalJson
+internal static class Rfc8785Json
 {
     /// <summary>Options for the non-canonical documents (bundles, trusted roots): compact, no HTML escaping of '+' in base64.</summary>
     public static readonly JsonSerializerOptions DocumentOptions = new()
