@@ -34,4 +34,5 @@ public static class PolicyCodes
     public const string PublishTrustDowngrade = "VOUCH_POLICY_PUBLISH_TRUST_DOWNGRADE";
     public const string PublishNewMajor = "VOUCH_POLICY_PUBLISH_NEW_MAJOR";
     public const string PublishInstallScripts = "VOUCH_POLICY_PUBLISH_INSTALL_SCRIPTS";
+    public const string PublishNewPublisher = "VOUCH_POLICY_PUBLISH_NEW_PUBLISHER";
 }

@@ -130,6 +130,25 @@ public sealed class PublishPolicyTests
     }
 
     [Fact]
+    public void Evaluate_WhenANewPublisherSendsAVersion_HoldsItUntilApproved()
+    {
+        var policy = Load("  - packages: ['*']\n    new-publisher: hold\n");
+        var history = new[] { V("1.0.0") with { Publisher = "ci" }, V("1.1.0") with { Publisher = "ci" }, V("0.9.0") };
+
+        var held = policy.Evaluate(Facts("1.2.0", publisher: "laptop", existing: history));
+        Assert.True(held.Held);
+        Assert.Equal(PolicyCodes.PublishNewPublisher, held.Findings.Single().Code);
+        Assert.Contains("earlier versions came from ci", held.Findings.Single().Message, StringComparison.Ordinal);
+
+        Assert.Empty(policy.Evaluate(Facts("1.2.0", publisher: "ci", existing: history)).Findings);
+        Assert.Empty(policy.Evaluate(Facts("1.0.0", publisher: "anyone")).Findings);
+
+        // Versions published around the gate record no one: the first publisher through the gate is new.
+        Assert.True(policy.Evaluate(Facts("1.0.1", publisher: "ci", existing: [V("1.0.0")])).Held);
+        Assert.True(Load("  - packages: ['*']\n    new-publisher: error\n").Evaluate(Facts("1.2.0", publisher: "laptop", existing: history)).Refused);
+    }
+
+    [Fact]
     public void Evaluate_WhenInstallScriptAdded_HoldsUnlessThePreviousHadOne()
     {
         var policy = Load("  - packages: ['*']\n    install-scripts: error\n");

@@ -99,8 +99,10 @@ internal sealed class OrgRegistry(HttpClient http, GatePublishOptions options, l
 
             var trust = PublishTrust.None;
             string? repository = null;
+            string? publisher = null;
             if (v.Value.TryGetProperty(PublishRequest.EvidenceField, out var e) && e.ValueKind == JsonValueKind.Object)
             {
+                publisher = e.TryGetProperty("publisher", out var who) && who.ValueKind == JsonValueKind.String ? who.GetString() : null;
                 trust = e.TryGetProperty("trust", out var t) && t.ValueKind == JsonValueKind.String ? ParseTrust(t.GetString()) : PublishTrust.None;
                 repository = e.TryGetProperty("repository", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
             }
@@ -113,7 +115,7 @@ internal sealed class OrgRegistry(HttpClient http, GatePublishOptions options, l
 
             scripts |= v.Value.TryGetProperty(PublishRequest.EvidenceField, out var ev) && ev.ValueKind == JsonValueKind.Object
                 && ev.TryGetProperty("installScripts", out var i) && i.ValueKind == JsonValueKind.True;
-            result.Add(new PublishedVersion(version, trust, repository, scripts));
+            result.Add(new PublishedVersion(version, trust, repository, scripts, publisher));
         }
 
         return result;

@@ -6,7 +6,7 @@ namespace Vouch.Policy;
 /// <summary>The <c>publish:</c> section (docs/policy.md): a list of entries per package pattern.</summary>
 internal static partial class PolicyParser
 {
-    private const string PublishShape = "a list of publish entries {packages, exclude, provenance, source, trusted-publisher, trust-downgrade, new-major, install-scripts}";
+    private const string PublishShape = "a list of publish entries {packages, exclude, provenance, source, trusted-publisher, trust-downgrade, new-major, new-publisher, install-scripts}";
 
     private static PublishPolicy ParsePublish(Reader p, YamlNode node)
     {
@@ -20,7 +20,7 @@ internal static partial class PolicyParser
         foreach (var item in list.Children)
         {
             var map = p.Mapping(item, PublishShape);
-            p.OnlyKeys(map, "packages", "exclude", "provenance", "source", "trusted-publisher", "trust-downgrade", "new-major", "install-scripts");
+            p.OnlyKeys(map, "packages", "exclude", "provenance", "source", "trusted-publisher", "trust-downgrade", "new-major", "new-publisher", "install-scripts");
             var packages = Patterns(p, p.Required(map, "packages", "packages: the package-name globs this entry covers"), "packages", isName: true);
             var exclude = p.Optional(map, "exclude") is { } ex ? Patterns(p, ex, "exclude", isName: true) : [];
             var provenance = p.Optional(map, "provenance") is { } pv ? Action(p, pv, "provenance") : PublishAction.Off;
@@ -64,11 +64,12 @@ internal static partial class PolicyParser
 
             var downgrade = p.Optional(map, "trust-downgrade") is { } td ? Action(p, td, "trust-downgrade") : PublishAction.Off;
             var major = p.Optional(map, "new-major") is { } nm ? Action(p, nm, "new-major") : PublishAction.Off;
+            var newPublisher = p.Optional(map, "new-publisher") is { } np ? Action(p, np, "new-publisher") : PublishAction.Off;
             var scripts = p.Optional(map, "install-scripts") is { } isn ? Action(p, isn, "install-scripts") : PublishAction.Off;
-            var entry = new PublishEntry(packages, exclude, provenance, source, trusted, downgrade, major, scripts, p.Where(item));
-            if (entry.Provenance == PublishAction.Off && source is null && trusted is null && downgrade == PublishAction.Off && major == PublishAction.Off && scripts == PublishAction.Off)
+            var entry = new PublishEntry(packages, exclude, provenance, source, trusted, downgrade, major, scripts, p.Where(item)) { NewPublisher = newPublisher };
+            if (entry.Provenance == PublishAction.Off && source is null && trusted is null && downgrade == PublishAction.Off && major == PublishAction.Off && newPublisher == PublishAction.Off && scripts == PublishAction.Off)
             {
-                throw p.Error(item, "a publish entry with at least one rule (provenance, source, trusted-publisher, trust-downgrade, new-major, install-scripts)");
+                throw p.Error(item, "a publish entry with at least one rule (provenance, source, trusted-publisher, trust-downgrade, new-major, new-publisher, install-scripts)");
             }
 
             entries.Add(entry);

@@ -46,7 +46,8 @@ public sealed record PublishProvenance
 }
 
 /// <summary>A version already in the organisation's registry, with what the gate recorded when it accepted it.</summary>
-public sealed record PublishedVersion(SemVersion Version, PublishTrust Trust, string? Repository, bool HasInstallScript);
+/// <param name="Publisher">Who published it through the gate (the gate token's name in <c>_vouchPublish.publisher</c>); null when the gate did not.</param>
+public sealed record PublishedVersion(SemVersion Version, PublishTrust Trust, string? Repository, bool HasInstallScript, string? Publisher = null);
 
 /// <summary>The typed facts one publish is decided on (built by the gate from the validated request).</summary>
 public sealed record PublishFacts
@@ -103,6 +104,9 @@ internal sealed record PublishEntry(
     PublishAction InstallScripts,
     string Location)
 {
+    /// <summary><c>new-publisher</c>: a publisher none of the package's earlier versions came from.</summary>
+    public PublishAction NewPublisher { get; init; } = PublishAction.Off;
+
     public bool Covers(string name) => Packages.Any(p => Glob.MatchName(p, name)) && !Exclude.Any(p => Glob.MatchName(p, name));
 }
 

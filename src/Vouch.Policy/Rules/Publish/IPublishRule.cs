@@ -25,6 +25,7 @@ internal static class PublishRuleRegistry
         new TrustedPublisherCheck(),
         new PublishTrustDowngradeCheck(),
         new NewMajorCheck(),
+        new NewPublisherCheck(),
         new AddedInstallScriptCheck(),
     ];
 
