@@ -203,6 +203,28 @@ public sealed class PublishEndToEndTests(VerdaccioRegistry registry)
     }
 
     [SkippableFact]
+    public async Task Publish_WhenAnotherPublisherTokenSendsTheNextVersion_IsRefusedAsNewPublisher()
+    {
+        SkipUnlessVerdaccio();
+        await using var gate = await PublishHarness.StartAsync(registry, """
+            version: 1
+            publish:
+              - packages: ['*']
+                new-publisher: error
+            """);
+        var name = PublishHarness.Unique("newpub");
+        Assert.Equal(201, (await gate.PublishAsync(name, "1.0.0")).Status);
+
+        // The gate reads who published 1.0.0 back from the organisation's registry (_vouchPublish).
+        var (status, body) = await gate.PublishAsync(name, "1.0.1", token: PublishHarness.Publisher2Token);
+        Assert.Equal(403, status);
+        Assert.Equal(PolicyCodes.PublishNewPublisher, (string?)body!["code"]);
+
+        Assert.Equal(201, (await gate.PublishAsync(name, "1.0.1")).Status);
+        Assert.Equal(["1.0.0", "1.0.1"], await registry.VersionsAsync(name));
+    }
+
+    [SkippableFact]
     public async Task Publish_WhenNewMajorHeld_IsForwardedOnlyAfterAGrantAndDeniedIsDropped()
     {
         SkipUnlessVerdaccio();
