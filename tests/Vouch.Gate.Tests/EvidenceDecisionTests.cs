@@ -73,6 +73,29 @@ public class EvidenceDecisionTests
     }
 
     [Fact]
+    public async Task Tarball_WhenAttestationFetchesKeepFailing_OpensTheBreakerAndStopsAsking()
+    {
+        await using var gate = await GateFixture.StartAsync(configure: QuickRetry);
+        gate.Upstream.Failing[Attestations] = true;
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < CircuitBreaker.Threshold + 3; i++)
+        {
+            using var response = await gate.SendAsync(HttpMethod.Get, Tarball);
+            codes.Add(response.StatusCode);
+        }
+
+        Assert.All(codes, c => Assert.NotEqual(HttpStatusCode.OK, c));
+        Assert.True(gate.Host.Services.GetRequiredService<CircuitBreaker>().IsOpen);
+        var hits = gate.Upstream.Hits(Attestations);
+
+        // Open: the next requests fail at once without another attestation fetch.
+        using var again = await gate.SendAsync(HttpMethod.Get, Tarball);
+        Assert.Equal(HttpStatusCode.BadGateway, again.StatusCode);
+        Assert.Equal(hits, gate.Upstream.Hits(Attestations));
+        Assert.Empty(await gate.Host.Store.ListEvidenceAsync());
+    }
+
+    [Fact]
     public async Task Tarball_WhenALedgerRetryIsDueButTheBreakerIsOpen_DoesNotAskTheUpstream()
     {
         await using var gate = await GateFixture.StartAsync(configure: QuickRetry);

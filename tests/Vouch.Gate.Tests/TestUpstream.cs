@@ -59,6 +59,9 @@ internal sealed class TestUpstream : IAsyncDisposable
     /// <summary>Paths answered with a 302 to the given absolute URL (checked before anything else).</summary>
     public ConcurrentDictionary<string, string> Redirects { get; } = new();
 
+    /// <summary>Paths answered 503 whatever else is configured (one failing route of a working upstream).</summary>
+    public ConcurrentDictionary<string, bool> Failing { get; } = new();
+
     /// <summary>When positive, any unknown package named <c>big-*</c> is generated with a readme of this many bytes.</summary>
     public int GeneratedPackumentBytes { get; set; }
 
@@ -176,7 +179,7 @@ internal sealed class TestUpstream : IAsyncDisposable
             return;
         }
 
-        if (Mode == UpstreamMode.Down)
+        if (Mode == UpstreamMode.Down || Failing.ContainsKey(path))
         {
             ctx.Response.StatusCode = 503;
             return;

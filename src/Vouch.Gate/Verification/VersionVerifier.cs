@@ -88,6 +88,9 @@ internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarbal
         var report = await verifier.VerifyVersionAsync(packument, version, hashes, registryKeys, ct).ConfigureAwait(false);
         if (report.NetworkError is not null)
         {
+            // The attestations and keys come from the same upstream: its failures here count toward
+            // its breaker like a packument's, so a failing upstream is not asked once per tarball request.
+            breaker.Failure();
             metrics.Verification("error", started);
             return new TarballResult(TarballStatus.UpstreamUnavailable, Name: name, Version: v, Error: report.NetworkError);
         }
