@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
 using Vouch.Common.Json;
+using Vouch.Common.IO;
 
 namespace Vouch.Gate.Publish;
 
@@ -121,42 +122,4 @@ internal sealed record TarballManifest(string Name, string Version, IReadOnlyLis
     }
 
     internal static readonly string[] InstallKeys = ["preinstall", "install", "postinstall"];
-
-    /// <summary>Reads at most a fixed number of bytes from the inner stream; beyond it, fails.</summary>
-    private sealed class CappedStream(Stream inner, long cap) : Stream
-    {
-        private long _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var n = inner.Read(buffer, offset, count);
-            _read += n;
-            if (_read > cap)
-            {
-                throw new InvalidDataException($"the tarball unpacks to more than {cap} bytes");
-            }
-
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }
