@@ -52,6 +52,7 @@ public static class EvidenceJson
                 CertificateIdentity = d.Provenance.CertificateIdentity,
                 RunnerEnvironment = d.Provenance.RunnerEnvironment,
                 LogIndex = d.Provenance.LogIndex,
+                BundleSha256 = d.Provenance.BundleSha256,
             },
             PublishAttestation = new PublishAttestationEvidence
             {
@@ -59,6 +60,7 @@ public static class EvidenceJson
                 KeyId = d.PublishAttestation.KeyId,
                 LogIndex = d.PublishAttestation.LogIndex,
                 IntegratedTime = d.PublishAttestation.IntegratedTime,
+                BundleSha256 = d.PublishAttestation.BundleSha256,
             },
             EvidenceLevel = d.Publisher.EvidenceLevel switch
             {
@@ -104,8 +106,9 @@ public static class EvidenceJson
             r.Provenance.Issuer,
             r.Provenance.CertificateIdentity,
             r.Provenance.RunnerEnvironment,
-            r.Provenance.LogIndex),
-        new PublishDto(PackageVerifier.Status(r.PublishAttestation.Status), r.PublishAttestation.KeyId, r.PublishAttestation.LogIndex, r.PublishAttestation.IntegratedTime),
+            r.Provenance.LogIndex,
+            r.Provenance.BundleSha256),
+        new PublishDto(PackageVerifier.Status(r.PublishAttestation.Status), r.PublishAttestation.KeyId, r.PublishAttestation.LogIndex, r.PublishAttestation.IntegratedTime, r.PublishAttestation.BundleSha256),
         new PublisherDto(EvidenceLevels.Name(r.EvidenceLevel), r.TrustedPublisher, r.Approver),
         r.PublishTime,
         r.PublishTimeSource,
@@ -148,9 +151,11 @@ public static class EvidenceJson
         string? Issuer,
         string? CertificateIdentity,
         string? RunnerEnvironment,
-        long? LogIndex);
+        long? LogIndex,
+        string? BundleSha256 = null);
 
-    private sealed record PublishDto(string Status, string? KeyId, long? LogIndex, DateTimeOffset? IntegratedTime);
+    // Evidence stored before bundle digests were kept reads back with none (its VSA lists no inputs).
+    private sealed record PublishDto(string Status, string? KeyId, long? LogIndex, DateTimeOffset? IntegratedTime, string? BundleSha256 = null);
 
     private sealed record PublisherDto(string EvidenceLevel, string? TrustedPublisher, string? Approver);
 

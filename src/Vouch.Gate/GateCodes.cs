@@ -60,6 +60,12 @@ public static class GateCodes
     /// <summary>A name routed to a private upstream (issue 19: `@corp/*`) that it does not have: never looked up at another upstream, so a public package cannot shadow the private scope.</summary>
     public const string DependencyConfusion = "VOUCH_GATE_DEPENDENCY_CONFUSION";
 
+    /// <summary>A verification summary (VSA) was asked for a version this gate has no complete evidence for, or whose tarball was not verified against a SHA-512 value: 409, verify it first.</summary>
+    public const string NotVerified = "VOUCH_GATE_NOT_VERIFIED";
+
+    /// <summary>A verification summary (VSA) was asked of a gate without a VSA key (<c>--vsa-key</c>): it signs nothing.</summary>
+    public const string VsaDisabled = "VOUCH_GATE_VSA_DISABLED";
+
     /// <summary>An unexpected error inside the gate (logged; never carries details to the client).</summary>
     public const string Internal = "VOUCH_GATE_INTERNAL";
 }

@@ -58,6 +58,7 @@ public sealed class GateHost : IAsyncDisposable
     private int _stopped;
 
     private GateMetrics? _metrics;
+    private GateVsa? _vsa;
 
     private GateHost(WebApplication app, ServiceProvider services, Uri url, GateAdvisories? advisories)
     {
@@ -163,7 +164,8 @@ public sealed class GateHost : IAsyncDisposable
 
         var bound = app.Urls.First();
         var url = options.PublicUrl ?? new Uri(bound.EndsWith('/') ? bound : bound + "/");
-        var services = ComposeWithRoutes(options, deps, store, decider, policy, handler, url, metrics, publishPolicy);
+        var vsa = CreateVsa(options, url);
+        var services = ComposeWithRoutes(options, deps, store, decider, policy, handler, url, metrics, publishPolicy, vsa);
         if (options.AllowSelfApprovalUnsafe)
         {
             deps.Log?.WriteLine("vouch gate: WARNING: four eyes is off (AllowSelfApprovalUnsafe): whoever requests an approval may grant it");
@@ -174,23 +176,52 @@ public sealed class GateHost : IAsyncDisposable
         Publish.PublishComposition.Start(services);
         admin = services.GetRequiredService<AdminApi>();
         front = services.GetRequiredService<GateFront>();
-        return new GateHost(app, services, url, advisories) { _metrics = metrics };
+        return new GateHost(app, services, url, advisories) { _metrics = metrics, _vsa = vsa };
+    }
+
+    /// <summary>The VSA signer: the key was checked by <see cref="GateOptions.Validate"/>; the policy is named by its file name and the SHA-256 of its bytes.</summary>
+    private static GateVsa CreateVsa(GateOptions options, Uri url)
+    {
+        if (options.VsaKeyPath is null)
+        {
+            return new GateVsa(null, url.AbsoluteUri, null, null);
+        }
+
+        var key = options.LoadVsaKey(out var error) ?? throw new GateConfigurationException([$"vsa-key: {error}"]);
+        string? policyUri = null;
+        string? policyDigest = null;
+        if (options.PolicyPath is { } path)
+        {
+            // Only the file name: the statement is handed to clients and need not reveal the server's layout.
+            policyUri = "vouch-gate-policy:" + Path.GetFileName(path);
+            try
+            {
+                policyDigest = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                key.Dispose();
+                throw new GateConfigurationException([$"policy: cannot read '{path}' for the VSA policy digest: {e.Message}"]);
+            }
+        }
+
+        return new GateVsa(key, options.VsaVerifierId ?? url.AbsoluteUri, policyUri, policyDigest);
     }
 
     /// <summary>The parts every upstream shares: grants, the refusal log, cached release decisions.</summary>
-    private sealed record SharedParts(ApprovalsMonitor Approvals, RefusalLog Refusals, ReleaseDecisionCache Decisions, GateMetrics Metrics, string Upstream, bool Owner, Vouch.Policy.Publish.PublishPolicy PublishPolicy);
+    private sealed record SharedParts(ApprovalsMonitor Approvals, RefusalLog Refusals, ReleaseDecisionCache Decisions, GateMetrics Metrics, string Upstream, bool Owner, Vouch.Policy.Publish.PublishPolicy PublishPolicy, GateVsa Vsa);
 
     /// <summary>
     /// Issue 19: the default upstream and one lane per routed upstream. Each lane is the same
     /// composition (client, outbound policy, URLs, verifier with its own trust material, caches,
     /// evidence ledger) against its own URL and data directory, sharing grants, audit log and policy.
     /// </summary>
-    private static ServiceProvider ComposeWithRoutes(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url, GateMetrics metrics, Vouch.Policy.Publish.PublishPolicy publishPolicy)
+    private static ServiceProvider ComposeWithRoutes(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url, GateMetrics metrics, Vouch.Policy.Publish.PublishPolicy publishPolicy, GateVsa vsa)
     {
         var decisions = new ReleaseDecisionCache();
         var approvals = new ApprovalsMonitor(options, store, deps.Time, decisions);
         var refusals = new RefusalLog(store, metrics);
-        var laneShared = new SharedParts(approvals, refusals, decisions, metrics, "default", Owner: false, publishPolicy);
+        var laneShared = new SharedParts(approvals, refusals, decisions, metrics, "default", Owner: false, publishPolicy, vsa);
         var lanes = new List<UpstreamLane>();
         foreach (var route in options.Routes)
         {
@@ -240,6 +271,9 @@ public sealed class GateHost : IAsyncDisposable
         }
 
         s.AddSingleton(shared.Refusals);
+
+        // An instance registration: the host disposes the key, not any one container.
+        s.AddSingleton(shared.Vsa);
         s.AddSingleton(shared.Metrics);
         s.AddSingleton(new UpstreamMetrics(shared.Metrics, shared.Upstream));
         s.AddSingleton<PackumentService>();
@@ -319,6 +353,7 @@ public sealed class GateHost : IAsyncDisposable
         var store = _service.Store;
         await _services.DisposeAsync().ConfigureAwait(false);
         _metrics?.Dispose();
+        _vsa?.Dispose();
         await store.DisposeAsync().ConfigureAwait(false);
         _advisories?.Dispose();
     }

@@ -187,6 +187,15 @@ public sealed record GateOptions
     /// <summary>Issue 20: the publish path (<c>--publish-to</c>); null keeps the gate read-only.</summary>
     public Publish.GatePublishOptions? Publish { get; init; }
 
+    /// <summary>
+    /// An ECDSA P-256 private key (PEM) the gate signs SLSA verification summaries with
+    /// (<c>GET /-/vouch/v1/vsa/{name}/{version}</c>); null: the route answers 404 and nothing is signed.
+    /// </summary>
+    public string? VsaKeyPath { get; init; }
+
+    /// <summary>The <c>verifier.id</c> of the gate's summaries; default the gate's public URL.</summary>
+    public string? VsaVerifierId { get; init; }
+
     /// <summary>How long in-flight requests may finish after shutdown was asked for.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -243,6 +252,27 @@ public sealed record GateOptions
             errors.Add($"policy: '{policy}' does not exist");
         }
 
+        if (VsaKeyPath is not null)
+        {
+            if (LoadVsaKey(out var vsaError) is { } vsaKey)
+            {
+                vsaKey.Dispose();
+            }
+            else
+            {
+                errors.Add($"vsa-key: {vsaError}");
+            }
+        }
+
+        if (VsaVerifierId is not null && (VsaVerifierId.Length is 0 or > 512 || VsaVerifierId.Any(char.IsControl)))
+        {
+            errors.Add("vsa-verifier: a non-empty identifier of at most 512 characters without control characters");
+        }
+        else if (VsaVerifierId is not null && VsaKeyPath is null)
+        {
+            errors.Add("vsa-verifier: needs vsa-key (nothing would be signed)");
+        }
+
         if (AdvisoryDatabasePath is { } advisories && !File.Exists(advisories))
         {
             errors.Add($"advisory-db: '{advisories}' does not exist (run 'vouch db update')");
@@ -288,6 +318,35 @@ public sealed record GateOptions
         }
 
         return errors;
+    }
+
+    /// <summary>The VSA signing key (caller disposes), or null with the reason: unreadable, too large, not a P-256 private key.</summary>
+    internal System.Security.Cryptography.ECDsa? LoadVsaKey(out string? error)
+    {
+        error = null;
+        if (VsaKeyPath is not { } path)
+        {
+            error = "not configured";
+            return null;
+        }
+
+        try
+        {
+            if (new FileInfo(path).Length > 64 * 1024)
+            {
+                error = $"'{path}' is too large for a key";
+                return null;
+            }
+
+            var key = Vouch.Provenance.Slsa.VsaKeys.LoadPrivate(File.ReadAllText(path), out var keyError);
+            error = key is null ? $"'{path}': {keyError}" : null;
+            return key;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = $"cannot read '{path}': {e.Message}";
+            return null;
+        }
     }
 
     /// <summary>Parses <c>host:port</c> (IPv4, <c>[IPv6]</c> or <c>localhost</c>).</summary>

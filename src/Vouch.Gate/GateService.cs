@@ -6,6 +6,7 @@ using Vouch.Gate.Upstream;
 using Vouch.Gate.Verification;
 using Vouch.Npm;
 using Vouch.Provenance;
+using Vouch.Provenance.Slsa;
 
 namespace Vouch.Gate;
 
@@ -35,6 +36,20 @@ internal enum TarballStatus
     /// <summary>Verification could not complete (issue 12, evidence ledger); retried after <see cref="TarballResult.RetryAt"/>. Never cached as a decision.</summary>
     VerificationIncomplete,
 }
+
+internal enum EvidenceLookupStatus
+{
+    Ok,
+    NotFound,
+
+    /// <summary>The version exists but this gate holds no complete evidence for it (or none against a SHA-512).</summary>
+    NotVerified,
+    UpstreamUnavailable,
+    UpstreamInvalid,
+}
+
+/// <summary>Stored evidence of one version, with the packument entry and the SHA-512 its tarball was verified against.</summary>
+internal sealed record EvidenceLookup(EvidenceLookupStatus Status, PackageReport? Report = null, Packument? Packument = null, PackageVersion? Version = null, byte[]? Sha512 = null, string? Error = null);
 
 internal sealed record TarballResult(TarballStatus Status, string? Path = null, long Length = 0, PackageReport? Report = null, IReadOnlyList<ReleaseFinding>? Findings = null, string? Name = null, string? Version = null, string? Error = null, TarballHashes? Hashes = null, DateTimeOffset? RetryAt = null, TimeSpan? RetryAfter = null);
 
@@ -148,6 +163,50 @@ internal sealed class GateService(
         }
 
         return await verifier.EnsureVerifiedAsync(pr.Entry.Filtered.Upstream, pv, allowDownload: pr.Status == PackumentStatus.Ok).WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The complete evidence this gate stored for a version, without verifying anything (the VSA route): the
+    /// packument says which bytes the name and version stand for now, and the ledger is keyed by them, so
+    /// evidence of bytes the registry no longer serves under that version is never found.
+    /// </summary>
+    public async Task<EvidenceLookup> VerifiedEvidenceAsync(string name, string version, CancellationToken ct)
+    {
+        if (lanes.For(name) is { } lane)
+        {
+            return await lane.Service.VerifiedEvidenceAsync(name, version, ct).ConfigureAwait(false);
+        }
+
+        var pr = await GetPackumentAsync(name).ConfigureAwait(false);
+        if (pr.Entry is null)
+        {
+            return new EvidenceLookup(pr.Status switch
+            {
+                PackumentStatus.NotFound => EvidenceLookupStatus.NotFound,
+                PackumentStatus.UpstreamUnavailable => EvidenceLookupStatus.UpstreamUnavailable,
+                _ => EvidenceLookupStatus.UpstreamInvalid,
+            }, Error: pr.Error);
+        }
+
+        var packument = pr.Entry.Filtered.Upstream;
+        if (!packument.Versions.TryGetValue(version, out var pv))
+        {
+            return new EvidenceLookup(EvidenceLookupStatus.NotFound, Error: $"{name}@{version} is not in the upstream registry");
+        }
+
+        var known = await ledger.LookupAsync(name, version, VersionVerifier.IntegrityKey(pv), ct).ConfigureAwait(false);
+        if (known is not { State: LedgerState.Complete, Report: { } report })
+        {
+            return new EvidenceLookup(EvidenceLookupStatus.NotVerified, Error: $"{name}@{version} has not been verified by this gate{(known.State == LedgerState.Incomplete ? " (its verification could not complete yet)" : "")}: install it through the gate or GET /-/vouch/v1/verify/{name}/{version} first");
+        }
+
+        // The subject digest must be one the tarball was checked against, never a value merely read.
+        if (report.Integrity is not { Status: "verified", Algorithm: "sha512" } || Vsa.SubjectSha512(pv.Dist.Integrity) is not { } sha512)
+        {
+            return new EvidenceLookup(EvidenceLookupStatus.NotVerified, Error: $"{name}@{version}: the tarball was not verified against a SHA-512 integrity value (integrity {report.Integrity.Status}), so no summary can name it");
+        }
+
+        return new EvidenceLookup(EvidenceLookupStatus.Ok, report, packument, pv, sha512);
     }
 
     /// <summary>Whether a version's attestations may be handed out: only for a version the filter offers.</summary>

@@ -46,6 +46,13 @@ public sealed class PolicyDocument
 
     internal IReadOnlyList<PolicyException> Allow { get; }
 
+    /// <summary>
+    /// The SLSA mapping this policy configures (the <c>slsa</c> rule's hosted issuers, runner environments,
+    /// isolated builders), or the documented default: what `verify`, `audit`, VSAs and the gate report as a
+    /// version's level, so they all agree with the level the rule enforces.
+    /// </summary>
+    public Vouch.Provenance.Slsa.SlsaMappingOptions SlsaMapping => Rules.Slsa?.Mapping ?? Vouch.Provenance.Slsa.SlsaMappingOptions.Default;
+
     internal IReadOnlyList<PolicyException> Deny { get; }
 
     /// <summary>Every rule name and its severity (rules not configured are <c>off</c>).</summary>

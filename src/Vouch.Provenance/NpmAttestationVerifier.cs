@@ -27,6 +27,9 @@ public sealed record ProvenanceEvidence
 
     public DateTimeOffset? IntegratedTime { get; init; }
 
+    /// <summary>SHA-256 (hex) of the Sigstore bundle's bytes as the registry served them: what a VSA lists as an input attestation.</summary>
+    public string? BundleSha256 { get; init; }
+
     public Problem? Problem { get; init; }
 }
 
@@ -41,6 +44,9 @@ public sealed record PublishAttestationEvidence
     public DateTimeOffset? IntegratedTime { get; init; }
 
     public long? LogIndex { get; init; }
+
+    /// <summary>SHA-256 (hex) of the Sigstore bundle's bytes as the registry served them.</summary>
+    public string? BundleSha256 { get; init; }
 
     public Problem? Problem { get; init; }
 }
@@ -98,16 +104,19 @@ public sealed class NpmAttestationVerifier
         {
             if (SlsaProvenance.IsProvenance(predicateType) && provenance.Status != EvidenceStatus.Verified)
             {
-                provenance = VerifyProvenance(name, version, artifact, bundleJson);
+                provenance = VerifyProvenance(name, version, artifact, bundleJson) with { BundleSha256 = BundleDigest(bundleJson) };
             }
             else if (predicateType == PublishPredicate && publish.Status != EvidenceStatus.Verified)
             {
-                publish = VerifyPublish(name, version, artifact, bundleJson);
+                publish = VerifyPublish(name, version, artifact, bundleJson) with { BundleSha256 = BundleDigest(bundleJson) };
             }
         }
 
         return new(provenance, publish);
     }
+
+    // The bundle text is the raw JSON of the registry's document, so its UTF-8 bytes are the bytes served.
+    private static string BundleDigest(string bundleJson) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(bundleJson)));
 
     private static List<(string, string)> ParseList(ReadOnlyMemory<byte> json)
     {

@@ -52,6 +52,7 @@ public static class PackageReportJson
                 certificateIdentity = r.Provenance.CertificateIdentity,
                 runnerEnvironment = r.Provenance.RunnerEnvironment,
                 logIndex = r.Provenance.LogIndex,
+                bundleSha256 = r.Provenance.BundleSha256,
             },
             publishAttestation = new
             {
@@ -59,6 +60,7 @@ public static class PackageReportJson
                 keyId = r.PublishAttestation.KeyId,
                 logIndex = r.PublishAttestation.LogIndex,
                 integratedTime = r.PublishAttestation.IntegratedTime,
+                bundleSha256 = r.PublishAttestation.BundleSha256,
             },
             publisher = new
             {

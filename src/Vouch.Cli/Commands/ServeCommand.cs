@@ -31,11 +31,13 @@ internal static class ServeCommand
         var advisoryDb = AdvisoryDbOption();
         var publishTo = new Option<string?>("--publish-to") { Description = "Accept npm publish from publisher tokens and forward accepted versions to this registry (the organisation's), with the gate's own credential." };
         var publishCredential = new Option<string?>("--publish-credential-file") { Description = "File holding the gate's token for --publish-to (default: $VOUCH_PUBLISH_TOKEN). Never on the command line." };
+        var vsaKey = new Option<string?>("--vsa-key") { Description = "ECDSA P-256 private key (PEM) to sign SLSA verification summaries with at /-/vouch/v1/vsa/NAME/VERSION (docs/slsa.md)." };
+        var vsaVerifier = new Option<string?>("--vsa-verifier") { Description = "The verifier.id of the gate's summaries (default: the public URL); needs --vsa-key." };
         var selfApproval = new Option<bool>("--allow-self-approval-unsafe") { Description = "Turn four eyes off: whoever requested an approval may grant it. Needs a token with the approver or admin role." };
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb, publishTo, publishCredential,
+            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb, publishTo, publishCredential, vsaKey, vsaVerifier,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -117,6 +119,8 @@ internal static class ServeCommand
                 AllowSelfApprovalUnsafe = parse.GetValue(selfApproval),
                 AdvisoryDatabasePath = AdvisoryDbPath(parse.GetValue(advisoryDb), DbCommand.DbPath(null)),
                 Publish = publish,
+                VsaKeyPath = parse.GetValue(vsaKey),
+                VsaVerifierId = parse.GetValue(vsaVerifier),
             };
             var problems = options.Validate();
             if (problems.Count > 0)

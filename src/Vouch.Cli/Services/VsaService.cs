@@ -108,7 +108,8 @@ internal static class VsaService
             return null;
         }
 
-        var assessment = SlsaLevels.Assess(report);
+        // The level the policy computes: its own mapping (hosted issuers, isolated builders) when it configures one.
+        var assessment = SlsaLevels.Assess(report, policy.SlsaMapping);
         var (policyUri, policyDigest) = PolicyDigest(policy);
         return Vsa.Sign(new VsaRequest
         {
@@ -122,6 +123,7 @@ internal static class VsaService
             PolicySha256Hex = policyDigest,
             Passed = judgement.Passed,
             Level = assessment.Level,
+            InputAttestations = Vsa.Inputs(report, entry.Dist.Attestations?.Url),
         }, target.Key);
     }
 
@@ -139,22 +141,7 @@ internal static class VsaService
         AtomicFile.WriteText(path, envelope + "\n");
     }
 
-    internal static byte[]? Sha512(string? integrity)
-    {
-        foreach (var token in (integrity ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (token.StartsWith("sha512-", StringComparison.Ordinal))
-            {
-                var bytes = new byte[64];
-                if (Convert.TryFromBase64String(token["sha512-".Length..].Split('?')[0], bytes, out var n) && n == 64)
-                {
-                    return bytes;
-                }
-            }
-        }
-
-        return null;
-    }
+    internal static byte[]? Sha512(string? integrity) => Vsa.SubjectSha512(integrity);
 
     private static (string? Uri, string? Sha256) PolicyDigest(PolicyDocument policy)
     {

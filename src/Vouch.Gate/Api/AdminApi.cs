@@ -12,9 +12,12 @@ namespace Vouch.Gate.Api;
 /// routing with one thin handler per endpoint. Paths reaching here were parsed by <see cref="GatePath"/>
 /// (the request path is its canonical form; verify's name and version come from the parsed route).
 /// </summary>
-internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions options, TimeProvider time, Publish.PublishEndpoint publish)
+internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions options, TimeProvider time, Publish.PublishEndpoint publish, GateVsa vsa)
 {
     private readonly GateOptions _options = options;
+    private readonly GateVsa _vsa = vsa;
+
+    private TimeProvider Clock => time;
 
     private GateService Gate => gate;
 
@@ -35,6 +38,9 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         var v1 = root.MapGroup("/v1");
         v1.MapGet("/health", With((a, ctx) => a.HealthAsync(ctx)));
         v1.MapGet("/verify/{**spec}", With((a, ctx) => a.VerifyAsync(ctx)));
+
+        // Issue 18: a signed SLSA verification summary of stored evidence (Api/VsaHttp.cs); readers and up.
+        v1.MapGet("/vsa/{**spec}", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, _) => VsaHttp.VsaAsync(c, a.Gate, a._vsa, a.Clock))));
         v1.MapGet("/whoami", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.WhoamiAsync)));
         v1.MapGet("/approvals", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.ListApprovalsAsync)));
         v1.MapPost("/approvals", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.RequestApprovalAsync)));

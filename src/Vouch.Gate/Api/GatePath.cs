@@ -234,7 +234,7 @@ internal static class GatePath
     private static GateRoute VouchRoute(string[] api)
     {
         var canonical = "/-/vouch" + (api.Length == 0 ? "" : "/" + string.Join('/', api));
-        if (api is ["v1", "verify", .. var spec] && spec.Length >= 2)
+        if (api is ["v1", "verify" or "vsa", .. var spec] && spec.Length >= 2)
         {
             var name = string.Join('/', spec[..^1]);
             if (ValidName(name) && ExactVersion(spec[^1]))

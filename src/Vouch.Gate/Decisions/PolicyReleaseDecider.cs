@@ -17,6 +17,7 @@ public sealed class PolicyReleaseDecider : IReleaseDecider
     private readonly PolicyEvaluator _evaluator;
     private readonly string _policyVersion;
     private readonly IAdvisoryDatabase? _advisories;
+    private readonly Provenance.Slsa.SlsaMappingOptions _slsaMapping;
 
     /// <param name="advisories">The advisory database for the <c>advisories</c> and <c>malware</c> rules (the gate's is read-only); null when none is configured.</param>
     public PolicyReleaseDecider(PolicyDocument policy, string policyVersion, TimeProvider time, IAdvisoryDatabase? advisories = null)
@@ -24,7 +25,11 @@ public sealed class PolicyReleaseDecider : IReleaseDecider
         _evaluator = new PolicyEvaluator(policy, time, advisories);
         _policyVersion = policyVersion;
         _advisories = advisories;
+        _slsaMapping = policy.SlsaMapping;
     }
+
+    /// <summary>The policy's own SLSA mapping (its <c>slsa</c> rule's platforms and builders), or the default.</summary>
+    public Provenance.Slsa.SlsaMappingOptions SlsaMapping => _slsaMapping;
 
     /// <summary>The policy digest and, with an advisory database, its snapshot: a new import changes every cache key.</summary>
     public string PolicyVersion => _advisories is { } db ? $"{_policyVersion}+osv:{SnapshotKey(db.Snapshot)}" : _policyVersion;

@@ -45,6 +45,9 @@ public interface IReleaseDecider
 
     /// <summary>The full decision on verified evidence, before a tarball is served.</summary>
     ReleaseDecision Evaluate(PackageReport report, Packument packument, PackageVersion version, IReadOnlyList<GrantedApproval> approvals);
+
+    /// <summary>How verified evidence maps to a SLSA Build level under this decider's policy (a VSA states that level).</summary>
+    Vouch.Provenance.Slsa.SlsaMappingOptions SlsaMapping => Vouch.Provenance.Slsa.SlsaMappingOptions.Default;
 }
 
 /// <summary>The rules the gate enforces itself, on top of the organisation policy.</summary>

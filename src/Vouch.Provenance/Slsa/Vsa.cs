@@ -6,8 +6,8 @@ using Vouch.Sigstore.Dsse;
 
 namespace Vouch.Provenance.Slsa;
 
-/// <summary>An attestation the verification read (VSA <c>inputAttestations</c>).</summary>
-public sealed record VsaInput(string Uri, string Sha256Hex);
+/// <summary>An attestation the verification read (VSA <c>inputAttestations</c>): where it was served, the SHA-256 of its bytes, and its predicate type as <c>name</c>.</summary>
+public sealed record VsaInput(string Uri, string Sha256Hex, string? Name = null);
 
 /// <summary>What a VSA states: built from Vouch's verification of one version.</summary>
 public sealed record VsaRequest
@@ -70,7 +70,7 @@ public static class Vsa
             ["policy"] = r.PolicySha256Hex is null
                 ? new JsonObject { ["uri"] = r.PolicyUri ?? "vouch:no-policy" }
                 : new JsonObject { ["uri"] = r.PolicyUri ?? "vouch:policy", ["digest"] = new JsonObject { ["sha256"] = r.PolicySha256Hex } },
-            ["inputAttestations"] = new JsonArray([.. r.InputAttestations.Select(i => (JsonNode)new JsonObject { ["uri"] = i.Uri, ["digest"] = new JsonObject { ["sha256"] = i.Sha256Hex } })]),
+            ["inputAttestations"] = new JsonArray([.. r.InputAttestations.Select(Input)]),
             ["verificationResult"] = r.Passed ? "PASSED" : "FAILED",
             ["verifiedLevels"] = levels,
             ["slsaVersion"] = "1.0",
@@ -83,6 +83,63 @@ public static class Vsa
             ["predicate"] = predicate,
         };
         return Encoding.UTF8.GetBytes(statement.ToJsonString());
+    }
+
+    /// <summary>
+    /// The attestation bundles the verification of <paramref name="report"/> actually verified (provenance,
+    /// publish attestation), each with the SHA-256 of its bytes as served from <paramref name="attestationsUrl"/>.
+    /// A bundle that did not verify is not an input the summary rests on, so it is left out.
+    /// </summary>
+    public static IReadOnlyList<VsaInput> Inputs(PackageReport report, Uri? attestationsUrl)
+    {
+        var inputs = new List<VsaInput>();
+        if (attestationsUrl is null)
+        {
+            return inputs;
+        }
+
+        if (report.Provenance is { Status: EvidenceStatus.Verified, BundleSha256: { } provenance })
+        {
+            inputs.Add(new VsaInput(attestationsUrl.AbsoluteUri, provenance, report.Provenance.Claims?.PredicateType));
+        }
+
+        if (report.PublishAttestation is { Status: EvidenceStatus.Verified, BundleSha256: { } publish })
+        {
+            inputs.Add(new VsaInput(attestationsUrl.AbsoluteUri, publish, NpmAttestationVerifier.PublishPredicate));
+        }
+
+        return inputs;
+    }
+
+    private static JsonNode Input(VsaInput i)
+    {
+        var o = new JsonObject();
+        if (i.Name is not null)
+        {
+            o["name"] = i.Name;
+        }
+
+        o["uri"] = i.Uri;
+        o["digest"] = new JsonObject { ["sha256"] = i.Sha256Hex };
+        return o;
+    }
+
+    /// <summary>The SHA-512 in an npm integrity value (<c>sha512-…</c> among its tokens), or null when it has none.</summary>
+    public static byte[]? SubjectSha512(string? integrity)
+    {
+        foreach (var token in (integrity ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (token.StartsWith("sha512-", StringComparison.Ordinal))
+            {
+                var bytes = new byte[64];
+                if (Convert.TryFromBase64String(token["sha512-".Length..].Split('?')[0], bytes, out var n) && n == 64)
+                {
+                    return bytes;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Signs the statement into a DSSE envelope (JSON text).</summary>
