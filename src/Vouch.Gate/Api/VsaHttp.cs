@@ -71,7 +71,7 @@ internal static class VsaHttp
         var report = evidence.Report!;
         var pv = evidence.Version!;
         var decision = gate.Decider.Evaluate(report, evidence.Packument!, pv, []);
-        var assessment = SlsaLevels.Assess(report, SlsaMappingOptions.Default);
+        var assessment = SlsaLevels.Assess(report, gate.Decider.SlsaMapping);
         var envelope = Vsa.Sign(new VsaRequest
         {
             PackageName = report.Name,
