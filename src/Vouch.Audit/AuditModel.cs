@@ -85,6 +85,9 @@ public sealed record AuditEntry
 
     public IReadOnlyList<AuditFinding> Findings { get; init; } = [];
 
+    /// <summary>The SLSA Build level the verified evidence earns (null without evidence).</summary>
+    public Vouch.Provenance.Slsa.SlsaAssessment? Slsa { get; init; }
+
     /// <summary>True when the evidence came from the on-disk result cache.</summary>
     public bool FromCache { get; init; }
 

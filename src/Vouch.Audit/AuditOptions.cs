@@ -52,6 +52,9 @@ public sealed record AuditOptions
 
     public AuditPolicyStep? Policy { get; init; }
 
+    /// <summary>How verified evidence maps to a SLSA Build level (docs/slsa.md): the policy's mapping, so the level shown is the one its <c>slsa</c> rule enforces.</summary>
+    public Vouch.Provenance.Slsa.SlsaMappingOptions SlsaMapping { get; init; } = Vouch.Provenance.Slsa.SlsaMappingOptions.Default;
+
     /// <summary>Fetch the packument for the policy step even when the evidence is cached (rules about history and publishers need it).</summary>
     public bool PolicyNeedsPackument { get; init; }
 

@@ -460,6 +460,7 @@ public sealed class AuditPipeline
             Package = p,
             Status = findings.Any(f => f.Severity == AuditSeverity.Error) || allowed == false ? AuditStatus.Failed : AuditStatus.Passed,
             Report = report,
+            Slsa = Vouch.Provenance.Slsa.SlsaLevels.Assess(report, _options.SlsaMapping),
             Findings = findings,
             FromCache = fromCache,
             PolicyAllowed = allowed,

@@ -38,18 +38,24 @@ public sealed class AuditCommandTests : IAsyncLifetime
         {
             var at = spec.LastIndexOf('@');
             var (name, version) = (spec[..at], spec[(at + 1)..]);
-            var sri = (string)records.Single(r => (string)r!["name"]! == name && (string)r["version"]! == version)!["integrity"]!;
+            var sri = SharedIntegrity(records, name, version);
             packages[$"node_modules/{name}"] = new JsonObject
             {
                 ["version"] = version,
                 ["resolved"] = resolved?.Invoke(name, version) ?? new Uri(_registry.BaseUrl, $"{name}/-/{name}-{version}.tgz").ToString(),
-                ["integrity"] = integrity?.Invoke(name) ?? sri,
+                ["integrity"] = integrity?.Invoke(name) ?? sri ?? throw new InvalidOperationException($"no recorded integrity for {spec}"),
             };
         }
 
         var doc = new JsonObject { ["name"] = "app", ["version"] = "1.0.0", ["lockfileVersion"] = 3, ["requires"] = true, ["packages"] = packages };
         File.WriteAllText(path, doc.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
+
+    // Recorded tarballs without a signature record (e.g. @sigstore/protobuf-specs) have the integrity of their bytes, as FixtureRegistry serves them.
+    private static string? SharedIntegrity(JsonArray records, string name, string version) =>
+        records.SingleOrDefault(r => (string)r!["name"]! == name && (string)r["version"]! == version) is { } r
+            ? (string)r["integrity"]!
+            : name == "@sigstore/protobuf-specs" ? "sha512-" + Convert.ToBase64String(System.Security.Cryptography.SHA512.HashData(File.ReadAllBytes(SharedFixtures.Path("npm", "tarballs", "sigstore-protobuf-specs-0.2.1.tgz")))) : null;
 
     private async Task<(int Exit, string Out, string Err)> Run(params string[] args)
     {
@@ -223,6 +229,52 @@ public sealed class AuditCommandTests : IAsyncLifetime
         var sigstore = bom["components"]!.AsArray().Single(c => (string?)c!["name"] == "sigstore")!;
         Assert.Equal("pkg:npm/sigstore@1.0.0", (string?)sigstore["purl"]);
         Assert.Contains(sigstore["properties"]!.AsArray(), p => (string?)p!["name"] == "vouch:provenance:sourceCommit");
+    }
+
+    [Fact]
+    public async Task Audit_WhenPolicyMapsSlsa_JsonSarifCycloneDxAndTableShowThePolicysLevel()
+    {
+        WriteLockfile(Path.Combine(Project, "package-lock.json"), [.. Pinned, "@sigstore/protobuf-specs@0.2.1"]);
+
+        // The default mapping: hosted GitHub runner L2, a certificate without the runner extension L1, no provenance L0.
+        var (_, stdout, stderr) = await Run(Project, "--json");
+        var json = JsonNode.Parse(stdout)!;
+        Assert.True(Package(json, "@sigstore/protobuf-specs")["slsa"] is not null, stderr + stdout);
+        Assert.Equal(2, (int)Package(json, "@sigstore/protobuf-specs")["slsa"]!["level"]!);
+        Assert.Equal("github-hosted", (string?)Package(json, "@sigstore/protobuf-specs")["slsa"]!["row"]);
+        Assert.Equal("SLSA_BUILD_LEVEL_2", (string?)Package(json, "@sigstore/protobuf-specs")["slsa"]!["name"]);
+        Assert.Equal(1, (int)Package(json, "sigstore")["slsa"]!["level"]!);
+        Assert.Equal("runner-unknown", (string?)Package(json, "sigstore")["slsa"]!["row"]);
+        Assert.Equal(0, (int)Package(json, "node-fetch")["slsa"]!["level"]!);
+        Assert.Equal("no-provenance", (string?)Package(json, "node-fetch")["slsa"]!["row"]);
+
+        // A policy whose mapping lists the publishing workflow as an isolated builder: L3 everywhere the level is shown.
+        File.WriteAllText(Path.Combine(Project, "vouch.policy.yml"), """
+            version: 1
+            rules:
+              slsa:
+                severity: warn
+                minimum:
+                  - packages: ["sigstore"]
+                    level: 3
+                isolated-builders: ["https://github.com/sigstore/protobuf-specs/.github/workflows/typescript-publish.yml@"]
+            """);
+        var mapped = JsonNode.Parse((await Run(Project, "--json")).Out)!;
+        Assert.Equal(3, (int)Package(mapped, "@sigstore/protobuf-specs")["slsa"]!["level"]!);
+        Assert.Equal("isolated-builder", (string?)Package(mapped, "@sigstore/protobuf-specs")["slsa"]!["row"]);
+
+        var sarif = JsonNode.Parse((await Run(Project, "--format", "sarif")).Out)!;
+        var slsaResult = sarif["runs"]![0]!["results"]!.AsArray().First(r => (string?)r!["ruleId"] == "VOUCH_POLICY_SLSA_LEVEL")!;
+        Assert.Equal("1", (string?)slsaResult["properties"]!["slsaBuildLevel"]);
+
+        var bom = JsonNode.Parse((await Run(Project, "--format", "cyclonedx")).Out)!;
+        var specs = bom["components"]!.AsArray().Single(c => (string?)c!["name"] == "@sigstore/protobuf-specs" || (string?)c!["purl"] == "pkg:npm/%40sigstore/protobuf-specs@0.2.1")!;
+        Assert.Contains(specs["properties"]!.AsArray(), p => (string?)p!["name"] == "vouch:slsa:build-level" && (string?)p["value"] == "3");
+        var nodeFetch = bom["components"]!.AsArray().Single(c => (string?)c!["name"] == "node-fetch")!;
+        Assert.Contains(nodeFetch["properties"]!.AsArray(), p => (string?)p!["name"] == "vouch:slsa:build-level" && (string?)p["value"] == "0");
+
+        var table = (await Run(Project)).Out;
+        Assert.Matches(@"sigstore@1\.0\.0\s*│[^\n]*│\s*L1\s*│\s*VOUCH_POLICY_SLSA_LEVEL", table);
     }
 
     [Fact]

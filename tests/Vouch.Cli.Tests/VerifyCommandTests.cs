@@ -311,6 +311,49 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
         Assert.Equal(1, renamed.Exit);
     }
 
+    private static JsonNode Statement(string vsaFile) =>
+        JsonNode.Parse(Convert.FromBase64String((string)JsonNode.Parse(File.ReadAllText(vsaFile))!["payload"]!))!;
+
+    [Fact]
+    public async Task Verify_WhenVsaWritten_InputAttestationsAreTheVerifiedBundlesByDigest()
+    {
+        var (key, _) = Keys();
+        var (exit, _, err) = await Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("i.vsa.json"), "--vsa-key", key);
+        Assert.True(exit == 0, err);
+
+        // The SHA-256 of each bundle's bytes in the recorded attestations document the registry serves.
+        using var served = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Vouch.Tests.SharedFixtures.Path("npm", "attestations", "sigstore@1.0.0.json")));
+        var expected = served.RootElement.GetProperty("attestations").EnumerateArray()
+            .Select(a => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(a.GetProperty("bundle").GetRawText()))))
+            .Order(StringComparer.Ordinal).ToList();
+        var inputs = Statement(P("i.vsa.json"))["predicate"]!["inputAttestations"]!.AsArray();
+        Assert.Equal(expected, inputs.Select(i => (string)i!["digest"]!["sha256"]!).Order(StringComparer.Ordinal));
+        Assert.Contains(inputs, i => (string?)i!["name"] == "https://github.com/npm/attestation/tree/main/specs/publish/v0.1");
+        Assert.Contains(inputs, i => (string?)i!["name"] == "https://slsa.dev/provenance/v0.2");
+    }
+
+    [Fact]
+    public async Task Verify_WhenPolicyMappingDiffersFromDefault_VsaStatesThePolicysLevel()
+    {
+        var (key, pub) = Keys();
+        var sha512 = "sha512-" + Convert.ToBase64String(System.Security.Cryptography.SHA512.HashData(File.ReadAllBytes(Vouch.Tests.SharedFixtures.Path("npm", "tarballs", "sigstore-protobuf-specs-0.2.1.tgz"))));
+
+        // Default mapping: a GitHub-hosted runner is L2, so a summary asked to show L3 does not.
+        var (exit, _, err) = await Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("d.vsa.json"), "--vsa-key", key);
+        Assert.True(exit == 0, err);
+        var byDefault = await Run("verify-vsa", P("d.vsa.json"), "--key", pub, "--sha512", sha512, "--min-level", "3", "--json");
+        Assert.Equal(1, byDefault.Exit);
+        Assert.Equal(2, (int)JsonNode.Parse(byDefault.Out)!["level"]!);
+
+        // The policy lists the publishing workflow as an isolated builder: the VSA carries the policy's L3.
+        File.WriteAllText(P("mapping.yml"), "version: 1\nrules:\n  slsa:\n    severity: error\n    minimum:\n      - packages: ['@sigstore/*']\n        level: 3\n    isolated-builders: ['https://github.com/sigstore/protobuf-specs/.github/workflows/typescript-publish.yml@']\n");
+        (exit, _, err) = await Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--policy", P("mapping.yml"), "--vsa", P("m.vsa.json"), "--vsa-key", key);
+        Assert.True(exit == 0, err);
+        var mapped = await Run("verify-vsa", P("m.vsa.json"), "--key", pub, "--sha512", sha512, "--min-level", "3", "--package", "@sigstore/protobuf-specs@0.2.1", "--json");
+        Assert.True(mapped.Exit == 0, mapped.Err + mapped.Out);
+        Assert.Equal(3, (int)JsonNode.Parse(mapped.Out)!["level"]!);
+    }
+
     [Fact]
     public async Task Verify_WhenTarballTampered_IssuesNoVsa()
     {

@@ -106,6 +106,12 @@ public static class AuditCycloneDx
         if (e.Report is { } r)
         {
             properties.Add(Property("vouch:evidenceLevel", EvidenceLevels.Name(r.EvidenceLevel)));
+            if (e.Slsa is { } slsa)
+            {
+                properties.Add(Property("vouch:slsa:build-level", AuditText.SlsaLevel(slsa)!));
+                properties.Add(Property("vouch:slsa:row", slsa.Row));
+            }
+
             properties.Add(Property("vouch:integrity", r.Integrity.Status));
             properties.Add(Property("vouch:signature", r.Signature.Status));
             if (r.Signature.KeyId is { } keyId)

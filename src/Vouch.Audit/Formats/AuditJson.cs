@@ -54,6 +54,7 @@ public static class AuditJson
             status = AuditText.Status(e.Status),
             fromCache = e.FromCache,
             policyAllowed = e.PolicyAllowed,
+            slsa = e.Slsa is { } s ? new { level = (int)s.Level, name = s.VsaLevel, row = s.Row } : null,
             evidence = e.Report is { } r ? Evidence(r) : null,
             findings = e.Findings.Select(Finding),
             networkError = e.NetworkError,

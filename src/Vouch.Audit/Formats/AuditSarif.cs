@@ -26,7 +26,7 @@ public static class AuditSarif
             new SarifLocation(uri, x.Entry is { Package.Line: > 0 } e ? e.Package.Line : null),
             Fingerprint: $"{x.Finding.Code}:{x.Entry?.Id ?? uri}",
             Properties: x.Entry is { } entry
-                ? new Dictionary<string, string?> { ["package"] = entry.Package.Name, ["version"] = entry.Package.Version, ["source"] = AuditText.Source(x.Finding.Source) }
+                ? new Dictionary<string, string?> { ["package"] = entry.Package.Name, ["version"] = entry.Package.Version, ["source"] = AuditText.Source(x.Finding.Source), ["slsaBuildLevel"] = AuditText.SlsaLevel(entry.Slsa) }
                 : null));
         return SarifLog.Render(SarifLog.Build(toolVersion, rules, results));
     }

@@ -58,6 +58,10 @@ public static class AuditText
         return shown.Replace('\\', '/');
     }
 
+    /// <summary>The SLSA Build level as a number (`0`..`3`), or null when the package has no evidence.</summary>
+    public static string? SlsaLevel(Vouch.Provenance.Slsa.SlsaAssessment? slsa) =>
+        slsa is null ? null : ((int)slsa.Level).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>`evidenceLevel (provenance status, signature status)` of one report, for before/after columns.</summary>
     public static string Trust(PackageReport? r) =>
         r is null ? "unknown" : $"{EvidenceLevels.Name(r.EvidenceLevel)} (provenance {PackageVerifier.Status(r.Provenance.Status)}, signature {r.Signature.Status})";

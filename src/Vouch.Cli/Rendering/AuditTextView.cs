@@ -20,7 +20,7 @@ internal static class AuditTextView
         var changes = report.Entries.Where(e => e.Diff is not null).ToList();
         if (changes.Count > 0)
         {
-            var table = new Table().AddColumns("change", "package", "before", "after");
+            var table = new Table().AddColumns("change", "package", "before", "after", "slsa");
             foreach (var e in changes)
             {
                 var d = e.Diff!;
@@ -28,24 +28,26 @@ internal static class AuditTextView
                     Markup.Escape(AuditText.Change(d.Change)),
                     Markup.Escape(d.Change is DiffChange.Upgraded or DiffChange.Downgraded ? $"{e.Package.Name} {d.BaseVersion} → {e.Package.Version}" : e.Id),
                     Markup.Escape(d.Change is DiffChange.Added ? "-" : AuditText.Trust(d.BaseReport)),
-                    Markup.Escape(d.Change is DiffChange.Removed ? "-" : AuditText.Trust(e.Report)));
+                    Markup.Escape(d.Change is DiffChange.Removed ? "-" : AuditText.Trust(e.Report)),
+                    Markup.Escape(d.Change is DiffChange.Removed ? "-" : Slsa(e)));
             }
 
             console.Write(table);
         }
 
-        var problems = report.LockfileFindings.Select(f => (Package: "(lockfile)", Line: 0, Finding: f))
-            .Concat(report.Entries.SelectMany(e => e.Findings.Where(f => f.Severity != AuditSeverity.Note).Select(f => (Package: e.Id, e.Package.Line, Finding: f))))
+        var problems = report.LockfileFindings.Select(f => (Package: "(lockfile)", Line: 0, Finding: f, Slsa: ""))
+            .Concat(report.Entries.SelectMany(e => e.Findings.Where(f => f.Severity != AuditSeverity.Note).Select(f => (Package: e.Id, e.Package.Line, Finding: f, Slsa: Slsa(e)))))
             .ToList();
         if (problems.Count > 0)
         {
-            var table = new Table().AddColumns("", "package", "line", "code", "problem");
-            foreach (var (pkg, line, f) in problems)
+            var table = new Table().AddColumns("", "package", "line", "slsa", "code", "problem");
+            foreach (var (pkg, line, f, slsa) in problems)
             {
                 table.AddRow(
                     f.Severity == AuditSeverity.Error ? "[red]✗[/]" : "[yellow]![/]",
                     Markup.Escape(pkg),
                     line > 0 ? line.ToString(System.Globalization.CultureInfo.InvariantCulture) : "",
+                    Markup.Escape(slsa),
                     Markup.Escape(f.Code),
                     Markup.Escape(f.Fix is null ? f.Message : $"{f.Message} (fix: {f.Fix})"));
             }
@@ -55,6 +57,9 @@ internal static class AuditTextView
 
         console.WriteLine(report.TrustSource ?? "");
     }
+
+    // "L2", or "-" for a package without evidence (skipped, or the registry failed).
+    private static string Slsa(AuditEntry e) => AuditText.SlsaLevel(e.Slsa) is { } level ? "L" + level : "-";
 
     /// <summary>A one-line progress bar on stderr, only when stderr is a terminal (quiet otherwise).</summary>
     internal sealed class ProgressLine : IProgress<AuditProgress>, IDisposable

@@ -127,6 +127,7 @@ internal static class AuditService
                 EvidenceCacheDirectory = System.IO.Path.Combine(services.CacheDirectory, "audit-evidence"),
                 Policy = judge is null ? null : input => Judge(judge, input),
                 PolicyNeedsPackument = judge is not null,
+                SlsaMapping = policy?.SlsaMapping ?? Vouch.Provenance.Slsa.SlsaMappingOptions.Default,
                 PolicyHistory = (packument, version) => ReleaseLine.Predecessors(packument, version.Version),
 
                 // Offline, nothing can be revalidated: the cached facts stand as they are.
