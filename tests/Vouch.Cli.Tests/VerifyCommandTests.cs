@@ -343,7 +343,7 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
         Assert.True(exit == 0, err);
         var byDefault = await Run("verify-vsa", P("d.vsa.json"), "--key", pub, "--sha512", sha512, "--min-level", "3", "--json");
         Assert.Equal(1, byDefault.Exit);
-        Assert.Equal(2, (int)JsonNode.Parse(byDefault.Out)!["level"]!);
+        Assert.Equal("SLSA_BUILD_LEVEL_2", (string?)JsonNode.Parse(byDefault.Out)!["level"]);
 
         // The policy lists the publishing workflow as an isolated builder: the VSA carries the policy's L3.
         File.WriteAllText(P("mapping.yml"), "version: 1\nrules:\n  slsa:\n    severity: error\n    minimum:\n      - packages: ['@sigstore/*']\n        level: 3\n    isolated-builders: ['https://github.com/sigstore/protobuf-specs/.github/workflows/typescript-publish.yml@']\n");
@@ -351,7 +351,7 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
         Assert.True(exit == 0, err);
         var mapped = await Run("verify-vsa", P("m.vsa.json"), "--key", pub, "--sha512", sha512, "--min-level", "3", "--package", "@sigstore/protobuf-specs@0.2.1", "--json");
         Assert.True(mapped.Exit == 0, mapped.Err + mapped.Out);
-        Assert.Equal(3, (int)JsonNode.Parse(mapped.Out)!["level"]!);
+        Assert.Equal("SLSA_BUILD_LEVEL_3", (string?)JsonNode.Parse(mapped.Out)!["level"]);
     }
 
     [Fact]
