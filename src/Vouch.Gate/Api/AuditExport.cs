@@ -82,16 +82,20 @@ internal static class AuditExport
         }
 
         ctx.Response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(body, new JsonWriterOptions { Encoder = GateJson.Options.Encoder });
+
+        // The serializer flushes its writer synchronously, which Kestrel refuses: write into a buffer
+        // and copy each chunk to the response asynchronously.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        await using var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = GateJson.Options.Encoder });
         json.WriteStartObject();
         json.WriteStartArray("entries");
         await foreach (var e in gate.Store.StreamAuditAsync(filter, after, limit, ct).ConfigureAwait(false))
         {
             JsonSerializer.Serialize(json, GateJson.Audit(e), GateJson.Options);
             (last, count) = (e.Id, count + 1);
-            if (json.BytesPending > 32 * 1024)
+            if (buffer.WrittenCount > 32 * 1024)
             {
-                await json.FlushAsync(ct).ConfigureAwait(false);
+                await CopyAsync(json, buffer, body, ct).ConfigureAwait(false);
             }
         }
 
@@ -104,7 +108,14 @@ internal static class AuditExport
         }
 
         json.WriteEndObject();
-        await json.FlushAsync(ct).ConfigureAwait(false);
+        await CopyAsync(json, buffer, body, ct).ConfigureAwait(false);
+    }
+
+    private static async Task CopyAsync(Utf8JsonWriter json, System.Buffers.ArrayBufferWriter<byte> buffer, Stream body, CancellationToken ct)
+    {
+        json.Flush();
+        await body.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
+        buffer.ResetWrittenCount();
     }
 
     /// <summary>

@@ -17,7 +17,11 @@ internal sealed class DashboardQuery(IQueryCollection query, string rawQuery)
     /// <summary>Longest free-text filter (package, actor, action, rule).</summary>
     public const int MaxTextLength = 214;
 
-    private readonly List<string> _errors = rawQuery.Length > MaxQueryLength ? [$"the query string is longer than {MaxQueryLength} characters"] : [];
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly List<string> _errors = rawQuery.Length > MaxQueryLength ? [$"the query string is longer than {MaxQueryLength} characters"]
+        : !ValidUtf8(rawQuery) ? ["the query string is not valid UTF-8 once percent-decoded"]
+        : [];
 
     public IReadOnlyList<string> Errors => _errors;
 
@@ -123,6 +127,39 @@ internal sealed class DashboardQuery(IQueryCollection query, string rawQuery)
 
     /// <summary>Adds a problem found across parameters (e.g. a range that ends before it starts).</summary>
     public void Fail(string error) => _errors.Add(error);
+
+    // ASP.NET Core leaves a percent-encoding that is not UTF-8 (%FF, an encoded surrogate) as text;
+    // the raw query is checked here instead, so such input is refused rather than searched for.
+    private static bool ValidUtf8(string raw)
+    {
+        var bytes = new List<byte>(raw.Length);
+        for (var i = 0; i < raw.Length; i++)
+        {
+            if (raw[i] == '%' && i + 2 < raw.Length && byte.TryParse(raw.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b))
+            {
+                bytes.Add(b);
+                i += 2;
+            }
+            else if (raw[i] > 0x7F)
+            {
+                return false;
+            }
+            else
+            {
+                bytes.Add((byte)raw[i]);
+            }
+        }
+
+        try
+        {
+            StrictUtf8.GetString([.. bytes]);
+            return true;
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return false;
+        }
+    }
 
     private string? Single(string key)
     {
