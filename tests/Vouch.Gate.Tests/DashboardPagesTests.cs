@@ -82,6 +82,9 @@ public class DashboardPagesTests
     [InlineData("audit?from=yesterday", "from: must be a date")]
     [InlineData("audit?from=2026-12-01T00:00:00", "from: must be a date")]
     [InlineData("audit?from=2026-12-02&to=2026-12-01", "to: must be after from")]
+    [InlineData("audit?from=0001-01-01T00:00:00%2B01:00", "from: must be a date")]
+    [InlineData("audit?to=9999-12-31T23:59:59-01:00", "to: must be a date")]
+    [InlineData("audit/export?after=9223372036854775808", "after: must be a whole number")]
     [InlineData("audit?action=DROP%20TABLE", "action: expected an action name")]
     [InlineData("audit?page=abc&actor=x&actor=y", "actor: given more than once")]
     [InlineData("audit/export?format=xml", "format: must be one of csv, json")]
@@ -309,7 +312,12 @@ public class DashboardPagesTests
 
         var empty = await (await gate.SendAsync(HttpMethod.Get, "-/vouch/v1/digest?since=2000-01-01&until=2000-01-02", GateFixture.ReaderToken)).Content.ReadAsStringAsync();
         Assert.Contains("## Withheld versions (0)", empty, StringComparison.Ordinal);
-        foreach (var bad in new[] { "since=yesterday", "since=400d", "since=0h", "since=2000-01-02&until=2000-01-01", "since=1h&since=2h" })
+        using (var edge = await gate.SendAsync(HttpMethod.Get, "-/vouch/dashboard/audit?from=0001-01-01&to=9999-12-31", GateFixture.ReaderToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, edge.StatusCode);
+        }
+
+        foreach (var bad in new[] { "since=yesterday", "since=400d", "since=99999d", "since=0001-01-01", "until=9999-12-31", "since=0h", "since=2000-01-02&until=2000-01-01", "since=1h&since=2h" })
         {
             using var refused = await gate.SendAsync(HttpMethod.Get, "-/vouch/v1/digest?" + bad, GateFixture.ReaderToken);
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
