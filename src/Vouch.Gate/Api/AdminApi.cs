@@ -35,6 +35,18 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         root.MapGet("/dashboard", With((a, ctx) => a.DashboardAsync(ctx)));
         root.MapGet("/dashboard/package/{**name}", With((a, ctx) => a.PackagePageAsync(ctx)));
 
+        // Issue 19: search, audit log (with export), summary; no script on these pages (Api/DashboardPages.cs).
+        root.MapGet("/dashboard/search", With((a, ctx) => DashboardPages.SearchAsync(ctx, a.Gate, a.Cookie(ctx))));
+        root.MapGet("/dashboard/audit", With((a, ctx) => DashboardPages.AuditAsync(ctx, a.Gate, a.Cookie(ctx))));
+        root.MapGet("/dashboard/summary", With((a, ctx) => DashboardPages.SummaryAsync(ctx, a.Gate, a.Cookie(ctx))));
+        root.MapGet("/dashboard/audit/export", With(async (a, ctx) =>
+        {
+            if (await DashboardLayout.RequireReaderAsync(ctx, a.Cookie(ctx)).ConfigureAwait(false) is { } t)
+            {
+                await AuditExport.ExportAsync(ctx, a.Gate, t, htmlErrors: true).ConfigureAwait(false);
+            }
+        }));
+
         var v1 = root.MapGroup("/v1");
         v1.MapGet("/health", With((a, ctx) => a.HealthAsync(ctx)));
         v1.MapGet("/verify/{**spec}", With((a, ctx) => a.VerifyAsync(ctx)));
@@ -48,6 +60,8 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         v1.MapPost("/approvals/{id}/deny", With((a, ctx) => a.Authed(ctx, GateRole.Approver, (c, t) => a.DecideAsync(c, t, grant: false))));
         v1.MapGet("/audit", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.AuditAsync)));
         v1.MapGet("/packages", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.PackagesAsync)));
+        v1.MapGet("/audit/export", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, t) => AuditExport.ExportAsync(c, a.Gate, t, htmlErrors: false))));
+        v1.MapGet("/digest", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, _) => Notifications.Digest.HandleAsync(c, a.Gate, a.Clock, a.Gate.PublicUrl))));
 
         // Issue 20: publishes held by a publish rule until an approver grants them.
         v1.MapGet("/publish/staged", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, _) => a.PublishApi.StagedAsync(c))));
@@ -77,6 +91,10 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
 
     // Issue 19: one package's timeline and provenance (Api/PackagePage.cs).
     private Task PackagePageAsync(HttpContext ctx) => PackagePage.RenderAsync(ctx, Gate, auth.Authenticate(ctx, allowCookie: true), ctx.Request.RouteValues["name"] as string ?? "");
+
+    private GateToken? Cookie(HttpContext ctx) => auth.Authenticate(ctx, allowCookie: true);
+
+    private TimeProvider Clock => time;
 
     private Task DashboardAsync(HttpContext ctx) => Dashboard.RenderAsync(ctx, Gate, auth.Authenticate(ctx, allowCookie: true));
 

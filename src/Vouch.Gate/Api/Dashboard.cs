@@ -45,6 +45,7 @@ internal static class Dashboard
         var approver = token.Role >= GateRole.Approver;
         html.Append("<p>Signed in as <b id=\"who\">").Append(E(token.Name)).Append("</b> (").Append(E(token.Role.ToString().ToLowerInvariant())).Append("). Upstream: ")
             .Append(E(gate.Upstream.BaseUrl.ToString())).Append(". Policy: <code>").Append(E(gate.Decider.PolicyVersion)).Append("</code></p>");
+        html.Append("<nav aria-label=\"dashboard\"><a href=\"/-/vouch/dashboard/search\">Search</a> · <a href=\"/-/vouch/dashboard/audit\">Audit log</a> · <a href=\"/-/vouch/dashboard/summary\">Summary</a></nav>");
 
         var pending = await gate.Store.ListApprovalsAsync("pending", ctx.RequestAborted).ConfigureAwait(false);
         html.Append("<h2>Pending approvals</h2><table id=\"pending\"><tr><th>id</th><th>package</th><th>rule</th><th>requested by</th><th>reason</th>");

@@ -68,6 +68,13 @@ public static partial class ApprovalInput
         return true;
     }
 
+    /// <summary>An RFC 3339 time with an explicit offset (the dashboard's time filters; no future requirement).</summary>
+    public static bool TryParseRfc3339(string text, out DateTimeOffset at)
+    {
+        at = default;
+        return Rfc3339().IsMatch(text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out at);
+    }
+
     [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,7})?(Z|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex Rfc3339();
 }

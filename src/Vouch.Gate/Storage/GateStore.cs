@@ -60,7 +60,7 @@ public enum DecideOutcome
 /// only the DDL differs, in versioned migration files applied in one transaction at start-up. Every
 /// change that must survive a crash is one transaction (SQLite in WAL mode with full sync).
 /// </summary>
-public sealed class GateStore : IAsyncDisposable
+public sealed partial class GateStore : IAsyncDisposable
 {
     private readonly Func<DbConnection> _connect;
     private readonly TimeProvider _time;
