@@ -187,6 +187,13 @@ public sealed record GateOptions
     /// <summary>Issue 20: the publish path (<c>--publish-to</c>); null keeps the gate read-only.</summary>
     public Publish.GatePublishOptions? Publish { get; init; }
 
+    /// <summary>
+    /// Issue 16: the HMAC secret `vouch watch` signs its webhooks with (its <c>--webhook-secret-env</c>);
+    /// with it the gate takes watch events at <c>POST /-/vouch/v1/watch/events</c> and quarantines the
+    /// versions they flag. Null: no watch events. At least 16 characters.
+    /// </summary>
+    public string? WatchSecret { get; init; }
+
     /// <summary>How long in-flight requests may finish after shutdown was asked for.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -276,6 +283,11 @@ public sealed record GateOptions
         if (MaxPackumentBytes <= 0 || MaxTarballBytes <= 0 || MaxRequestBodyBytes <= 0)
         {
             errors.Add("limits: sizes must be positive");
+        }
+
+        if (WatchSecret is { } watchSecret && watchSecret.Length < 16)
+        {
+            errors.Add("watch-secret-env: the secret is shorter than 16 characters");
         }
 
         if (Publish is { } publish)

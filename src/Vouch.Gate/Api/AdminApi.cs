@@ -18,6 +18,8 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
 
     private GateService Gate => gate;
 
+    private TimeProvider Time => time;
+
     private Publish.PublishEndpoint PublishApi => publish;
 
     /// <summary>Maps every endpoint; <paramref name="api"/> answers null until the gate's services exist.</summary>
@@ -42,6 +44,9 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         v1.MapPost("/approvals/{id}/deny", With((a, ctx) => a.Authed(ctx, GateRole.Approver, (c, t) => a.DecideAsync(c, t, grant: false))));
         v1.MapGet("/audit", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.AuditAsync)));
         v1.MapGet("/packages", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.PackagesAsync)));
+
+        // Issue 16: `vouch watch` webhooks; the HMAC signature is the credential (no token).
+        v1.MapPost("/watch/events", With((a, ctx) => WatchEventsEndpoint.HandleAsync(ctx, a.Gate, a._options, a.Time)));
 
         // Issue 20: publishes held by a publish rule until an approver grants them.
         v1.MapGet("/publish/staged", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, _) => a.PublishApi.StagedAsync(c))));
