@@ -65,6 +65,20 @@ public static class GateCodes
 
     /// <summary>A verification summary (VSA) was asked of a gate without a VSA key (<c>--vsa-key</c>): it signs nothing.</summary>
     public const string VsaDisabled = "VOUCH_GATE_VSA_DISABLED";
+    /// <summary>Issue 16: `vouch watch` reported an event about this version; it is withheld until an approver grants <c>watch-quarantine</c> for it.</summary>
+    public const string WatchQuarantined = "VOUCH_GATE_WATCH_QUARANTINED";
+
+    /// <summary>A watch webhook without a valid <c>Vouch-Signature</c>: missing, malformed, or an HMAC that does not match the body under the configured secret.</summary>
+    public const string WatchSignatureInvalid = "VOUCH_GATE_WATCH_SIGNATURE_INVALID";
+
+    /// <summary>A watch webhook signed more than 5 minutes from the gate's clock (a captured delivery replayed later).</summary>
+    public const string WatchSignatureStale = "VOUCH_GATE_WATCH_SIGNATURE_STALE";
+
+    /// <summary>A signed watch webhook whose body is not a delivery (docs/watch.md): malformed JSON, a bad field, a delivery id that does not match its events.</summary>
+    public const string WatchEventInvalid = "VOUCH_GATE_WATCH_EVENT_INVALID";
+
+    /// <summary>The gate takes no watch events: it was started without <c>--watch-secret-env</c>.</summary>
+    public const string WatchDisabled = "VOUCH_GATE_WATCH_DISABLED";
 
     /// <summary>An unexpected error inside the gate (logged; never carries details to the client).</summary>
     public const string Internal = "VOUCH_GATE_INTERNAL";

@@ -195,6 +195,11 @@ public sealed record GateOptions
 
     /// <summary>The <c>verifier.id</c> of the gate's summaries; default the gate's public URL.</summary>
     public string? VsaVerifierId { get; init; }
+    /// Issue 16: the HMAC secret `vouch watch` signs its webhooks with (its <c>--webhook-secret-env</c>);
+    /// with it the gate takes watch events at <c>POST /-/vouch/v1/watch/events</c> and quarantines the
+    /// versions they flag. Null: no watch events. At least 16 characters.
+    /// </summary>
+    public string? WatchSecret { get; init; }
 
     /// <summary>How long in-flight requests may finish after shutdown was asked for.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -306,6 +311,11 @@ public sealed record GateOptions
         if (MaxPackumentBytes <= 0 || MaxTarballBytes <= 0 || MaxRequestBodyBytes <= 0)
         {
             errors.Add("limits: sizes must be positive");
+        }
+
+        if (WatchSecret is { } watchSecret && watchSecret.Length < 16)
+        {
+            errors.Add("watch-secret-env: the secret is shorter than 16 characters");
         }
 
         if (Publish is { } publish)

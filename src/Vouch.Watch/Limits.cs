@@ -54,6 +54,9 @@ public static class Limits
     /// <summary>Events in one webhook body (events of one version always travel together).</summary>
     public const int MaxEventsPerDelivery = 100;
 
+    /// <summary>A webhook body a receiver accepts (100 events whose details are 2,000 characters, each escaped up to six bytes a character).</summary>
+    public const int MaxDeliveryBytes = 2 * 1024 * 1024;
+
     /// <summary>Events the SARIF file and the Markdown digest list (the most recent).</summary>
     public const int MaxReportedEvents = 10_000;
 

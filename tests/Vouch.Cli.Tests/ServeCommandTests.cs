@@ -102,6 +102,7 @@ public sealed class ServeCommandTests : IAsyncLifetime
     [InlineData("--upstream", "ftp://nowhere/")]
     [InlineData("--listen", "not-an-address")]
     [InlineData("--tokens", "/nonexistent/tokens")]
+    [InlineData("--watch-secret-env", "VOUCH_TEST_UNSET_WATCH_SECRET_7F3")]
     [InlineData("--policy", "/nonexistent/policy.yml")]
     public async Task Serve_WhenOptionInvalid_Exits2WithOneLine(string option, string value)
     {

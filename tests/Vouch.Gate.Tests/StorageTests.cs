@@ -74,9 +74,9 @@ public abstract class StorageContractTests : IAsyncLifetime
     {
         SkipIfUnavailable();
 
-        Assert.Equal([1, 2], Store.AppliedMigrations);
+        Assert.Equal([1, 2, 3], Store.AppliedMigrations);
         await using var again = await GateStore.OpenAsync((await DatabaseAsync())!, TimeProvider.System);
-        Assert.Equal([1, 2], again.AppliedMigrations);
+        Assert.Equal([1, 2, 3], again.AppliedMigrations);
     }
 
     [SkippableFact]
@@ -282,6 +282,92 @@ public abstract class StorageContractTests : IAsyncLifetime
         Assert.Equal(1, removed);
         Assert.Null(await Store.GetEvidenceAsync(name, "1.0.0", "sha512-x", "trust-a"));
         Assert.Single(await Store.AuditLogAsync(10000), e => e.Name == name && e.Action == "reverify" && e.Actor == "root");
+    }
+
+    // Issue 16: watch events, their dedupe and the quarantine they put on a version.
+    private static (string Id, string Name, string Version, string? PreviousVersion, string Kind, string Code, string Severity, string? Rule, string Detail, DateTimeOffset ObservedAt, bool Quarantine) WatchEvent(string name, string version, string kind, bool quarantine = true) =>
+        ("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{name}/{version}/{kind}"))), name, version, "1.0.0", kind, "VOUCH_WATCH_X", quarantine ? "error" : "info", null, $"{kind} seen", DateTimeOffset.UtcNow, quarantine);
+
+    [SkippableFact]
+    public async Task RecordWatchEvents_WhenDeliveredTwice_StoresEachEventOnceAndOnePendingApproval()
+    {
+        SkipIfUnavailable();
+
+        var name = Unique();
+        var events = new[] { WatchEvent(name, "1.0.1", "provenance-lost"), WatchEvent(name, "1.0.1", "new-dependency", quarantine: false) };
+        await using var second = await GateStore.OpenAsync((await DatabaseAsync())!, TimeProvider.System);
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() => (i % 2 == 0 ? Store : second).RecordWatchEventsAsync("sha256:d", events))));
+
+        Assert.Equal(2, results.Sum(r => r.Stored));
+        Assert.Equal(10, results.Sum(r => r.Duplicates));
+        Assert.Equal(2, (await Store.WatchEventsForAsync(name, 100)).Count);
+        var pending = Assert.Single(await Store.ListApprovalsAsync("pending"), a => a.Name == name);
+        Assert.Equal((GateStore.WatchQuarantineRule, GateStore.WatchActor, "1.0.1"), (pending.Rule, pending.RequestedBy, pending.Version));
+        var q = Assert.Single(await Store.ActiveQuarantinesAsync(DateTimeOffset.UtcNow), x => x.Name == name);
+        Assert.Equal("provenance-lost", q.Kinds);
+    }
+
+    [SkippableFact]
+    public async Task ActiveQuarantines_WhenGrantedThenANewEventArrives_LiftsThenQuarantinesAgain()
+    {
+        SkipIfUnavailable();
+
+        var name = Unique();
+        await Store.RecordWatchEventsAsync("sha256:a", [WatchEvent(name, "2.0.0", "provenance-lost")]);
+        var pending = Assert.Single(await Store.ListApprovalsAsync("pending"), a => a.Name == name);
+        Assert.Contains(await Store.ActiveQuarantinesAsync(DateTimeOffset.UtcNow), x => x.Name == name);
+
+        // A grant of another rule, or a denial, lifts nothing.
+        var other = await Store.RequestAsync(name, "2.0.0", "trust-downgrade", "rita", null);
+        await Store.DecideAsync(other.Id, true, "alice", "other rule", null);
+        Assert.Contains(await Store.ActiveQuarantinesAsync(DateTimeOffset.UtcNow), x => x.Name == name);
+
+        await Task.Delay(5);
+        await Store.DecideAsync(pending.Id, true, "alice", "checked", null);
+        Assert.DoesNotContain(await Store.ActiveQuarantinesAsync(DateTimeOffset.UtcNow), x => x.Name == name);
+
+        await Task.Delay(5);
+        var again = await Store.RecordWatchEventsAsync("sha256:b", [WatchEvent(name, "2.0.0", "install-script-added")]);
+        Assert.Equal([$"{name}@2.0.0"], again.Quarantined);
+        var back = Assert.Single(await Store.ActiveQuarantinesAsync(DateTimeOffset.UtcNow), x => x.Name == name);
+        Assert.Equal("install-script-added", back.Kinds);
+        Assert.Single(await Store.ListApprovalsAsync("pending"), a => a.Name == name);
+    }
+
+    [SkippableFact]
+    public async Task ActiveQuarantines_WhenTheGrantExpired_QuarantinesAgain()
+    {
+        SkipIfUnavailable();
+
+        var name = Unique();
+        await Store.RecordWatchEventsAsync("sha256:a", [WatchEvent(name, "3.0.0", "provenance-lost")]);
+        var pending = Assert.Single(await Store.ListApprovalsAsync("pending"), a => a.Name == name);
+        await Task.Delay(5);
+        await Store.DecideAsync(pending.Id, true, "alice", "for a day", DateTimeOffset.UtcNow.AddDays(1));
+
+        Assert.DoesNotContain(await Store.ActiveQuarantinesAsync(DateTimeOffset.UtcNow), x => x.Name == name);
+        Assert.Contains(await Store.ActiveQuarantinesAsync(DateTimeOffset.UtcNow.AddDays(2)), x => x.Name == name);
+    }
+
+    [SkippableFact]
+    public async Task WatchEvents_WhenUpdatedDeletedOrReplaced_AreRefused()
+    {
+        SkipIfUnavailable();
+
+        var name = Unique();
+        await Store.RecordWatchEventsAsync("sha256:a", [WatchEvent(name, "1.0.0", "provenance-lost")]);
+        foreach (var sql in new[]
+        {
+            $"UPDATE watch_events SET quarantine = 0 WHERE name = '{name}'",
+            $"DELETE FROM watch_events WHERE name = '{name}'",
+        })
+        {
+            var e = await Record.ExceptionAsync(() => Store.ExecuteRawAsync(sql));
+            Assert.NotNull(e);
+            Assert.Contains("append-only", e.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Single(await Store.WatchEventsForAsync(name, 10), x => x.Quarantine);
     }
 
     private static string Unique() => "pkg-" + Guid.NewGuid().ToString("n")[..12];

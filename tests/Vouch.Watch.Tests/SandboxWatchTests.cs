@@ -116,6 +116,133 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.Equal(1, receiver.Duplicates);
     }
 
+    /// <summary>
+    /// Issue 16's proof: watch runs against the sandbox, is restarted while the attacker publishes a
+    /// lottie-like version, and its webhook reaches a loopback receiver exactly once, signed; the
+    /// receiver relays the exact request to a gate, which quarantines the version (served before the
+    /// event under a policy that would let it through, withheld after it, served again once granted).
+    /// </summary>
+    [Fact]
+    public async Task Watch_WhenLottieLikeVersionIsPublishedAcrossARestart_OneSignedWebhookAndAQuarantineInTheGate()
+    {
+        Directory.CreateDirectory(_dir);
+        var policy = Path.Combine(_dir, "permissive.policy.yml");
+        await File.WriteAllTextAsync(policy, "version: 1\nrules:\n  trust-downgrade: off\n  install-scripts: off\n");
+        const string Approver = "approver-secret-0123456789";
+        await using var gate = await Vouch.Gate.GateHost.StartAsync(
+            new Vouch.Gate.GateOptions
+            {
+                Upstream = Sandbox.Url,
+                Listen = "127.0.0.1:0",
+                Database = Path.Combine(_dir, "gate.db"),
+                DataDirectory = Path.Combine(_dir, "gate"),
+                PolicyPath = policy,
+                PackumentMaxAge = TimeSpan.Zero,
+                Tokens = [new Vouch.Gate.GateToken("alice", Vouch.Gate.GateRole.Approver, Approver)],
+                WatchSecret = Encoding.UTF8.GetString(Secret),
+            },
+            new Vouch.Gate.GateDependencies
+            {
+                UpstreamHandler = RegistryClient.CreateDefaultHandler(),
+                Sigstore = new SigstoreVerifier(TrustedRoot.Parse(Encoding.UTF8.GetBytes(Sandbox.TrustedRootJson))),
+                TrustedKeys = RegistryKeys.Parse(Encoding.UTF8.GetBytes(Sandbox.RegistryKeysJson), "sandbox registry keys").WithV1KeysForAttestations(),
+            });
+        using var gateHttp = new HttpClient { BaseAddress = gate.Url };
+        var relay = new Relay(new Uri(gate.Url, "-/vouch/v1/watch/events"));
+        var (app, hookUrl) = await LoopbackHost.StartAsync(relay.HandleAsync);
+        await using var _ = app;
+        var printed = new ConcurrentQueue<WatchEvent>();
+
+        // Run 1: the baseline, then stopped.
+        await RunUntilAsync(hookUrl, printed, store => store.ReadState(Package) is not null);
+        Assert.Empty(printed);
+
+        // While watch is down: the token publish. The gate's policy alone lets it through.
+        await PublishAsync(Package, "2.0.5", scripts: new JsonObject { ["postinstall"] = "node collect.js" });
+        Assert.Equal((true, 200), await GateStateAsync(gateHttp));
+
+        // Run 2 (a restart) finds it and delivers; run 3 (`--once`) finds nothing new.
+        var cycles = 0;
+        await RunUntilAsync(hookUrl, printed, store => relay.Valid.Count >= 1 && ++cycles > 3);
+        var once = await RunOnceAsync(hookUrl, printed);
+
+        Assert.Equal(0, once.Events);
+        var delivery = Assert.Single(relay.Valid);
+        Assert.Empty(relay.Invalid);
+        Assert.Equal([200], relay.GateAnswers.ToArray());
+        Assert.Equal(4, printed.Count);
+        var ids = printed.Select(e => e.Id).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(ids, delivery.Ids.Order(StringComparer.Ordinal));
+        var stored = await gate.Store.WatchEventsForAsync(Package, 100);
+        Assert.Equal(ids, stored.Select(e => e.EventId).Order(StringComparer.Ordinal));
+        Assert.All(stored, e => Assert.Equal("2.0.5", e.Version));
+
+        // The gate withholds 2.0.5 (packument and tarball) for watch, and only 2.0.5.
+        Assert.Equal((false, 403), await GateStateAsync(gateHttp));
+        using (var packument = await gateHttp.GetAsync("@lottiefiles%2flottie-player"))
+        {
+            var withheld = JsonNode.Parse(await packument.Content.ReadAsStringAsync())!["_vouch"]!["withheld"]!.AsObject();
+            Assert.Equal(["2.0.5"], withheld.Select(p => p.Key));
+            Assert.Contains("VOUCH_GATE_WATCH_QUARANTINED", withheld["2.0.5"]!.ToJsonString(), StringComparison.Ordinal);
+        }
+
+        // An approver lifts it.
+        using var list = new HttpRequestMessage(HttpMethod.Get, "-/vouch/v1/approvals?status=pending");
+        list.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Approver);
+        using var listed = await gateHttp.SendAsync(list);
+        var pending = Assert.Single(JsonNode.Parse(await listed.Content.ReadAsStringAsync())!["approvals"]!.AsArray());
+        using var grant = new HttpRequestMessage(HttpMethod.Post, $"-/vouch/v1/approvals/{(long)pending!["id"]!}/grant") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        grant.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Approver);
+        using (var granted = await gateHttp.SendAsync(grant))
+        {
+            Assert.True(granted.IsSuccessStatusCode, await granted.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal((true, 200), await GateStateAsync(gateHttp));
+    }
+
+    private static async Task<(bool Offered, int Tarball)> GateStateAsync(HttpClient gate)
+    {
+        using var packument = await gate.GetAsync("@lottiefiles%2flottie-player");
+        var doc = JsonNode.Parse(await packument.Content.ReadAsStringAsync())!;
+        using var tarball = await gate.GetAsync("@lottiefiles/lottie-player/-/lottie-player-2.0.5.tgz");
+        return (doc["versions"]!["2.0.5"] is not null, (int)tarball.StatusCode);
+    }
+
+    /// <summary>A receiver that checks the signature like any other, counts, and relays the exact request to the gate.</summary>
+    private sealed class Relay(Uri gate)
+    {
+        private static readonly HttpClient Http = new();
+
+        public ConcurrentQueue<(string Body, List<string> Ids)> ValidQueue { get; } = new();
+
+        public List<(string Body, List<string> Ids)> Valid => [.. ValidQueue];
+
+        public ConcurrentQueue<string> Invalid { get; } = new();
+
+        public ConcurrentQueue<int> GateAnswers { get; } = new();
+
+        public async Task HandleAsync(HttpContext ctx)
+        {
+            using var reader = new StreamReader(ctx.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            var signature = ctx.Request.Headers[WebhookSignature.Header].ToString();
+            if (WebhookSignature.Verify(Secret, signature, body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)) != SignatureCheck.Valid)
+            {
+                Invalid.Enqueue(body);
+                ctx.Response.StatusCode = 401;
+                return;
+            }
+
+            ValidQueue.Enqueue((body, JsonNode.Parse(body)!["events"]!.AsArray().Select(e => e!["id"]!.GetValue<string>()).ToList()));
+            using var forward = new HttpRequestMessage(HttpMethod.Post, gate) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            forward.Headers.TryAddWithoutValidation(WebhookSignature.Header, signature);
+            using var answer = await Http.SendAsync(forward);
+            GateAnswers.Enqueue((int)answer.StatusCode);
+            ctx.Response.StatusCode = (int)answer.StatusCode;
+        }
+    }
+
     [Fact]
     public async Task Watch_WhenRegistryServesAChangesFeed_ChecksOnlyThePackagesItNames()
     {

@@ -33,11 +33,12 @@ internal static class ServeCommand
         var publishCredential = new Option<string?>("--publish-credential-file") { Description = "File holding the gate's token for --publish-to (default: $VOUCH_PUBLISH_TOKEN). Never on the command line." };
         var vsaKey = new Option<string?>("--vsa-key") { Description = "ECDSA P-256 private key (PEM) to sign SLSA verification summaries with at /-/vouch/v1/vsa/NAME/VERSION (docs/slsa.md)." };
         var vsaVerifier = new Option<string?>("--vsa-verifier") { Description = "The verifier.id of the gate's summaries (default: the public URL); needs --vsa-key." };
+        var watchSecretEnv = new Option<string?>("--watch-secret-env") { Description = "Take `vouch watch` webhooks at POST /-/vouch/v1/watch/events, signed with the secret in this environment variable (at least 16 characters); flagged versions are quarantined until approved." };
         var selfApproval = new Option<bool>("--allow-self-approval-unsafe") { Description = "Turn four eyes off: whoever requested an approval may grant it. Needs a token with the approver or admin role." };
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb, publishTo, publishCredential, vsaKey, vsaVerifier,
+            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb, publishTo, publishCredential, vsaKey, vsaVerifier, watchSecretEnv,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -102,8 +103,19 @@ internal static class ServeCommand
                 throw new UsageException("--publish-credential-file: only with --publish-to");
             }
 
+            string? watchSecret = null;
+            if (parse.GetValue(watchSecretEnv) is { } watchEnv)
+            {
+                watchSecret = Environment.GetEnvironmentVariable(watchEnv);
+                if (string.IsNullOrEmpty(watchSecret))
+                {
+                    throw new UsageException($"--watch-secret-env: the environment variable {watchEnv} is not set");
+                }
+            }
+
             var options = new GateOptions
             {
+                WatchSecret = watchSecret,
                 Webhooks = hookTargets,
                 AccessLog = parse.GetValue(accessLog),
                 Upstream = upstreamUri,

@@ -21,6 +21,8 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
 
     private GateService Gate => gate;
 
+    private TimeProvider Time => time;
+
     private Publish.PublishEndpoint PublishApi => publish;
 
     /// <summary>Maps every endpoint; <paramref name="api"/> answers null until the gate's services exist.</summary>
@@ -62,6 +64,9 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         v1.MapGet("/packages", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.PackagesAsync)));
         v1.MapGet("/audit/export", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, t) => AuditExport.ExportAsync(c, a.Gate, t, htmlErrors: false))));
         v1.MapGet("/digest", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, _) => Notifications.Digest.HandleAsync(c, a.Gate, a.Clock, a.Gate.PublicUrl))));
+
+        // Issue 16: `vouch watch` webhooks; the HMAC signature is the credential (no token).
+        v1.MapPost("/watch/events", With((a, ctx) => WatchEventsEndpoint.HandleAsync(ctx, a.Gate, a._options, a.Time)));
 
         // Issue 20: publishes held by a publish rule until an approver grants them.
         v1.MapGet("/publish/staged", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, _) => a.PublishApi.StagedAsync(c))));

@@ -68,6 +68,8 @@ internal static class PackagePage
             html.Append("<p>Policy <code>").Append(E(gate.Decider.PolicyVersion)).Append("</code>. ").Append(f.Upstream.Versions.Count).Append(" versions; ")
                 .Append(f.Withheld.Count).Append(" withheld; ").Append(evidence.Count).Append(" verified by this gate.</p>");
 
+            await WatchEvents(html, gate, name, ctx.RequestAborted).ConfigureAwait(false);
+
             var lines = f.Upstream.Versions.Values
                 .GroupBy(v => v.Version.Major > 0 ? $"{v.Version.Major}.x" : $"0.{v.Version.Minor}.x")
                 .OrderByDescending(g => g.Max(v => v.Version));
@@ -143,6 +145,32 @@ internal static class PackagePage
                 d.Dispose();
             }
         }
+    }
+
+    // Issue 16: what `vouch watch` reported about this package, newest first; a version it quarantined
+    // shows whether it is still withheld for that reason.
+    private static async Task WatchEvents(StringBuilder html, GateService gate, string name, CancellationToken ct)
+    {
+        var events = await gate.Store.WatchEventsForAsync(name, 200, ct).ConfigureAwait(false);
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        var quarantines = gate.Approvals.QuarantinesFor(name);
+        html.Append("<h2 id=\"watch\">Watch events</h2><table class=\"watch\"><tr><th>received</th><th>version</th><th>event</th><th>severity</th><th>detail</th><th>gate</th></tr>");
+        foreach (var e in events)
+        {
+            var quarantined = quarantines.ContainsKey(e.Version);
+            html.Append("<tr data-event=\"").Append(E(e.EventId)).Append("\"><td>").Append(E(e.ReceivedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)))
+                .Append("</td><td>").Append(E(e.Version)).Append(e.PreviousVersion is { } pv ? " (after " + E(pv) + ")" : "")
+                .Append("</td><td>").Append(E(e.Kind)).Append(" <code>").Append(E(e.Code)).Append("</code></td><td>").Append(E(e.Severity))
+                .Append("</td><td>").Append(E(e.Detail)).Append("</td><td>")
+                .Append(!e.Quarantine ? "shown only" : quarantined ? "<span class=\"badge withheld\">quarantined</span> pending approval" : "quarantine lifted")
+                .Append("</td></tr>");
+        }
+
+        html.Append("</table>");
     }
 
     private static void Provenance(StringBuilder html, JsonElement r)

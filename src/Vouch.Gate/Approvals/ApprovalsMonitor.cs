@@ -6,7 +6,19 @@ namespace Vouch.Gate;
 /// <summary>Granted approvals in force, and a version that changes whenever that set does.</summary>
 internal sealed record ApprovalSnapshot(long Version, IReadOnlyList<GrantedApproval> Grants, DateTimeOffset? NextExpiry)
 {
+    /// <summary>Issue 16: versions withheld by `vouch watch` events until an approver lifts them.</summary>
+    public IReadOnlyList<QuarantinedVersion> Quarantines { get; init; } = [];
+
     public IReadOnlyList<GrantedApproval> For(string name) => Grants.Count == 0 ? [] : Grants.Where(g => g.Name == name).ToList();
+
+    /// <summary>The quarantine findings of one package's versions (empty when none).</summary>
+    public IReadOnlyDictionary<string, ReleaseFinding> QuarantinesFor(string name) => Quarantines.Count == 0
+        ? EmptyQuarantines
+        : Quarantines.Where(q => q.Name == name).ToDictionary(q => q.Version, q => new ReleaseFinding(
+            GateStore.WatchQuarantineRule, GateCodes.WatchQuarantined,
+            $"{q.Name}@{q.Version} is quarantined by vouch watch ({q.Kinds}) until an approver grants '{GateStore.WatchQuarantineRule}'"), StringComparer.Ordinal);
+
+    private static readonly IReadOnlyDictionary<string, ReleaseFinding> EmptyQuarantines = new Dictionary<string, ReleaseFinding>();
 }
 
 /// <summary>
@@ -65,12 +77,14 @@ internal sealed class ApprovalsMonitor(GateOptions options, GateStore store, Tim
         await _lock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var rows = await store.ActiveGrantsAsync(time.GetUtcNow(), ct).ConfigureAwait(false);
+            var now = time.GetUtcNow();
+            var rows = await store.ActiveGrantsAsync(now, ct).ConfigureAwait(false);
             var grants = rows.Select(r => new GrantedApproval(r.Name, r.Version, r.Rule, r.DecidedBy ?? "?", r.ExpiresAt)).ToList();
+            var quarantines = await store.ActiveQuarantinesAsync(now, ct).ConfigureAwait(false);
             var current = _current;
-            if (!(current.Grants.Count == grants.Count && current.Grants.Zip(grants).All(p => p.First == p.Second)))
+            if (!(current.Grants.SequenceEqual(grants) && current.Quarantines.SequenceEqual(quarantines)))
             {
-                _current = new ApprovalSnapshot(current.Version + 1, grants, grants.Where(g => g.Expires is not null).Select(g => g.Expires).Min());
+                _current = new ApprovalSnapshot(current.Version + 1, grants, grants.Where(g => g.Expires is not null).Select(g => g.Expires).Min()) { Quarantines = quarantines };
             }
         }
         finally

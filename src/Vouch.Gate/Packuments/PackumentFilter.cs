@@ -94,7 +94,8 @@ internal static class PackumentFilter
 
     /// <param name="raw">The upstream body (already parsed once into <paramref name="packument"/>, so known to be a valid packument).</param>
     /// <param name="gate">The gate's public URL (ends with '/').</param>
-    public static FilteredPackument Filter(byte[] raw, Packument packument, IReleaseDecider decider, IReadOnlyList<GrantedApproval> approvals, Uri gate)
+    /// <param name="quarantines">Issue 16: versions `vouch watch` flagged, withheld whatever the policy decides (already net of grants).</param>
+    public static FilteredPackument Filter(byte[] raw, Packument packument, IReleaseDecider decider, IReadOnlyList<GrantedApproval> approvals, Uri gate, IReadOnlyDictionary<string, ReleaseFinding>? quarantines = null)
     {
         var root = JsonInput.ParseNode(raw, Limits.MaxJsonDepth)!.AsObject();
         var withheld = new Dictionary<string, WithheldVersion>(StringComparer.Ordinal);
@@ -107,6 +108,11 @@ internal static class PackumentFilter
             files.TryAdd(file, key);
             var relevant = approvals.Where(a => a.Name == packument.Name && a.Version == key).ToList();
             var decision = decider.Prefilter(packument, version, relevant);
+            if (quarantines is not null && quarantines.TryGetValue(key, out var quarantine))
+            {
+                decision = decision with { Blocking = [quarantine, .. decision.Blocking] };
+            }
+
             if (decision.Reported.Count > 0)
             {
                 reported[key] = decision.Reported;

@@ -164,7 +164,7 @@ internal sealed class PackumentService(
         try
         {
             parsed = Packument.Parse(raw, name);
-            filtered = PackumentFilter.Filter(raw, parsed, decider, snapshot.For(name), gateUrl.Value);
+            filtered = PackumentFilter.Filter(raw, parsed, decider, snapshot.For(name), gateUrl.Value, snapshot.QuarantinesFor(name));
         }
         catch (Exception e) when (e is NpmDocumentException or JsonException or InvalidOperationException or FormatException)
         {

@@ -34,6 +34,15 @@ public sealed record AuditEntry(
 
 public sealed record StoredEvidence(string Name, string Version, string Integrity, string ReportJson, DateTimeOffset VerifiedAt);
 
+/// <summary>One `vouch watch` event as the gate stored it (issue 16).</summary>
+public sealed record StoredWatchEvent(long Seq, string EventId, string DeliveryId, string Name, string Version, string? PreviousVersion, string Kind, string Code, string Severity, string? Rule, string Detail, DateTimeOffset ObservedAt, DateTimeOffset ReceivedAt, bool Quarantine);
+
+/// <summary>A version withheld by watch events no approver has lifted since they arrived; <see cref="Kinds"/> are the event kinds, comma-separated.</summary>
+public sealed record QuarantinedVersion(string Name, string Version, string Kinds, string FirstEventId);
+
+/// <summary>What storing one delivery did: events new to the store, events already stored (a redelivery), versions that now wait for an approver.</summary>
+public sealed record WatchIngest(int Stored, int Duplicates, IReadOnlyList<string> Quarantined);
+
 /// <summary>
 /// What is stored about verifying one version's bytes under one set of trust material: complete
 /// (<see cref="ReportJson"/> is the evidence, good or bad, and never changes) or incomplete (the
@@ -419,6 +428,122 @@ public sealed partial class GateStore : IAsyncDisposable
         while (await r.ReadAsync(ct).ConfigureAwait(false))
         {
             list.Add(new StoredEvidence(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), Parse(r.GetString(4))));
+        }
+
+        return list;
+    }
+
+    /// <summary>The approval rule that lifts a watch quarantine (or <c>*</c>).</summary>
+    public const string WatchQuarantineRule = "watch-quarantine";
+
+    /// <summary>Who requests the approval a watch quarantine waits for (never a token name: four eyes holds for every approver).</summary>
+    public const string WatchActor = "vouch-watch";
+
+    /// <summary>
+    /// Stores one watch delivery in one transaction: every event not stored yet (by event id; a
+    /// redelivery stores nothing twice), and for each quarantining event a pending approval of
+    /// <see cref="WatchQuarantineRule"/> for its version, unless one is pending already. The approval's
+    /// audit row is written by the database. On PostgreSQL other gates are told at commit.
+    /// </summary>
+    public async Task<WatchIngest> RecordWatchEventsAsync(string deliveryId, IReadOnlyList<(string Id, string Name, string Version, string? PreviousVersion, string Kind, string Code, string Severity, string? Rule, string Detail, DateTimeOffset ObservedAt, bool Quarantine)> events, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var now = Now();
+        var stored = 0;
+        var quarantined = new List<string>();
+        foreach (var e in events)
+        {
+            object? seq;
+            await using (var insert = Command(c, tx,
+                "INSERT INTO watch_events (event_id, delivery_id, name, version, previous_version, kind, code, severity, rule, detail, observed_at, received_at, quarantine) " +
+                "SELECT @id, @d, @n, @v, @pv, @k, @c, @s, @r, @x, @o, @t, @q WHERE NOT EXISTS (SELECT 1 FROM watch_events WHERE event_id = @id) " +
+                "ON CONFLICT (event_id) DO NOTHING RETURNING seq",
+                ("id", e.Id), ("d", deliveryId), ("n", e.Name), ("v", e.Version), ("pv", e.PreviousVersion), ("k", e.Kind), ("c", e.Code), ("s", e.Severity), ("r", e.Rule),
+                ("x", e.Detail), ("o", Format(e.ObservedAt)), ("t", now), ("q", e.Quarantine ? 1 : 0)))
+            {
+                seq = await insert.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            }
+
+            if (seq is null or DBNull)
+            {
+                continue;
+            }
+
+            stored++;
+            if (!e.Quarantine || e.Version == "*")
+            {
+                continue;
+            }
+
+            var reason = $"vouch watch: {e.Kind}: {e.Detail}";
+            await using (var request = Command(c, tx,
+                "INSERT INTO approvals (name, version, rule, status, requested_by, requested_at, request_reason) SELECT @n, @v, @r, 'pending', @a, @t, @why " +
+                "WHERE NOT EXISTS (SELECT 1 FROM approvals WHERE status = 'pending' AND name = @n AND version = @v AND rule = @r) " +
+                "ON CONFLICT (name, version, rule) WHERE status = 'pending' DO NOTHING",
+                ("n", e.Name), ("v", e.Version), ("r", WatchQuarantineRule), ("a", WatchActor), ("t", now), ("why", reason.Length <= 2000 ? reason : reason[..2000])))
+            {
+                await request.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            var spec = $"{e.Name}@{e.Version}";
+            if (!quarantined.Contains(spec))
+            {
+                quarantined.Add(spec);
+            }
+        }
+
+        if (_postgres is not null && quarantined.Count > 0)
+        {
+            // Other gates re-read grants and quarantines at once instead of at their next poll.
+            await using var notify = Command(c, tx, "SELECT pg_notify('vouch_approvals', 'watch')");
+            await notify.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return new WatchIngest(stored, events.Count - stored, quarantined);
+    }
+
+    /// <summary>
+    /// Versions in quarantine at <paramref name="at"/>: with a quarantining watch event and no grant of
+    /// <see cref="WatchQuarantineRule"/> (or <c>*</c>) in force that was decided after the event arrived,
+    /// so an event arriving after a grant quarantines the version again.
+    /// </summary>
+    public async Task<IReadOnlyList<QuarantinedVersion>> ActiveQuarantinesAsync(DateTimeOffset at, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cmd = Command(c, null,
+            "SELECT e.name, e.version, e.kind, e.event_id FROM watch_events e WHERE e.quarantine = 1 AND e.version <> '*' AND NOT EXISTS (" +
+            "SELECT 1 FROM approvals a WHERE a.name = e.name AND a.version = e.version AND a.rule IN (@r, '*') AND a.status = 'granted' " +
+            "AND a.decided_at >= e.received_at AND (a.expires_at IS NULL OR a.expires_at > @now)) ORDER BY e.name, e.version, e.seq LIMIT @l",
+            ("r", WatchQuarantineRule), ("now", Format(at)), ("l", MaxQuarantineRows));
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var rows = new List<(string Name, string Version, string Kind, string Id)>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            rows.Add((r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3)));
+        }
+
+        return rows.GroupBy(x => (x.Name, x.Version))
+            .Select(g => new QuarantinedVersion(g.Key.Name, g.Key.Version, string.Join(",", g.Select(x => x.Kind).Distinct(StringComparer.Ordinal)), g.First().Id))
+            .ToList();
+    }
+
+    private const int MaxQuarantineRows = 100_000;
+
+    /// <summary>The watch events of one package, newest first (the dashboard's package page).</summary>
+    public async Task<IReadOnlyList<StoredWatchEvent>> WatchEventsForAsync(string name, int limit, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cmd = Command(c, null,
+            "SELECT seq, event_id, delivery_id, name, version, previous_version, kind, code, severity, rule, detail, observed_at, received_at, quarantine FROM watch_events WHERE name = @n ORDER BY seq DESC LIMIT @l",
+            ("n", name), ("l", limit));
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<StoredWatchEvent>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            list.Add(new StoredWatchEvent(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), Str(r, 5), r.GetString(6), r.GetString(7), r.GetString(8), Str(r, 9), r.GetString(10),
+                Parse(r.GetString(11)), Parse(r.GetString(12)), Convert.ToInt32(r.GetValue(13), CultureInfo.InvariantCulture) == 1));
         }
 
         return list;

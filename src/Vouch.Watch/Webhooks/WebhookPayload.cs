@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Vouch.Watch;
@@ -18,7 +16,7 @@ public static class WebhookPayload
 
     public static (string Id, string Body) Build(IReadOnlyList<WatchEvent> events)
     {
-        var id = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', events.Select(e => e.Id).Order(StringComparer.Ordinal)))));
+        var id = WebhookDelivery.IdOf(events);
         var body = new JsonObject
         {
             ["deliveryId"] = id,
