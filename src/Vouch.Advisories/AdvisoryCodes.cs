@@ -41,4 +41,7 @@ public static class AdvisoryCodes
 
     /// <summary>An ignore entry lacks its reason or expiry, or a VEX document is malformed.</summary>
     public const string SuppressionMalformed = "VOUCH_ADVISORY_SUPPRESSION_MALFORMED";
+
+    /// <summary>A record's CVSS vector does not parse (unknown or repeated metric, bad value, wrong order, missing base metric): it is not scored, and the severity falls back to the next source.</summary>
+    public const string CvssVectorMalformed = "VOUCH_CVSS_VECTOR_MALFORMED";
 }

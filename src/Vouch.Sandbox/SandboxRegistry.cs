@@ -56,6 +56,9 @@ public sealed class SandboxRegistry : IAsyncDisposable
     /// <summary>`http://127.0.0.1:PORT/`.</summary>
     public Uri Url { get; }
 
+    /// <summary>The scenario's OSV export for `vouch db update --from URL`; null when the scenario has no advisories.</summary>
+    public Uri? AdvisorySnapshotUrl => _store.AdvisorySnapshot is null ? null : new Uri(Url, AdvisorySnapshot.Path);
+
     public Scenario Scenario { get; }
 
     public string DataDirectory { get; }
@@ -129,6 +132,7 @@ public sealed class SandboxRegistry : IAsyncDisposable
             var url = new Uri(address.EndsWith('/') ? address : address + "/");
             handler.BaseUrl = url;
             await Task.Run(() => ContentBuilder.Build(scenario, now, signing, store, url), cancellationToken).ConfigureAwait(false);
+            store.AdvisorySnapshot = AdvisorySnapshot.Build(scenario, now);
             handler.Ready = true;
 
             var registry = new SandboxRegistry(app, url, signing, store, handler, dataDirectory, temporary, scenario);

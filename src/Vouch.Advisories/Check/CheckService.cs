@@ -133,10 +133,24 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
             level = next;
         }
 
-        foreach (var (package, packument, version) in resolved)
+        // Evidence is the slow part (a verification with its own requests per package): fetch it for the
+        // whole tree at once, a bounded number at a time, then run the checks in tree order so findings
+        // and output stay deterministic. Measured with bench/check-bench.sh (docs/performance.md).
+        using var gate = new SemaphoreSlim(EvidenceConcurrency);
+        var evidence = resolved.Select(r => EvidenceAsync(r.Packument, r.Version, gate, cancellationToken)).ToList();
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            await CheckPackageAsync(package, packument, version, project, options, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < resolved.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var (package, packument, version) = resolved[i];
+                await CheckPackageAsync(package, packument, version, evidence[i], project, options, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // Never leave verifications running against a disposed gate when a check throws (e.g. Ctrl+C).
+            await Task.WhenAll(evidence.Select(t => t.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default))).ConfigureAwait(false);
         }
 
         return new CheckReport
@@ -152,7 +166,27 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
         };
     }
 
-    private async Task CheckPackageAsync(CheckedPackage package, Packument packument, PackageVersion version, ProjectContext project, CheckOptions options, CancellationToken cancellationToken)
+    /// <summary>Verifications in flight at once (each is a few loopback or registry requests plus signature checks).</summary>
+    internal const int EvidenceConcurrency = 16;
+
+    private async Task<TrustEvidence> EvidenceAsync(Packument packument, PackageVersion version, SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await trust.GetAsync(packument, version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            return new TrustEvidence(TrustTier.None, null, [$"the evidence could not be fetched: {e.Message}"]);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task CheckPackageAsync(CheckedPackage package, Packument packument, PackageVersion version, Task<TrustEvidence> evidenceTask, ProjectContext project, CheckOptions options, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var name = package.Name;
@@ -260,15 +294,7 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
         }
 
         // Trust evidence: verified tier against the previous version's claim; repository binding.
-        TrustEvidence evidence;
-        try
-        {
-            evidence = await trust.GetAsync(packument, version, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException e)
-        {
-            evidence = new TrustEvidence(TrustTier.None, null, [$"the evidence could not be fetched: {e.Message}"]);
-        }
+        var evidence = await evidenceTask.ConfigureAwait(false);
 
         if (evidence.Problems.Count > 0)
         {

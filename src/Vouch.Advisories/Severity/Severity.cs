@@ -19,11 +19,20 @@ public enum SeveritySource
     None,
     CvssV3,
     Database,
+
+    /// <summary>Stored as an integer in the index: appended so older databases keep their meaning.</summary>
+    CvssV4,
 }
 
 /// <summary>The severity Vouch uses for one record.</summary>
 public sealed record AdvisorySeverity(SeverityLevel Level, double? Score, SeveritySource Source, string? Vector)
 {
+    /// <summary>
+    /// Why a CVSS vector of the record was not scored (<see cref="AdvisoryCodes.CvssVectorMalformed"/>:
+    /// the type, the vector and the reason); the severity then comes from the next source.
+    /// </summary>
+    public IReadOnlyList<string> Problems { get; init; } = [];
+
     public static readonly AdvisorySeverity Unknown = new(SeverityLevel.Unknown, null, SeveritySource.None, null);
 
     public string Label => Level switch
@@ -61,26 +70,51 @@ public sealed record AdvisorySeverity(SeverityLevel Level, double? Score, Severi
     };
 
     /// <summary>
-    /// The record's severity: the base score of its CVSS v3 vector when it has one that parses, else
-    /// GitHub's database severity, else unknown. CVSS v4 vectors are not scored (their score needs the
-    /// specification's macro-vector table); a record with only a v4 vector falls back to the database
-    /// label, which GitHub derives from the same assessment.
+    /// The record's severity: the score of its CVSS v3.x vector when it has a well-formed one, else of its
+    /// CVSS v4.0 vector (<see cref="Cvss4"/>), else GitHub's database severity, else unknown. v3 comes first
+    /// because GitHub records carry both and the threshold's meaning should not move when a v4 vector is
+    /// added beside an existing v3 one. A malformed vector is never scored; it is listed in
+    /// <see cref="Problems"/> with <see cref="AdvisoryCodes.CvssVectorMalformed"/>.
     /// </summary>
     public static AdvisorySeverity Of(OsvRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        var problems = new List<string>();
+        AdvisorySeverity? v4 = null;
+        AdvisorySeverity? v3 = null;
         foreach (var entry in record.SeverityEntries)
         {
-            if (entry.Type == "CVSS_V3" && Cvss3.TryScore(entry.Score, out var score))
+            if (entry.Type == "CVSS_V3" && v3 is null)
             {
-                return new(LevelOfScore(score), score, SeveritySource.CvssV3, entry.Score);
+                if (Cvss3.TryScore(entry.Score, out var score))
+                {
+                    v3 = new(LevelOfScore(score), score, SeveritySource.CvssV3, entry.Score);
+                }
+                else
+                {
+                    problems.Add($"{AdvisoryCodes.CvssVectorMalformed}: CVSS_V3 '{Shorten(entry.Score)}' is not a CVSS v3.0/v3.1 vector");
+                }
+            }
+            else if (entry.Type == "CVSS_V4" && v4 is null)
+            {
+                if (Cvss4.TryScore(entry.Score, out var score, out var error))
+                {
+                    v4 = new(LevelOfScore(score), score, SeveritySource.CvssV4, entry.Score);
+                }
+                else
+                {
+                    problems.Add($"{AdvisoryCodes.CvssVectorMalformed}: CVSS_V4 '{Shorten(entry.Score)}': {error}");
+                }
             }
         }
 
-        return TryParseLevel(record.DatabaseSeverity, out var level)
+        var chosen = v3 ?? v4 ?? (TryParseLevel(record.DatabaseSeverity, out var level)
             ? new(level, null, SeveritySource.Database, null)
-            : Unknown;
+            : Unknown);
+        return problems.Count == 0 ? chosen : chosen with { Problems = problems };
     }
+
+    private static string Shorten(string? text) => text is null ? "" : text.Length <= 120 ? text : text[..120] + "…";
 
     public override string ToString() =>
         Score is { } s ? $"{Label} ({s.ToString("0.0", CultureInfo.InvariantCulture)})" : Label;

@@ -200,6 +200,7 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
 
         int added = 0, updated = 0, unchanged = 0, stale = 0, withdrawn = 0, other = 0, rejectedCount = 0;
         var rejected = new List<RejectedRecord>();
+        var severityProblems = new List<string>();
         var sourceRecords = new Dictionary<string, (DateTimeOffset Modified, string Sha)>(StringComparer.Ordinal);
 
         using var tx = _connection.BeginTransaction();
@@ -286,6 +287,14 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
             }
 
             var severity = AdvisorySeverity.Of(record);
+            foreach (var problem in severity.Problems)
+            {
+                if (severityProblems.Count < 100)
+                {
+                    severityProblems.Add($"{record.Id}: {problem}");
+                }
+            }
+
             pId.Value = record.Id;
             pModified.Value = FormatTime(record.Modified);
             pPublished.Value = record.Published is { } p ? FormatTime(p) : DBNull.Value;
@@ -357,6 +366,7 @@ public sealed class AdvisoryStore : IAdvisoryDatabase, IDisposable
             OtherEcosystem = other,
             Rejected = rejected,
             RejectedCount = rejectedCount,
+            SeverityProblems = severityProblems,
             SourceDigest = sourceDigest,
             Snapshot = Snapshot,
         };

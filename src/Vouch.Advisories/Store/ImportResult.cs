@@ -34,6 +34,9 @@ public sealed record ImportResult
 
     public int RejectedCount { get; init; }
 
+    /// <summary>Imported records whose CVSS vector was not scored (first 100; each "id: VOUCH_CVSS_VECTOR_MALFORMED: …").</summary>
+    public IReadOnlyList<string> SeverityProblems { get; init; } = [];
+
     /// <summary>Digest of the accepted npm records of this source (same formula as the snapshot digest).</summary>
     public required string SourceDigest { get; init; }
 

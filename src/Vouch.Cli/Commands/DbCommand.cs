@@ -132,6 +132,11 @@ internal static class DbCommand
                     await stderr.WriteLineAsync($"vouch: {AdvisoryCodes.RecordMalformed}: {r.Origin}{(r.Id is null ? "" : $" ({r.Id})")}: {string.Join("; ", r.Errors.Take(5))}").ConfigureAwait(false);
                 }
 
+                foreach (var problem in result.SeverityProblems.Take(20))
+                {
+                    await stderr.WriteLineAsync($"vouch: {problem}").ConfigureAwait(false);
+                }
+
                 if (parse.GetValue(json))
                 {
                     await stdout.WriteLineAsync(JsonSerializer.Serialize(new
@@ -312,7 +317,7 @@ internal static class DbCommand
         {
             level = m.Severity.Label,
             score = m.Severity.Score,
-            source = m.Severity.Source switch { SeveritySource.CvssV3 => "cvss_v3", SeveritySource.Database => "database", _ => "none" },
+            source = m.Severity.Source switch { SeveritySource.CvssV3 => "cvss_v3", SeveritySource.CvssV4 => "cvss_v4", SeveritySource.Database => "database", _ => "none" },
             vector = m.Severity.Vector,
         },
         summary = m.Summary,

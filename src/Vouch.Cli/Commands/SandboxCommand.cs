@@ -193,10 +193,21 @@ internal static class SandboxCommand
         stdout.WriteLine($"registry:      {url}");
         stdout.WriteLine($"trusted root:  {registry.TrustedRootPath}");
         stdout.WriteLine($"registry keys: {registry.RegistryKeysPath}");
+        if (registry.AdvisorySnapshotUrl is { } advisories)
+        {
+            stdout.WriteLine($"advisories:    {advisories.AbsoluteUri} ({s.Advisories.Count} OSV records)");
+        }
+
         stdout.WriteLine();
         stdout.WriteLine("try:");
         stdout.WriteLine($"  npm install --registry {url} {example}");
         stdout.WriteLine($"  vouch verify --registry {url} --trusted-root {registry.TrustedRootPath} {example}");
+        if (registry.AdvisorySnapshotUrl is { } snapshot)
+        {
+            stdout.WriteLine($"  vouch db update --from {snapshot.AbsoluteUri}");
+            stdout.WriteLine($"  vouch check --registry {url} --trusted-root {registry.TrustedRootPath} {string.Join(' ', s.ProjectDependencies.Keys)}");
+        }
+
         stdout.WriteLine($"  npm publish --registry {url}    (any token: //{registry.Url.Authority}/:_authToken=anything in .npmrc)");
         stdout.WriteLine();
         stdout.WriteLine("Ctrl+C stops the sandbox.");

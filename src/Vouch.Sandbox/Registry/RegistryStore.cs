@@ -271,6 +271,9 @@ internal sealed class RegistryStore
     /// <summary>`name@version` → the attestations document.</summary>
     public ConcurrentDictionary<string, byte[]> Attestations { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The scenario's OSV export (<see cref="AdvisorySnapshot"/>); null when it has no advisories.</summary>
+    public byte[]? AdvisorySnapshot { get; set; }
+
     public static string AttestationKeyOf(string name, string version) => PackageRecord.AttestationKey(name, version);
 
     private readonly Lock _changesGate = new();

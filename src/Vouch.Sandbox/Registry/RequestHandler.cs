@@ -71,6 +71,25 @@ internal sealed class RequestHandler(RegistryStore store, RegistrySigning signin
             return;
         }
 
+        if (path == Registry.AdvisorySnapshot.Path && isRead)
+        {
+            if (store.AdvisorySnapshot is not { } snapshot)
+            {
+                await Error(ctx, 404, "this scenario has no advisories").ConfigureAwait(false);
+                return;
+            }
+
+            ctx.Response.StatusCode = 200;
+            ctx.Response.ContentType = "application/zip";
+            ctx.Response.ContentLength = snapshot.Length;
+            if (!HttpMethods.IsHead(method))
+            {
+                await ctx.Response.Body.WriteAsync(snapshot, ctx.RequestAborted).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         if (path == "_changes" && isRead)
         {
             await ChangesAsync(ctx).ConfigureAwait(false);

@@ -8,10 +8,11 @@ namespace Vouch.Sandbox;
 public sealed class Scenario
 {
     /// <summary>The scenarios shipped in `scenarios/*.yml` (embedded in the assembly).</summary>
-    public static readonly IReadOnlyList<string> BuiltinNames = ["lottie-player", "source-hijack", "typosquat"];
+    public static readonly IReadOnlyList<string> BuiltinNames = ["lottie-player", "source-hijack", "typosquat", "diligence"];
 
-    internal Scenario(string name, string? description, string sourceName, IReadOnlyList<ScenarioPackage> packages, IReadOnlyDictionary<string, string> projectDependencies, DateTimeOffset? now)
+    internal Scenario(string name, string? description, string sourceName, IReadOnlyList<ScenarioPackage> packages, IReadOnlyDictionary<string, string> projectDependencies, DateTimeOffset? now, IReadOnlyList<ScenarioAdvisory>? advisories = null)
     {
+        Advisories = advisories ?? [];
         Name = name;
         Description = description;
         SourceName = sourceName;
@@ -37,6 +38,9 @@ public sealed class Scenario
 
     /// <summary>`now:` pins the sandbox clock, so relative times and logged times are reproducible.</summary>
     public DateTimeOffset? Now { get; }
+
+    /// <summary>`advisories:`: the OSV records the sandbox serves as its advisory snapshot (empty: no snapshot).</summary>
+    public IReadOnlyList<ScenarioAdvisory> Advisories { get; }
 
     public int VersionCount => Packages.Sum(p => p.Versions.Count);
 

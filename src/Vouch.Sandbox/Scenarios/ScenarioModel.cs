@@ -170,3 +170,45 @@ public sealed record ScenarioPackage
     /// <summary>Explicit dist-tags; `latest` defaults to the highest release version.</summary>
     public IReadOnlyDictionary<string, string> DistTags { get; init; } = new Dictionary<string, string>();
 }
+
+/// <summary>
+/// An OSV record a scenario publishes in its advisory snapshot (`GET /-/vouch/osv/all.zip`), so
+/// `vouch db update --from URL` gives an offline database that matches the scenario's packages.
+/// An id starting `MAL-` is a malicious-package report; anything else a vulnerability advisory.
+/// </summary>
+public sealed record ScenarioAdvisory
+{
+    public required string Id { get; init; }
+
+    /// <summary>The scenario package the record affects (must be defined by the scenario).</summary>
+    public required string Package { get; init; }
+
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    public string? Summary { get; init; }
+
+    /// <summary>One SEMVER range: `introduced` (default "0") up to `fixed` or through `last-affected` (or no end).</summary>
+    public string? Introduced { get; init; }
+
+    public string? Fixed { get; init; }
+
+    public string? LastAffected { get; init; }
+
+    /// <summary>Explicit affected versions (OSV `versions`); each must be a version of <see cref="Package"/>.</summary>
+    public IReadOnlyList<string> Versions { get; init; } = [];
+
+    /// <summary>A CVSS vector (`CVSS:3.x/…` → `CVSS_V3`, `CVSS:4.0/…` → `CVSS_V4`).</summary>
+    public string? Cvss { get; init; }
+
+    /// <summary>GitHub's `database_specific.severity`: LOW, MODERATE, HIGH or CRITICAL.</summary>
+    public string? Severity { get; init; }
+
+    public ScenarioTime Published { get; init; } = ScenarioTime.Now;
+
+    public ScenarioTime Modified { get; init; } = ScenarioTime.Now;
+
+    public bool IsMalware => Id.StartsWith("MAL-", StringComparison.Ordinal);
+
+    /// <summary>True when the record has a range (rather than only explicit versions).</summary>
+    public bool HasRange => Introduced is not null || Fixed is not null || LastAffected is not null || Versions.Count == 0;
+}

@@ -110,7 +110,7 @@ internal sealed class ScenarioParser
             return null;
         }
 
-        var fields = Fields(root, "the scenario", "name", "description", "now", "project", "packages");
+        var fields = Fields(root, "the scenario", "name", "description", "now", "project", "packages", "advisories");
         var name = fields.TryGetValue("name", out var n) ? Scalar(n, "name") : null;
         if (string.IsNullOrWhiteSpace(name))
         {
@@ -184,7 +184,133 @@ internal sealed class ScenarioParser
             Error(projectDepsNode!, $"project.dependencies names {dep}, which the scenario does not define");
         }
 
-        return _errors.Count > 0 ? null : new Scenario(name!.Trim(), description, _source, packages, project, now);
+        var advisories = new List<ScenarioAdvisory>();
+        if (fields.TryGetValue("advisories", out var advisoriesNode) && Sequence(advisoriesNode, "advisories") is { } advisoryList)
+        {
+            var ids = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+            foreach (var item in advisoryList.Children)
+            {
+                if (ParseAdvisory(item, packages) is { } advisory)
+                {
+                    if (!ids.TryAdd(advisory.Id, item))
+                    {
+                        Error(item, $"advisory {advisory.Id} is defined twice (first at line {ids[advisory.Id].Start.Line})");
+                        continue;
+                    }
+
+                    advisories.Add(advisory);
+                }
+            }
+        }
+
+        return _errors.Count > 0 ? null : new Scenario(name!.Trim(), description, _source, packages, project, now, advisories);
+    }
+
+    private ScenarioAdvisory? ParseAdvisory(YamlNode node, List<ScenarioPackage> packages)
+    {
+        var map = Mapping(node, "an advisory");
+        if (map is null)
+        {
+            return null;
+        }
+
+        var fields = Fields(map, "an advisory", "id", "package", "aliases", "summary", "introduced", "fixed", "last-affected", "versions", "cvss", "severity", "published", "modified");
+        var id = fields.TryGetValue("id", out var idNode) ? Scalar(idNode, "id") : null;
+        var packageName = fields.TryGetValue("package", out var packageNode) ? Scalar(packageNode, "package") : null;
+        if (id is null || packageName is null)
+        {
+            Error(map, "an advisory needs `id` and `package`");
+            return null;
+        }
+
+        // OSV ids are PREFIX-rest in a file name: letters, digits, '-', '.', '_' only (the id names the zip entry).
+        var dash = id.IndexOf('-', StringComparison.Ordinal);
+        if (dash <= 0 || dash == id.Length - 1 || id.Length > 100 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'))
+        {
+            Error(idNode!, $"'{id}' is not an OSV id (PREFIX-ID, letters, digits, '-', '.', '_')");
+        }
+
+        var package = packages.FirstOrDefault(p => p.Name == packageName);
+        if (package is null)
+        {
+            Error(packageNode!, $"advisory {id} names package {packageName}, which the scenario does not define");
+        }
+
+        string? Version(string key)
+        {
+            if (!fields.TryGetValue(key, out var n) || Scalar(n, key) is not { } text)
+            {
+                return null;
+            }
+
+            if (!(key == "introduced" && text == "0") && !SemVersion.TryParse(text, out _))
+            {
+                Error(n, $"advisory {id}: {key} '{text}' is not a semver version");
+            }
+
+            return text;
+        }
+
+        var introduced = Version("introduced");
+        var fixedVersion = Version("fixed");
+        var lastAffected = Version("last-affected");
+        if (fixedVersion is not null && lastAffected is not null)
+        {
+            Error(map, $"advisory {id}: a range has `fixed` or `last-affected`, not both");
+        }
+
+        var versions = new List<string>();
+        if (fields.TryGetValue("versions", out var versionsNode))
+        {
+            foreach (var (v, vNode) in StringListWithNodes(versionsNode, "versions"))
+            {
+                if (package is not null && package.Versions.All(x => x.Version != v))
+                {
+                    Error(vNode, $"advisory {id} lists {packageName}@{v}, which the scenario does not define");
+                }
+
+                versions.Add(v);
+            }
+        }
+
+        var cvss = fields.TryGetValue("cvss", out var cvssNode) ? Scalar(cvssNode, "cvss") : null;
+        if (cvss is not null && !cvss.StartsWith("CVSS:3.0/", StringComparison.Ordinal) && !cvss.StartsWith("CVSS:3.1/", StringComparison.Ordinal) && !cvss.StartsWith("CVSS:4.0/", StringComparison.Ordinal))
+        {
+            Error(cvssNode!, $"advisory {id}: cvss must be a CVSS:3.0, CVSS:3.1 or CVSS:4.0 vector, got '{cvss}'");
+        }
+
+        var severity = fields.TryGetValue("severity", out var severityNode) ? Scalar(severityNode, "severity") : null;
+        if (severity is not null && severity is not ("LOW" or "MODERATE" or "HIGH" or "CRITICAL"))
+        {
+            Error(severityNode!, $"advisory {id}: severity must be LOW, MODERATE, HIGH or CRITICAL, got '{severity}'");
+        }
+
+        ScenarioTime Time(string key)
+        {
+            var time = ScenarioTime.Now;
+            if (fields.TryGetValue(key, out var n) && Scalar(n, key) is { } text && !ScenarioTime.TryParse(text, out time))
+            {
+                Error(n, $"advisory {id}: {key} must be `now`, an ISO 8601 time or a past offset like -30d, got '{text}'");
+            }
+
+            return time;
+        }
+
+        return new ScenarioAdvisory
+        {
+            Id = id,
+            Package = packageName,
+            Aliases = fields.TryGetValue("aliases", out var aliasesNode) ? StringList(aliasesNode, "aliases") : [],
+            Summary = fields.TryGetValue("summary", out var summaryNode) ? Scalar(summaryNode, "summary") : null,
+            Introduced = introduced,
+            Fixed = fixedVersion,
+            LastAffected = lastAffected,
+            Versions = versions,
+            Cvss = cvss,
+            Severity = severity,
+            Published = Time("published"),
+            Modified = Time("modified"),
+        };
     }
 
     private ScenarioPackage? ParsePackage(YamlNode node)

@@ -17,6 +17,7 @@ public sealed class ScenarioParserTests
     [InlineData("lottie-player", 2, 8)]
     [InlineData("source-hijack", 1, 3)]
     [InlineData("typosquat", 2, 3)]
+    [InlineData("diligence", 6, 11)]
     public void Builtin_WhenShipped_ParsesAndValidates(string name, int packages, int versions)
     {
         var scenario = Scenario.Builtin(name);
