@@ -134,7 +134,7 @@ public sealed class GateHost : IAsyncDisposable
         Uri? publicUrl = options.PublicUrl;
         if (options.Oidc is { } oidc)
         {
-            SignIn.OidcSignIn.AddServices(builder.Services, oidc, options.DataDirectory, options.PublicUrl?.Scheme == "https", () => publicUrl, deps.Log);
+            SignIn.OidcSignIn.AddServices(builder.Services, oidc, options.DataDirectory, options.PublicUrl?.Scheme == "https", () => publicUrl, deps.Time, deps.Log);
         }
 
         var app = builder.Build();

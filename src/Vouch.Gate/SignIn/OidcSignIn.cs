@@ -44,7 +44,7 @@ internal static class OidcSignIn
     ];
 
     /// <summary>Registers cookie and OpenID Connect authentication and anti-forgery with the web host's services.</summary>
-    public static void AddServices(IServiceCollection services, GateOidcOptions oidc, string dataDirectory, bool httpsPublicUrl, Func<Uri?> publicUrl, TextWriter? log)
+    public static void AddServices(IServiceCollection services, GateOidcOptions oidc, string dataDirectory, bool httpsPublicUrl, Func<Uri?> publicUrl, TimeProvider time, TextWriter? log)
     {
         // Session cookies and anti-forgery tokens are protected with keys kept beside the gate's data,
         // so a restart does not sign everyone out.
@@ -77,6 +77,7 @@ internal static class OidcSignIn
                 // State changes are guarded by the anti-forgery token instead.
                 c.Cookie.SameSite = SameSiteMode.Lax;
                 c.ExpireTimeSpan = oidc.SessionLifetime;
+                c.TimeProvider = time;
                 c.SlidingExpiration = false;
                 c.Events.OnRedirectToLogin = ctx => GateJson.ErrorAsync(ctx.HttpContext, 401, GateCodes.Unauthorized, "sign in at " + SignInPath);
                 c.Events.OnRedirectToAccessDenied = ctx => GateJson.ErrorAsync(ctx.HttpContext, 403, GateCodes.Forbidden, "not allowed");

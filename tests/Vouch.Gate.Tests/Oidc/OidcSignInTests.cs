@@ -23,10 +23,10 @@ public partial class OidcSignInTests
 
     internal static readonly TextWriter Log = TextWriter.Synchronized(new StreamWriter(Console.OpenStandardError()) { AutoFlush = true });
 
-    internal static async Task<(GateFixture Gate, LoopbackOidcProvider Provider)> StartAsync(bool ecdsa = false)
+    internal static async Task<(GateFixture Gate, LoopbackOidcProvider Provider)> StartAsync(bool ecdsa = false, TimeProvider? time = null)
     {
         var provider = await LoopbackOidcProvider.StartAsync(ecdsa);
-        var gate = await GateFixture.StartAsync(u => u.AddVersion("sigstore", "1.0.1", "2023-03-01T00:00:00.000Z"), o => o with { Oidc = Options(provider) }, dependencies: GateFixture.Dependencies() with { Log = Log });
+        var gate = await GateFixture.StartAsync(u => u.AddVersion("sigstore", "1.0.1", "2023-03-01T00:00:00.000Z"), o => o with { Oidc = Options(provider) }, time: time, dependencies: GateFixture.Dependencies() with { Log = Log });
         provider.RedirectUri = new Uri(gate.Host.Url, "-/vouch/oidc/callback").AbsoluteUri;
         return (gate, provider);
     }
@@ -211,6 +211,30 @@ public partial class OidcSignInTests
         var signedOut = await browser.PostFormAsync("-/vouch/signout", "csrf=" + Uri.EscapeDataString(csrf));
         Assert.Equal(HttpStatusCode.SeeOther, signedOut.Status);
         Assert.DoesNotContain("id=\"who\"", await browser.GetStringAsync("-/vouch/dashboard"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Session_WhenLifetimePassed_IsSignedOutAndUseDoesNotExtendIt()
+    {
+        var time = new ShiftedTime();
+        var (gate, provider) = await StartAsync(time: time);
+        await using var _ = gate;
+        await using var __ = provider;
+        var browser = new CookieBrowser(gate);
+        await browser.SignInAsync(provider);
+
+        time.Shift = TimeSpan.FromMinutes(59);
+        Assert.Contains("id=\"who\"", await browser.GetStringAsync("-/vouch/dashboard"), StringComparison.Ordinal);
+        time.Shift = TimeSpan.FromMinutes(61);
+        Assert.DoesNotContain("id=\"who\"", await browser.GetStringAsync("-/vouch/dashboard"), StringComparison.Ordinal);
+    }
+
+    /// <summary>The system clock, moved forward on demand.</summary>
+    private sealed class ShiftedTime : TimeProvider
+    {
+        public TimeSpan Shift { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Shift;
     }
 
     [Fact]
