@@ -79,6 +79,17 @@ public static class GateCodes
 
     /// <summary>The gate takes no watch events: it was started without <c>--watch-secret-env</c>.</summary>
     public const string WatchDisabled = "VOUCH_GATE_WATCH_DISABLED";
+    /// <summary>Issue 19: the OpenID Connect sign-in was refused: the id token's signature, issuer, audience, lifetime or nonce did not check out, or the provider's answer was an error.</summary>
+    public const string OidcRefused = "VOUCH_GATE_OIDC_REFUSED";
+
+    /// <summary>Issue 19: the identity signed in, but no value of the configured claim maps to reader, approver or admin.</summary>
+    public const string OidcNoRole = "VOUCH_GATE_OIDC_NO_ROLE";
+
+    /// <summary>Issue 19: the identity provider (its discovery document or keys) could not be reached.</summary>
+    public const string OidcUnavailable = "VOUCH_GATE_OIDC_UNAVAILABLE";
+
+    /// <summary>Issue 19: a dashboard session's state-changing request without a valid anti-forgery token.</summary>
+    public const string Csrf = "VOUCH_GATE_CSRF";
 
     /// <summary>An unexpected error inside the gate (logged; never carries details to the client).</summary>
     public const string Internal = "VOUCH_GATE_INTERNAL";

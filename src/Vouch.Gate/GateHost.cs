@@ -131,6 +131,13 @@ public sealed class GateHost : IAsyncDisposable
             k.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
             k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
         });
+        // Issue 19: OpenID Connect sign-in for the dashboard (SignIn/OidcSignIn.cs); the public URL is known once bound.
+        Uri? publicUrl = options.PublicUrl;
+        if (options.Oidc is { } oidc)
+        {
+            SignIn.OidcSignIn.AddServices(builder.Services, oidc, options.DataDirectory, options.PublicUrl?.Scheme == "https", () => publicUrl, deps.Time, deps.Log);
+        }
+
         var app = builder.Build();
 
         // The pipeline exists before the services (their public URL needs the bound port); until
@@ -156,6 +163,13 @@ public sealed class GateHost : IAsyncDisposable
             await next(ctx).ConfigureAwait(false);
         });
         app.UseRouting();
+        if (options.Oidc is not null)
+        {
+            // Here, not first: only /-/vouch requests (already through the path parser) reach it, so the
+            // npm routes never pay for it. Calling it also stops the host from adding its own at the front.
+            SignIn.OidcSignIn.Use(app, () => publicUrl, deps.Log);
+        }
+
         app.Use(GateFront.UnmatchedAsync);
         AdminApi.Map(app, () => admin);
         app.MapPrometheusScrapingEndpoint(GateMetrics.ScrapePath);
@@ -164,6 +178,7 @@ public sealed class GateHost : IAsyncDisposable
 
         var bound = app.Urls.First();
         var url = options.PublicUrl ?? new Uri(bound.EndsWith('/') ? bound : bound + "/");
+        publicUrl = url;
         var vsa = CreateVsa(options, url);
         var services = ComposeWithRoutes(options, deps, store, decider, policy, handler, url, metrics, publishPolicy, vsa);
         if (options.AllowSelfApprovalUnsafe)

@@ -25,9 +25,22 @@ public sealed class GateToken
         Hash = SHA256.HashData(Encoding.UTF8.GetBytes(secret));
     }
 
+    // A signed-in dashboard user (issue 19, OpenID Connect): no secret, so no presented token can ever match it.
+    private GateToken(string name, GateRole role)
+    {
+        Name = name;
+        Role = role;
+        Hash = [];
+    }
+
     public string Name { get; }
 
     public GateRole Role { get; }
+
+    internal static GateToken ForSession(string name, GateRole role) => new(name, role);
+
+    /// <summary>A dashboard user signed in through OpenID Connect rather than a presented token.</summary>
+    public bool IsSession => Hash.Length == 0;
 
     internal byte[] Hash { get; }
 
@@ -200,6 +213,8 @@ public sealed record GateOptions
     /// versions they flag. Null: no watch events. At least 16 characters.
     /// </summary>
     public string? WatchSecret { get; init; }
+    /// <summary>Issue 19: OpenID Connect sign-in for the dashboard; null: tokens only.</summary>
+    public SignIn.GateOidcOptions? Oidc { get; init; }
 
     /// <summary>How long in-flight requests may finish after shutdown was asked for.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -325,6 +340,11 @@ public sealed record GateOptions
             {
                 errors.Add("publish-to: no token has the publisher role, so nobody could publish");
             }
+        }
+
+        if (Oidc is { } oidc)
+        {
+            errors.AddRange(oidc.Validate(PublicUrl, Listen));
         }
 
         return errors;

@@ -6,7 +6,7 @@ namespace Vouch.Cli.Tests;
 public sealed partial class DocsTests
 {
     // Environment variables share the prefix but are not failure codes (documented in docs/cli.md).
-    private static readonly HashSet<string> EnvironmentVariables = ["VOUCH_CACHE_DIR", "VOUCH_GATE_TOKEN", "VOUCH_GATE_URL", "VOUCH_PROFILE", "VOUCH_PUBLISH_TOKEN", "VOUCH_WEBHOOK_SECRET"];
+    private static readonly HashSet<string> EnvironmentVariables = ["VOUCH_CACHE_DIR", "VOUCH_GATE_TOKEN", "VOUCH_GATE_URL", "VOUCH_PROFILE", "VOUCH_PUBLISH_TOKEN", "VOUCH_WEBHOOK_SECRET", "VOUCH_OIDC_CLIENT_SECRET"];
 
     [Fact]
     public void CodesDoc_WhenComparedWithSources_ListsEveryCode()

@@ -40,6 +40,13 @@ internal static class ServeCommand
         {
             upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb, publishTo, publishCredential, vsaKey, vsaVerifier, watchSecretEnv,
         };
+
+        // Issue 19: OpenID Connect sign-in for the dashboard.
+        var oidc = new OidcArguments();
+        foreach (var o in oidc.All)
+        {
+            command.Options.Add(o);
+        }
         command.SetAction(async (parse, ct) =>
         {
             var (upstreamUri, routes, routeTrust) = UpstreamArguments.Bind(parse.GetValue(upstream) ?? [], parse.GetValue(upstreamsFile), ReadSmallFile);
@@ -133,6 +140,7 @@ internal static class ServeCommand
                 Publish = publish,
                 VsaKeyPath = parse.GetValue(vsaKey),
                 VsaVerifierId = parse.GetValue(vsaVerifier),
+                Oidc = oidc.Bind(parse, ReadSmallFile),
             };
             var problems = options.Validate();
             if (problems.Count > 0)
@@ -172,7 +180,7 @@ internal static class ServeCommand
             await using (host.ConfigureAwait(false))
             {
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"vouch gate listening on {host.Url} (upstream {upstreamUri}{string.Concat(routes.Select(r => $", {string.Join(",", r.Patterns.Select(p => p.Text))} -> {r.Url}"))}, {options.DatabaseProvider.ToString().ToLowerInvariant()} database, policy {options.PolicyPath ?? "built-in"}, advisories {AdvisoryDescription(host)}, trusted root: {trust.RootSource}, {tokenList.Count} tokens{(publish is null ? "" : $", publishing to {publish.Target}")})")).ConfigureAwait(false);
+                    $"vouch gate listening on {host.Url} (upstream {upstreamUri}{string.Concat(routes.Select(r => $", {string.Join(",", r.Patterns.Select(p => p.Text))} -> {r.Url}"))}, {options.DatabaseProvider.ToString().ToLowerInvariant()} database, policy {options.PolicyPath ?? "built-in"}, advisories {AdvisoryDescription(host)}, trusted root: {trust.RootSource}, {tokenList.Count} tokens{(publish is null ? "" : $", publishing to {publish.Target}")}{(options.Oidc is null ? "" : $", sign-in at {options.Oidc.Issuer.OriginalString}")})")).ConfigureAwait(false);
                 await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 // Handle SIGINT/SIGTERM here so the graceful stop is not cut short by the parser's own termination timeout.
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -58,8 +58,8 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         v1.MapGet("/whoami", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.WhoamiAsync)));
         v1.MapGet("/approvals", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.ListApprovalsAsync)));
         v1.MapPost("/approvals", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.RequestApprovalAsync)));
-        v1.MapPost("/approvals/{id}/grant", With((a, ctx) => a.Authed(ctx, GateRole.Approver, (c, t) => a.DecideAsync(c, t, grant: true))));
-        v1.MapPost("/approvals/{id}/deny", With((a, ctx) => a.Authed(ctx, GateRole.Approver, (c, t) => a.DecideAsync(c, t, grant: false))));
+        v1.MapPost("/approvals/{id}/grant", With((a, ctx) => a.TokenOrSession(ctx, GateRole.Approver, (c, t) => a.DecideAsync(c, t, grant: true))));
+        v1.MapPost("/approvals/{id}/deny", With((a, ctx) => a.TokenOrSession(ctx, GateRole.Approver, (c, t) => a.DecideAsync(c, t, grant: false))));
         v1.MapGet("/audit", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.AuditAsync)));
         v1.MapGet("/packages", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.PackagesAsync)));
         v1.MapGet("/audit/export", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, t) => AuditExport.ExportAsync(c, a.Gate, t, htmlErrors: false))));
@@ -94,6 +94,33 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         await handler(ctx, token).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Issue 19: the dashboard's grant/deny buttons with an OpenID Connect session. A browser sends the
+    /// session cookie by itself, so the call must also carry the page's anti-forgery token (CSRF).
+    /// </summary>
+    private async Task TokenOrSession(HttpContext ctx, GateRole role, Func<HttpContext, GateToken, Task> handler)
+    {
+        if (ctx.Request.Headers.Authorization.Count > 0 || SignIn.OidcSignIn.Session(ctx) is not { } session)
+        {
+            await Authed(ctx, role, handler).ConfigureAwait(false);
+            return;
+        }
+
+        if (!await SignIn.OidcSignIn.ValidCsrfAsync(ctx).ConfigureAwait(false))
+        {
+            await GateJson.ErrorAsync(ctx, 403, GateCodes.Csrf, "the anti-forgery token (X-Vouch-Csrf) is missing or wrong: use the dashboard page").ConfigureAwait(false);
+            return;
+        }
+
+        if (session.Role < role)
+        {
+            await GateJson.ErrorAsync(ctx, 403, GateCodes.Forbidden, $"'{session.Name}' is a {session.Role.ToString().ToLowerInvariant()}; granting and denying needs the approver or admin role").ConfigureAwait(false);
+            return;
+        }
+
+        await handler(ctx, session).ConfigureAwait(false);
+    }
+
     // Issue 19: one package's timeline and provenance (Api/PackagePage.cs).
     private Task PackagePageAsync(HttpContext ctx) => PackagePage.RenderAsync(ctx, Gate, auth.Authenticate(ctx, allowCookie: true), ctx.Request.RouteValues["name"] as string ?? "");
 
@@ -101,7 +128,7 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
 
     private TimeProvider Clock => time;
 
-    private Task DashboardAsync(HttpContext ctx) => Dashboard.RenderAsync(ctx, Gate, auth.Authenticate(ctx, allowCookie: true));
+    private Task DashboardAsync(HttpContext ctx) => Dashboard.RenderAsync(ctx, Gate, auth.Authenticate(ctx, allowCookie: true), oidc: _options.Oidc is not null);
 
     private Task HealthAsync(HttpContext ctx) => GateJson.WriteAsync(ctx, 200, new
     {

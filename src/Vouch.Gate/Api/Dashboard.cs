@@ -21,7 +21,7 @@ internal static class Dashboard
         button{margin-right:.3rem}
         """;
 
-    public static async Task RenderAsync(HttpContext ctx, GateService gate, GateToken? token)
+    public static async Task RenderAsync(HttpContext ctx, GateService gate, GateToken? token, bool oidc = false)
     {
         var html = new StringBuilder();
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>vouch gate</title><style>").Append(Style).Append("</style></head><body>");
@@ -29,7 +29,7 @@ internal static class Dashboard
         if (token is null)
         {
             html.Append("""
-                <form id="login"><label>Gate token <input id="token" type="password" autocomplete="off"></label> <button type="submit">Sign in</button></form>
+                {OIDC}<form id="login"><label>Gate token <input id="token" type="password" autocomplete="off"></label> <button type="submit">Sign in</button></form>
                 <script>
                 document.getElementById('login').addEventListener('submit', e => {
                   e.preventDefault();
@@ -38,6 +38,8 @@ internal static class Dashboard
                 });
                 </script></body></html>
                 """);
+            // Issue 19: OpenID Connect sign-in next to the token form.
+            html.Replace("{OIDC}", oidc ? "<p><a id=\"oidc-signin\" href=\"/-/vouch/signin\">Sign in with your organisation's account</a></p>" : "");
             await WriteAsync(ctx, html, 200).ConfigureAwait(false);
             return;
         }
@@ -46,6 +48,12 @@ internal static class Dashboard
         html.Append("<p>Signed in as <b id=\"who\">").Append(E(token.Name)).Append("</b> (").Append(E(token.Role.ToString().ToLowerInvariant())).Append("). Upstream: ")
             .Append(E(gate.Upstream.BaseUrl.ToString())).Append(". Policy: <code>").Append(E(gate.Decider.PolicyVersion)).Append("</code></p>");
         html.Append("<nav aria-label=\"dashboard\"><a href=\"/-/vouch/dashboard/search\">Search</a> · <a href=\"/-/vouch/dashboard/audit\">Audit log</a> · <a href=\"/-/vouch/dashboard/summary\">Summary</a></nav>");
+        if (token.IsSession && SignIn.OidcSignIn.CsrfToken(ctx) is { } csrf)
+        {
+            // Issue 19: the session's anti-forgery token for grant/deny (header) and sign-out (form field).
+            html.Append("<meta name=\"vouch-csrf\" content=\"").Append(E(csrf)).Append("\"><form id=\"signout\" method=\"post\" action=\"/-/vouch/signout\"><input type=\"hidden\" name=\"csrf\" value=\"")
+                .Append(E(csrf)).Append("\"><button type=\"submit\">Sign out</button></form>");
+        }
 
         var pending = await gate.Store.ListApprovalsAsync("pending", ctx.RequestAborted).ConfigureAwait(false);
         html.Append("<h2>Pending approvals</h2><table id=\"pending\"><tr><th>id</th><th>package</th><th>rule</th><th>requested by</th><th>reason</th>");
@@ -104,12 +112,14 @@ internal static class Dashboard
                 <p id="status"></p>
                 <script>
                 const token = decodeURIComponent((document.cookie.split('; ').find(c => c.startsWith('vouch_token=')) || '').slice(12));
+                const csrf = document.querySelector('meta[name=vouch-csrf]');
+                const auth = token ? { 'Authorization': 'Bearer ' + token } : { 'X-Vouch-Csrf': csrf ? csrf.content : '' };
                 for (const b of document.querySelectorAll('button.grant, button.deny')) {
                   b.addEventListener('click', async () => {
                     const action = b.classList.contains('grant') ? 'grant' : 'deny';
                     const reason = prompt(action + ' approval ' + b.dataset.id + ': reason') || '';
                     const r = await fetch('/-/vouch/v1/approvals/' + b.dataset.id + '/' + action, {
-                      method: 'POST', headers: { 'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json' },
+                      method: 'POST', headers: Object.assign({ 'Content-Type': 'application/json' }, auth),
                       body: JSON.stringify({ reason })
                     });
                     document.getElementById('status').textContent = r.ok ? action + 'ed ' + b.dataset.id : 'failed: ' + r.status;

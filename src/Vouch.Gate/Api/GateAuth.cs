@@ -23,7 +23,10 @@ internal sealed class GateAuth(IReadOnlyList<GateToken> tokens)
             secret = Uri.UnescapeDataString(cookie);
         }
 
-        return secret is null || secret.Length > 4096 ? null : Find(secret);
+        var found = secret is null || secret.Length > 4096 ? null : Find(secret);
+
+        // Issue 19: a dashboard page also takes an OpenID Connect session (never when a bearer token was sent).
+        return found ?? (allowCookie && header.Length == 0 ? SignIn.OidcSignIn.Session(ctx) : null);
     }
 
     public GateToken? Find(string secret)
