@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Vouch.Common;
+
+namespace Vouch.Audit;
+
+/// <summary>Caps on what the audit layer reads back from its own cache directory (untrusted: another user, a bad copy).</summary>
+public static class AuditLimits
+{
+    /// <summary>Largest evidence pack read (a 10,000-package lockfile's pack is about 25 MB).</summary>
+    public const long MaxPackBytes = 128L * 1024 * 1024;
+
+    /// <summary>Entries in one pack (at most one per distinct package of a lockfile, whose own cap is far larger than real trees).</summary>
+    public const int MaxPackEntries = 200_000;
+}
+
+/// <summary>
+/// The evidence-cache entries of one lockfile in one sealed file, so that a warm audit reads one file,
+/// checks one HMAC and parses one JSON document instead of one of each per package, and a cold audit
+/// writes one file instead of one per package. The pack is named and sealed by the lockfile's full
+/// path: a pack copied over another lockfile's, or from another cache directory (another key), does
+/// not open. Entries inside are keyed exactly as the per-entry files (<see cref="EvidenceCache"/>):
+/// registry, name, version, integrity, trust material, logic version; so an edited lockfile reuses
+/// every entry whose key still matches, and entries the lockfile no longer pins are dropped when the
+/// pack is rewritten. Anything wrong with the pack (seal, size, shape, a duplicate or malformed key)
+/// makes the whole pack a miss: its versions are verified again, never trusted.
+/// </summary>
+public sealed class EvidencePack
+{
+    private const string FormatName = "vouch-audit-pack-1";
+
+    private readonly string _path;
+    private readonly string _sealKey;
+    private readonly CacheSeal _seal;
+    private readonly Dictionary<string, CachedEvidence> _loaded;
+    private readonly ConcurrentDictionary<string, CachedEvidence> _next = new(StringComparer.Ordinal);
+    private int _changed;
+
+    private EvidencePack(string path, string sealKey, CacheSeal seal, Dictionary<string, CachedEvidence> loaded)
+    {
+        _path = path;
+        _sealKey = sealKey;
+        _seal = seal;
+        _loaded = loaded;
+    }
+
+    /// <summary>The file the pack of <paramref name="lockfilePath"/> is kept in.</summary>
+    public string FilePath => _path;
+
+    /// <summary>Entries read from disk (0 when there was no usable pack).</summary>
+    public int LoadedCount => _loaded.Count;
+
+    /// <summary>Opens (reads and checks) the pack of <paramref name="lockfilePath"/> under <paramref name="directory"/>; a missing or unusable pack is an empty one.</summary>
+    public static EvidencePack Open(string directory, CacheSeal seal, string lockfilePath)
+    {
+        var full = Path.GetFullPath(lockfilePath);
+        var sealKey = string.Join('\n', FormatName, EvidenceCache.LogicVersion, full);
+        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sealKey)));
+        var path = Path.Combine(directory, "packs", id + ".pack");
+        return new EvidencePack(path, sealKey, seal, Load(path, sealKey, seal));
+    }
+
+    private static Dictionary<string, CachedEvidence> Load(string path, string sealKey, CacheSeal seal)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length > AuditLimits.MaxPackBytes)
+            {
+                return [];
+            }
+
+            // The seal before the parse: nothing of an unsealed file reaches the JSON reader.
+            if (!seal.TryOpen(sealKey, File.ReadAllBytes(path), out var payload))
+            {
+                return [];
+            }
+
+            return Validate(JsonSerializer.Deserialize<PackFile>(payload.Span, EvidenceCache.Json)) ?? [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OutOfMemoryException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>The entries by key, or null when anything in the file's structure is wrong (then none is used).</summary>
+    internal static Dictionary<string, CachedEvidence>? Validate(PackFile? file)
+    {
+        if (file is not { Format: FormatName, Entries: { } entries } || entries.Count > AuditLimits.MaxPackEntries)
+        {
+            return null;
+        }
+
+        var result = new Dictionary<string, CachedEvidence>(entries.Count, StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (entry is not { Key: { } key, Value: { Report: { } report } value }
+                || !IsKey(key) || report.NetworkError is not null || !result.TryAdd(key, value))
+            {
+                return null;
+            }
+        }
+
+        return result;
+    }
+
+    private static bool IsKey(string key) => key.Length == 64 && key.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
+    /// <summary>The entry stored under <paramref name="key"/> (the hex SHA-256 of the entry's key), or null.</summary>
+    internal CachedEvidence? Lookup(string key) => _loaded.GetValueOrDefault(key);
+
+    /// <summary>Keeps a loaded entry that this run used.</summary>
+    internal void Keep(string key, CachedEvidence entry) => _next.TryAdd(key, entry);
+
+    /// <summary>Adds or replaces an entry (a fresh verification, revalidated facts, an entry found in a per-entry file).</summary>
+    internal void Put(string key, CachedEvidence entry)
+    {
+        _next[key] = entry;
+        Interlocked.Exchange(ref _changed, 1);
+    }
+
+    /// <summary>
+    /// Writes the entries this run used or added, atomically, when they differ from what was read
+    /// (a warm run that changed nothing writes nothing). A second process saving the same pack at
+    /// once: each renames a whole file and the last one wins; the other's new entries are verified
+    /// again next time, never half-read.
+    /// </summary>
+    public void Save()
+    {
+        if (Volatile.Read(ref _changed) == 0 && _next.Count == _loaded.Count)
+        {
+            return;
+        }
+
+        var file = new PackFile
+        {
+            Format = FormatName,
+            Entries = [.. _next.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new PackEntry { Key = e.Key, Value = e.Value })],
+        };
+        try
+        {
+            var payload = JsonSerializer.SerializeToUtf8Bytes(file, EvidenceCache.Json);
+            if (payload.LongLength + 65 > AuditLimits.MaxPackBytes)
+            {
+                // It would be refused on reading: not worth the disk.
+                return;
+            }
+
+            AtomicFile.Write(_path, _seal.Seal(_sealKey, payload), Durability.Atomic);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A cache that cannot be written only costs speed.
+        }
+    }
+
+    /// <summary>The pack's JSON document.</summary>
+    internal sealed record PackFile
+    {
+        public string? Format { get; init; }
+
+        public List<PackEntry?>? Entries { get; init; }
+    }
+
+    internal sealed record PackEntry
+    {
+        public string? Key { get; init; }
+
+        public CachedEvidence? Value { get; init; }
+    }
+}
