@@ -55,12 +55,14 @@ public sealed class EvidencePack
     /// <summary>Opens (reads and checks) the pack of <paramref name="lockfilePath"/> under <paramref name="directory"/>; a missing or unusable pack is an empty one.</summary>
     public static EvidencePack Open(string directory, CacheSeal seal, string lockfilePath)
     {
-        var full = Path.GetFullPath(lockfilePath);
-        var sealKey = string.Join('\n', FormatName, EvidenceCache.LogicVersion, full);
+        var sealKey = SealKeyFor(lockfilePath);
         var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sealKey)));
         var path = Path.Combine(directory, "packs", id + ".pack");
         return new EvidencePack(path, sealKey, seal, Load(path, sealKey, seal));
     }
+
+    // The seal covers the lockfile's full path: a pack renamed to another lockfile's file does not open.
+    internal static string SealKeyFor(string lockfilePath) => string.Join('\n', FormatName, EvidenceCache.LogicVersion, Path.GetFullPath(lockfilePath));
 
     private static Dictionary<string, CachedEvidence> Load(string path, string sealKey, CacheSeal seal)
     {
