@@ -159,7 +159,7 @@ public sealed class AuditPipeline
             using (_options.Profile.Measure(AuditStage.Setup))
             {
                 keys = await _verifier.KeysAsync(ct).ConfigureAwait(false);
-                signs = await RegistrySignsAsync(keys, ct).ConfigureAwait(false);
+                signs = await RegistrySignsAsync(keys, pack, ct).ConfigureAwait(false);
             }
 
             var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys), Seal(dir), pack) : null;
@@ -233,15 +233,33 @@ public sealed class AuditPipeline
         return new RegistryTrust(keys, signs, cache, _options.Packuments == PackumentMode.Full || windowed, null);
     }
 
-    /// <summary>npm's rule: when the registry publishes signing keys, a version without a signature is a failure.</summary>
-    private async Task<bool> RegistrySignsAsync(RegistryKeys trusted, CancellationToken ct)
+    /// <summary>
+    /// npm's rule: when the registry publishes signing keys, a version without a signature is a
+    /// failure. A "yes" is kept in the lockfile's pack and stands for <see cref="AuditOptions.MaxAge"/>
+    /// (it is the stricter answer: a registry that stopped signing only makes unsigned versions fail
+    /// until the next check); a "no" is asked again on every run.
+    /// </summary>
+    private async Task<bool> RegistrySignsAsync(RegistryKeys trusted, EvidencePack? pack, CancellationToken ct)
     {
-        if (PackageVerifier.IsPublicRegistry(_client.Config.Registry))
+        var registry = _client.Config.Registry;
+        if (PackageVerifier.IsPublicRegistry(registry))
         {
             return true;
         }
 
+        var now = _options.Time.GetUtcNow();
+        if (pack?.SignsCheckedAt(registry) is { } at && at <= now && (_options.MaxAge == TimeSpan.MaxValue || now - at < _options.MaxAge))
+        {
+            pack.KeepSigns(registry, at);
+            return true;
+        }
+
         var served = await _client.GetRegistryKeysAsync(null, ct).ConfigureAwait(false);
+        if (served.Status == RegistryStatus.Ok && served.Value!.Keys.Count > 0)
+        {
+            pack?.PutSigns(registry, now);
+        }
+
         return served.Status switch
         {
             RegistryStatus.Ok => served.Value!.Keys.Count > 0,

@@ -14,6 +14,9 @@ public static class AuditLimits
 
     /// <summary>Entries in one pack (at most one per distinct package of a lockfile, whose own cap is far larger than real trees).</summary>
     public const int MaxPackEntries = 200_000;
+
+    /// <summary>Registries with a recorded "publishes signing keys" answer in one pack.</summary>
+    public const int MaxPackRegistries = 1_000;
 }
 
 /// <summary>
@@ -36,21 +39,27 @@ public sealed class EvidencePack
     private readonly CacheSeal _seal;
     private readonly Dictionary<string, CachedEvidence> _loaded;
     private readonly ConcurrentDictionary<string, CachedEvidence> _next = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _loadedSigns;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _nextSigns = new(StringComparer.Ordinal);
     private int _changed;
 
-    private EvidencePack(string path, string sealKey, CacheSeal seal, Dictionary<string, CachedEvidence> loaded)
+    private EvidencePack(string path, string sealKey, CacheSeal seal, Loaded loaded)
     {
         _path = path;
         _sealKey = sealKey;
         _seal = seal;
-        _loaded = loaded;
+        _loaded = loaded.Entries;
+        _loadedSigns = loaded.Signs;
+    }
+
+    internal sealed record Loaded(Dictionary<string, CachedEvidence> Entries, Dictionary<string, DateTimeOffset> Signs)
+    {
+        public static Loaded Empty => new([], []);
     }
 
     /// <summary>The file the pack of <paramref name="lockfilePath"/> is kept in.</summary>
     public string FilePath => _path;
 
-    /// <summary>Entries read from disk (0 when there was no usable pack).</summary>
-    public int LoadedCount => _loaded.Count;
 
     /// <summary>Opens (reads and checks) the pack of <paramref name="lockfilePath"/> under <paramref name="directory"/>; a missing or unusable pack is an empty one.</summary>
     public static EvidencePack Open(string directory, CacheSeal seal, string lockfilePath)
@@ -64,36 +73,49 @@ public sealed class EvidencePack
     // The seal covers the lockfile's full path: a pack renamed to another lockfile's file does not open.
     internal static string SealKeyFor(string lockfilePath) => string.Join('\n', FormatName, EvidenceCache.LogicVersion, Path.GetFullPath(lockfilePath));
 
-    private static Dictionary<string, CachedEvidence> Load(string path, string sealKey, CacheSeal seal)
+    private static Loaded Load(string path, string sealKey, CacheSeal seal)
     {
         try
         {
             var info = new FileInfo(path);
             if (!info.Exists || info.Length > AuditLimits.MaxPackBytes)
             {
-                return [];
+                return Loaded.Empty;
             }
 
             // The seal before the parse: nothing of an unsealed file reaches the JSON reader.
             if (!seal.TryOpen(sealKey, File.ReadAllBytes(path), out var payload))
             {
-                return [];
+                return Loaded.Empty;
             }
 
-            return Validate(JsonSerializer.Deserialize<PackFile>(payload.Span, EvidenceCache.Json)) ?? [];
+            return Validate(JsonSerializer.Deserialize<PackFile>(payload.Span, EvidenceCache.Json)) ?? Loaded.Empty;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OutOfMemoryException)
         {
-            return [];
+            return Loaded.Empty;
         }
     }
 
     /// <summary>The entries by key, or null when anything in the file's structure is wrong (then none is used).</summary>
-    internal static Dictionary<string, CachedEvidence>? Validate(PackFile? file)
+    internal static Loaded? Validate(PackFile? file)
     {
-        if (file is not { Format: FormatName, Entries: { } entries } || entries.Count > AuditLimits.MaxPackEntries)
+        if (file is not { Format: FormatName, Entries: { } entries } || entries.Count > AuditLimits.MaxPackEntries
+            || file.RegistrySigns is { Count: > AuditLimits.MaxPackRegistries })
         {
             return null;
+        }
+
+        var signs = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var record in file.RegistrySigns ?? [])
+        {
+            // Only a registry URL as the pipeline names registries (absolute http or https) is a key here.
+            if (record is not { Registry: { } registry, CheckedAt: { } at }
+                || !Uri.TryCreate(registry, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.AbsoluteUri != registry
+                || !signs.TryAdd(registry, at))
+            {
+                return null;
+            }
         }
 
         var result = new Dictionary<string, CachedEvidence>(entries.Count, StringComparer.Ordinal);
@@ -106,7 +128,7 @@ public sealed class EvidencePack
             }
         }
 
-        return result;
+        return new Loaded(result, signs);
     }
 
     private static bool IsKey(string key) => key.Length == 64 && key.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
@@ -125,6 +147,23 @@ public sealed class EvidencePack
     }
 
     /// <summary>
+    /// When this pack last recorded that <paramref name="registry"/> publishes signing keys (so a
+    /// version without a signature fails), or null. Only that answer is kept: "no keys" would weaken
+    /// the check, so it is asked for on every run.
+    /// </summary>
+    internal DateTimeOffset? SignsCheckedAt(Uri registry) => _loadedSigns.TryGetValue(registry.AbsoluteUri, out var at) ? at : null;
+
+    /// <summary>Keeps a loaded "signs" record that this run relied on.</summary>
+    internal void KeepSigns(Uri registry, DateTimeOffset at) => _nextSigns.TryAdd(registry.AbsoluteUri, at);
+
+    /// <summary>Records that <paramref name="registry"/> served signing keys at <paramref name="at"/>.</summary>
+    internal void PutSigns(Uri registry, DateTimeOffset at)
+    {
+        _nextSigns[registry.AbsoluteUri] = at;
+        Interlocked.Exchange(ref _changed, 1);
+    }
+
+    /// <summary>
     /// Writes the entries this run used or added, atomically, when they differ from what was read
     /// (a warm run that changed nothing writes nothing). A second process saving the same pack at
     /// once: each renames a whole file and the last one wins; the other's new entries are verified
@@ -132,7 +171,7 @@ public sealed class EvidencePack
     /// </summary>
     public void Save()
     {
-        if (Volatile.Read(ref _changed) == 0 && _next.Count == _loaded.Count)
+        if (Volatile.Read(ref _changed) == 0 && _next.Count == _loaded.Count && _nextSigns.Count == _loadedSigns.Count)
         {
             return;
         }
@@ -141,6 +180,7 @@ public sealed class EvidencePack
         {
             Format = FormatName,
             Entries = [.. _next.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new PackEntry { Key = e.Key, Value = e.Value })],
+            RegistrySigns = [.. _nextSigns.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new SignsRecord { Registry = e.Key, CheckedAt = e.Value })],
         };
         try
         {
@@ -165,6 +205,16 @@ public sealed class EvidencePack
         public string? Format { get; init; }
 
         public List<PackEntry?>? Entries { get; init; }
+
+        /// <summary>Registries seen publishing signing keys, and when.</summary>
+        public List<SignsRecord?>? RegistrySigns { get; init; }
+    }
+
+    internal sealed record SignsRecord
+    {
+        public string? Registry { get; init; }
+
+        public DateTimeOffset? CheckedAt { get; init; }
     }
 
     internal sealed record PackEntry

@@ -28,7 +28,14 @@ public sealed class EvidencePackTests : IAsyncLifetime
 
     private string CacheDir => Path.Combine(_cache.FullName, "cache");
 
-    private AuditOptions Options(string? cacheDir = null) => new() { EvidenceCacheDirectory = cacheDir ?? CacheDir, EvidencePack = true };
+    private AuditOptions Options(string? cacheDir = null, TimeProvider? time = null) => new() { EvidenceCacheDirectory = cacheDir ?? CacheDir, EvidencePack = true, Time = time ?? TimeProvider.System };
+
+    private sealed class Clock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
 
     private async Task<AuditReport> Audit(Lockfile lockfile, AuditOptions? options = null)
     {
@@ -241,6 +248,32 @@ public sealed class EvidencePackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_WhenTheRegistrySignedWithinMaxAge_DoesNotAskForItsKeysAgain()
+    {
+        var (bad, good) = Pair();
+        var lockfile = Lock("app", bad, good);
+        var clock = new Clock(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
+        await Audit(lockfile, Options(time: clock));
+        Assert.Equal(1, _registry.Count("keys"));
+
+        clock.Now += TimeSpan.FromMinutes(1);
+        var warm = await Audit(lockfile, Options(time: clock));
+        Assert.Equal(1, _registry.Count("keys"));
+
+        // The kept answer still makes the unsigned version fail.
+        Assert.Contains(AuditCodes.SignatureMissing, Codes(warm.Entries.Single(e => e.Package.Name == "unsigned")));
+
+        clock.Now += AuditOptions.DefaultMaxAge;
+        await Audit(lockfile, Options(time: clock));
+        Assert.Equal(2, _registry.Count("keys"));
+
+        // A record from the future (a clock set back, an edited pack resealed) is not trusted either.
+        clock.Now -= TimeSpan.FromHours(1);
+        await Audit(lockfile, Options(time: clock));
+        Assert.Equal(3, _registry.Count("keys"));
+    }
+
+    [Fact]
     public void Validate_WhenTheStructureIsWrong_RefusesTheWholePack()
     {
         var entry = new CachedEvidence { Report = new Vouch.Provenance.PackageReport { Name = "a", Version = "1.0.0" } };
@@ -255,6 +288,12 @@ public sealed class EvidencePackTests : IAsyncLifetime
         Assert.Null(EvidencePack.Validate(File((EvidencePack.PackEntry?)null)));
         Assert.Null(EvidencePack.Validate(File(new EvidencePack.PackEntry { Key = key, Value = entry with { Report = entry.Report with { NetworkError = "refused" } } })));
         Assert.Null(EvidencePack.Validate(new EvidencePack.PackFile { Format = "vouch-audit-pack-0", Entries = [new EvidencePack.PackEntry { Key = key, Value = entry }] }));
+        EvidencePack.PackFile Signs(string? registry) => new() { Format = "vouch-audit-pack-1", Entries = [], RegistrySigns = [new EvidencePack.SignsRecord { Registry = registry, CheckedAt = DateTimeOffset.UnixEpoch }] };
+        Assert.NotNull(EvidencePack.Validate(Signs("http://127.0.0.1:4873/")));
+        Assert.Null(EvidencePack.Validate(Signs("http://127.0.0.1:4873/../x")));
+        Assert.Null(EvidencePack.Validate(Signs("file:///etc/passwd")));
+        Assert.Null(EvidencePack.Validate(Signs("registry")));
+        Assert.Null(EvidencePack.Validate(Signs(null)));
         Assert.Null(EvidencePack.Validate(new EvidencePack.PackFile { Format = "vouch-audit-pack-1", Entries = [.. Enumerable.Repeat<EvidencePack.PackEntry?>(new EvidencePack.PackEntry { Key = key, Value = entry }, AuditLimits.MaxPackEntries + 1)] }));
     }
 }
