@@ -23,6 +23,9 @@ public sealed class AuditPipeline
     private readonly AuditOptions _options;
     private CacheSeal? _seal;
 
+    // Entries read or verified by this pipeline, shared by the packs of every lockfile it audits.
+    private readonly ConcurrentDictionary<string, CachedEvidence> _session = new(StringComparer.Ordinal);
+
     public AuditPipeline(RegistryClient client, PackageVerifier verifier, AuditOptions? options = null)
     {
         _client = client;
@@ -77,7 +80,7 @@ public sealed class AuditPipeline
 
         using (_options.Profile.Measure(AuditStage.CacheRead))
         {
-            return EvidencePack.Open(dir, Seal(dir), lockfile.Path);
+            return EvidencePack.Open(dir, Seal(dir), lockfile.Path, _session);
         }
     }
 

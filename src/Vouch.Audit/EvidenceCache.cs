@@ -100,9 +100,17 @@ public sealed class EvidenceCache
         }
 
         var hash = HashOf(registry, name, version, integrity);
-        if (_pack.Lookup(hash) is { } packed && Fits(packed, name, version, integrity))
+        if (_pack.Lookup(hash, out var fromThisPack) is { } packed && Fits(packed, name, version, integrity))
         {
-            _pack.Keep(hash, packed);
+            if (fromThisPack)
+            {
+                _pack.Keep(hash, packed);
+            }
+            else
+            {
+                _pack.Put(hash, packed);
+            }
+
             return packed;
         }
 

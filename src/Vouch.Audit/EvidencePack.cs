@@ -40,11 +40,13 @@ public sealed class EvidencePack
     private readonly Dictionary<string, CachedEvidence> _loaded;
     private readonly ConcurrentDictionary<string, CachedEvidence> _next = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _loadedSigns;
+    private readonly ConcurrentDictionary<string, CachedEvidence>? _session;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _nextSigns = new(StringComparer.Ordinal);
     private int _changed;
 
-    private EvidencePack(string path, string sealKey, CacheSeal seal, Loaded loaded)
+    private EvidencePack(string path, string sealKey, CacheSeal seal, Loaded loaded, ConcurrentDictionary<string, CachedEvidence>? session)
     {
+        _session = session;
         _path = path;
         _sealKey = sealKey;
         _seal = seal;
@@ -61,13 +63,18 @@ public sealed class EvidencePack
     public string FilePath => _path;
 
 
-    /// <summary>Opens (reads and checks) the pack of <paramref name="lockfilePath"/> under <paramref name="directory"/>; a missing or unusable pack is an empty one.</summary>
-    public static EvidencePack Open(string directory, CacheSeal seal, string lockfilePath)
+    /// <summary>
+    /// Opens (reads and checks) the pack of <paramref name="lockfilePath"/> under <paramref name="directory"/>;
+    /// a missing or unusable pack is an empty one. <paramref name="session"/>: entries this process
+    /// has already read or verified for other lockfiles (<c>--recursive</c>), shared so a version
+    /// is verified once per run whichever lockfile pins it.
+    /// </summary>
+    public static EvidencePack Open(string directory, CacheSeal seal, string lockfilePath, ConcurrentDictionary<string, CachedEvidence>? session = null)
     {
         var sealKey = SealKeyFor(lockfilePath);
         var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sealKey)));
         var path = Path.Combine(directory, "packs", id + ".pack");
-        return new EvidencePack(path, sealKey, seal, Load(path, sealKey, seal));
+        return new EvidencePack(path, sealKey, seal, Load(path, sealKey, seal), session);
     }
 
     // The seal covers the lockfile's full path: a pack renamed to another lockfile's file does not open.
@@ -134,15 +141,28 @@ public sealed class EvidencePack
     private static bool IsKey(string key) => key.Length == 64 && key.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 
     /// <summary>The entry stored under <paramref name="key"/> (the hex SHA-256 of the entry's key), or null.</summary>
-    internal CachedEvidence? Lookup(string key) => _loaded.GetValueOrDefault(key);
+    internal CachedEvidence? Lookup(string key, out bool fromThisPack)
+    {
+        fromThisPack = _loaded.TryGetValue(key, out var entry);
+        return fromThisPack ? entry : _session?.GetValueOrDefault(key);
+    }
 
     /// <summary>Keeps a loaded entry that this run used.</summary>
-    internal void Keep(string key, CachedEvidence entry) => _next.TryAdd(key, entry);
+    internal void Keep(string key, CachedEvidence entry)
+    {
+        _next.TryAdd(key, entry);
+        _session?.TryAdd(key, entry);
+    }
 
     /// <summary>Adds or replaces an entry (a fresh verification, revalidated facts, an entry found in a per-entry file).</summary>
     internal void Put(string key, CachedEvidence entry)
     {
         _next[key] = entry;
+        if (_session is not null)
+        {
+            _session[key] = entry;
+        }
+
         Interlocked.Exchange(ref _changed, 1);
     }
 

@@ -46,7 +46,7 @@ public sealed class EvidencePackTests : IAsyncLifetime
     private static string Codes(AuditEntry e) => string.Join(",", e.Findings.Select(f => f.Code));
 
     private string PackPath(string project = "app", string? cacheDir = null) =>
-        Directory.GetFiles(Path.Combine(cacheDir ?? CacheDir, "packs"), "*.pack").Single(f => f == EvidencePack.Open(cacheDir ?? CacheDir, CacheSeal.Open(cacheDir ?? CacheDir), LockPath(project)).FilePath);
+        Directory.GetFiles(Path.Combine(cacheDir ?? CacheDir, "packs"), "*.pack").Single(f => f == EvidencePack.Open(cacheDir ?? CacheDir, CacheSeal.Open(cacheDir ?? CacheDir), LockPath(project), null).FilePath);
 
     private static (string Mac, JsonNode Payload) Split(string path)
     {
