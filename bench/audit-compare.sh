@@ -33,9 +33,9 @@ cleanup() {
 trap cleanup EXIT
 
 echo "building vouch and the benchmark server..." >&2
-dotnet build "$here/src/Vouch.Cli" -c Release -nologo -v q >&2
+# What users run (scripts/vouch): the Release publish with ReadyToRun code.
+vouch=$("$here/scripts/publish-cli")
 dotnet build "$here/bench/AuditBench" -c Release -nologo -v q >&2
-vouch="$here/src/Vouch.Cli/bin/Release/net10.0/vouch"
 
 mkfifo "$work/stdin"
 dotnet "$here/bench/AuditBench/bin/Release/net10.0/AuditBench.dll" serve --packages "$packages" --dir "$work/w" <"$work/stdin" >"$work/serve.out" 2>&1 &

@@ -50,6 +50,13 @@ public sealed record AuditOptions
     /// <summary>Where verified evidence is kept between runs; null disables the result cache.</summary>
     public string? EvidenceCacheDirectory { get; init; }
 
+    /// <summary>
+    /// Keep one lockfile's entries in one sealed pack (<see cref="Vouch.Audit.EvidencePack"/>) instead of
+    /// a file per version: one read and one write per audit. Per-entry files are still read as a
+    /// fallback. Off: a file per version (what a cache shared by many lockfiles of one tree may prefer).
+    /// </summary>
+    public bool EvidencePack { get; init; }
+
     public AuditPolicyStep? Policy { get; init; }
 
     /// <summary>How verified evidence maps to a SLSA Build level (docs/slsa.md): the policy's mapping, so the level shown is the one its <c>slsa</c> rule enforces.</summary>

@@ -23,6 +23,9 @@ public sealed class AuditPipeline
     private readonly AuditOptions _options;
     private CacheSeal? _seal;
 
+    // Entries read or verified by this pipeline, shared by the packs of every lockfile it audits.
+    private readonly ConcurrentDictionary<string, CachedEvidence> _session = new(StringComparer.Ordinal);
+
     public AuditPipeline(RegistryClient client, PackageVerifier verifier, AuditOptions? options = null)
     {
         _client = client;
@@ -37,7 +40,9 @@ public sealed class AuditPipeline
     /// <summary>Audits every distinct package of <paramref name="lockfile"/>.</summary>
     public async Task<AuditReport> RunAsync(Lockfile lockfile, IReadOnlyList<PackageLint>? lint = null, IProgress<AuditProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var entries = await AuditAsync(lockfile.Distinct(), lint ?? [], null, progress, applyPolicy: true, cancellationToken).ConfigureAwait(false);
+        var pack = OpenPack(lockfile);
+        var entries = await AuditAsync(lockfile.Distinct(), lint ?? [], null, progress, applyPolicy: true, pack, cancellationToken).ConfigureAwait(false);
+        SavePack(pack);
         return Report(lockfile, entries, lint ?? [], null);
     }
 
@@ -49,18 +54,45 @@ public sealed class AuditPipeline
         var byKey = changed.ToDictionary(d => Key(d.Head!), d => d.Info);
         var changedKeys = byKey.Keys.ToHashSet();
         var relevantLint = (lint ?? []).Where(l => l.Package is null || changedKeys.Contains(Key(l.Package))).ToList();
-        var entries = await AuditAsync(changed.Select(d => d.Head!).ToList(), relevantLint, byKey, progress, applyPolicy: true, cancellationToken).ConfigureAwait(false);
+        var pack = OpenPack(lockfile);
+        var entries = await AuditAsync(changed.Select(d => d.Head!).ToList(), relevantLint, byKey, progress, applyPolicy: true, pack, cancellationToken).ConfigureAwait(false);
 
         // The trust before: evidence of the versions that upgrades and downgrades replace.
         var baseline = changed.Where(d => d.Info.Change is DiffChange.Upgraded or DiffChange.Downgraded && d.Base is not null).Select(d => d.Base!).ToList();
-        var baseEntries = (await AuditAsync(baseline.Distinct().ToList(), [], null, null, applyPolicy: false, cancellationToken).ConfigureAwait(false))
+        var baseEntries = (await AuditAsync(baseline.Distinct().ToList(), [], null, null, applyPolicy: false, pack, cancellationToken).ConfigureAwait(false))
             .GroupBy(e => (e.Package.Name, e.Package.Version)).ToDictionary(g => g.Key, g => g.First());
+        SavePack(pack);
         entries = entries.Select(e => e.Diff is { Change: DiffChange.Upgraded or DiffChange.Downgraded, BaseVersion: { } bv } d && baseEntries.TryGetValue((e.Package.Name, bv), out var b)
             ? e with { Diff = d with { BaseReport = b.Report } }
             : e).ToList();
 
         var removed = diff.Where(d => d.Head is null).Select(d => new AuditEntry { Package = d.Base!, Status = AuditStatus.Skipped, Diff = d.Info });
         return Report(lockfile, [.. entries, .. removed], relevantLint, baseLabel);
+    }
+
+    /// <summary>The lockfile's evidence pack, read once before anything is audited; null without a cache or with packs off.</summary>
+    private EvidencePack? OpenPack(Lockfile lockfile)
+    {
+        if (!_options.EvidencePack || _options.EvidenceCacheDirectory is not { } dir)
+        {
+            return null;
+        }
+
+        using (_options.Profile.Measure(AuditStage.CacheRead))
+        {
+            return EvidencePack.Open(dir, Seal(dir), lockfile.Path, _session);
+        }
+    }
+
+    private void SavePack(EvidencePack? pack)
+    {
+        if (pack is not null)
+        {
+            using (_options.Profile.Measure(AuditStage.CacheWrite))
+            {
+                pack.Save();
+            }
+        }
     }
 
     private static AuditReport Report(Lockfile lockfile, List<AuditEntry> entries, IReadOnlyList<PackageLint> lint, string? diffBase)
@@ -79,7 +111,7 @@ public sealed class AuditPipeline
 
     private static (string, string, LockfileSourceKind, string?) Key(LockfilePackage p) => (p.Name, p.Version, p.Source, p.Resolved);
 
-    private async Task<List<AuditEntry>> AuditAsync(IReadOnlyList<LockfilePackage> packages, IReadOnlyList<PackageLint> lint, Dictionary<(string, string, LockfileSourceKind, string?), DiffInfo>? diff, IProgress<AuditProgress>? progress, bool applyPolicy, CancellationToken ct)
+    private async Task<List<AuditEntry>> AuditAsync(IReadOnlyList<LockfilePackage> packages, IReadOnlyList<PackageLint> lint, Dictionary<(string, string, LockfileSourceKind, string?), DiffInfo>? diff, IProgress<AuditProgress>? progress, bool applyPolicy, EvidencePack? pack, CancellationToken ct)
     {
         var lintByPackage = lint.Where(l => l.Package is not null).GroupBy(l => Key(l.Package!)).ToDictionary(g => g.Key, g => g.Select(l => l.Finding).ToList());
         var results = new ConcurrentBag<AuditEntry>();
@@ -130,13 +162,13 @@ public sealed class AuditPipeline
             using (_options.Profile.Measure(AuditStage.Setup))
             {
                 keys = await _verifier.KeysAsync(ct).ConfigureAwait(false);
-                signs = await RegistrySignsAsync(keys, ct).ConfigureAwait(false);
+                signs = await RegistrySignsAsync(keys, pack, ct).ConfigureAwait(false);
             }
 
-            var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys), Seal(dir)) : null;
+            var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys), Seal(dir), pack) : null;
             var windowedKeys = keys.Keys.Any(k => k.ValidFrom is not null || k.ValidUntil is not null);
             var trust = new RegistryTrust(keys, signs, cache, _options.Packuments == PackumentMode.Full || windowedKeys, null);
-            var context = new RunContext(trust, diff, applyPolicy ? _options.Policy : null, new ConcurrentDictionary<Uri, Lazy<Task<RegistryTrust>>>());
+            var context = new RunContext(trust, diff, applyPolicy ? _options.Policy : null, new ConcurrentDictionary<Uri, Lazy<Task<RegistryTrust>>>(), pack);
             var groups = registryPackages.GroupBy(p => p.Name, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
             await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = ct }, async (group, token) =>
             {
@@ -150,7 +182,7 @@ public sealed class AuditPipeline
         return [.. results.OrderBy(e => e.Package.Line).ThenBy(e => e.Package.Name, StringComparer.Ordinal).ThenBy(e => e.Package.Version, StringComparer.Ordinal)];
     }
 
-    private sealed record RunContext(RegistryTrust Default, Dictionary<(string, string, LockfileSourceKind, string?), DiffInfo>? Diff, AuditPolicyStep? Policy, ConcurrentDictionary<Uri, Lazy<Task<RegistryTrust>>> Scoped)
+    private sealed record RunContext(RegistryTrust Default, Dictionary<(string, string, LockfileSourceKind, string?), DiffInfo>? Diff, AuditPolicyStep? Policy, ConcurrentDictionary<Uri, Lazy<Task<RegistryTrust>>> Scoped, EvidencePack? Pack)
     {
         public bool PolicyNeedsPackument(AuditOptions options) => Policy is not null && options.PolicyNeedsPackument;
     }
@@ -161,14 +193,14 @@ public sealed class AuditPipeline
     private Task<RegistryTrust> TrustForAsync(Uri registry, RunContext context, CancellationToken ct) =>
         registry == _client.Config.Registry
             ? Task.FromResult(context.Default)
-            : context.Scoped.GetOrAdd(registry, r => new Lazy<Task<RegistryTrust>>(() => ScopedTrustAsync(r, ct))).Value;
+            : context.Scoped.GetOrAdd(registry, r => new Lazy<Task<RegistryTrust>>(() => ScopedTrustAsync(r, context.Pack, ct))).Value;
 
     /// <summary>
     /// A scoped registry's own keys: configured ones, else the ones it serves at /-/npm/v1/keys (as
     /// npm trusts them); the public registry's only from TUF or the embedded copy, never the wire.
     /// The default registry's keys never judge another registry's packages.
     /// </summary>
-    private async Task<RegistryTrust> ScopedTrustAsync(Uri registry, CancellationToken ct)
+    private async Task<RegistryTrust> ScopedTrustAsync(Uri registry, EvidencePack? pack, CancellationToken ct)
     {
         RegistryKeys keys;
         bool signs;
@@ -199,20 +231,38 @@ public sealed class AuditPipeline
             signs = list.Count > 0;
         }
 
-        var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys), Seal(dir)) : null;
+        var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys), Seal(dir), pack) : null;
         var windowed = keys.Keys.Any(k => k.ValidFrom is not null || k.ValidUntil is not null);
         return new RegistryTrust(keys, signs, cache, _options.Packuments == PackumentMode.Full || windowed, null);
     }
 
-    /// <summary>npm's rule: when the registry publishes signing keys, a version without a signature is a failure.</summary>
-    private async Task<bool> RegistrySignsAsync(RegistryKeys trusted, CancellationToken ct)
+    /// <summary>
+    /// npm's rule: when the registry publishes signing keys, a version without a signature is a
+    /// failure. A "yes" is kept in the lockfile's pack and stands for <see cref="AuditOptions.MaxAge"/>
+    /// (it is the stricter answer: a registry that stopped signing only makes unsigned versions fail
+    /// until the next check); a "no" is asked again on every run.
+    /// </summary>
+    private async Task<bool> RegistrySignsAsync(RegistryKeys trusted, EvidencePack? pack, CancellationToken ct)
     {
-        if (PackageVerifier.IsPublicRegistry(_client.Config.Registry))
+        var registry = _client.Config.Registry;
+        if (PackageVerifier.IsPublicRegistry(registry))
         {
             return true;
         }
 
+        var now = _options.Time.GetUtcNow();
+        if (pack?.SignsCheckedAt(registry) is { } at && at <= now && (_options.MaxAge == TimeSpan.MaxValue || now - at < _options.MaxAge))
+        {
+            pack.KeepSigns(registry, at);
+            return true;
+        }
+
         var served = await _client.GetRegistryKeysAsync(null, ct).ConfigureAwait(false);
+        if (served.Status == RegistryStatus.Ok && served.Value!.Keys.Count > 0)
+        {
+            pack?.PutSigns(registry, now);
+        }
+
         return served.Status switch
         {
             RegistryStatus.Ok => served.Value!.Keys.Count > 0,

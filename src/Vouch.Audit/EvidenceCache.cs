@@ -24,7 +24,7 @@ public sealed class EvidenceCache
 
     private const long MaxEntryBytes = 4 * 1024 * 1024;
 
-    private static readonly JsonSerializerOptions Json = new()
+    internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Converters = { new JsonStringEnumConverter() },
@@ -34,6 +34,7 @@ public sealed class EvidenceCache
     private readonly string _directory;
     private readonly string _trustFingerprint;
     private readonly CacheSeal _seal;
+    private readonly EvidencePack? _pack;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _created = new(StringComparer.Ordinal);
 
     public EvidenceCache(string directory, string trustFingerprint)
@@ -42,11 +43,16 @@ public sealed class EvidenceCache
     }
 
     /// <summary>Shares one seal between the caches of several registries in one directory.</summary>
-    public EvidenceCache(string directory, string trustFingerprint, CacheSeal seal)
+    /// <summary>
+    /// With a <paramref name="pack"/>, entries are read from the lockfile's pack first (per-entry files
+    /// are still read, as a fallback for caches written before packs) and written only to the pack.
+    /// </summary>
+    public EvidenceCache(string directory, string trustFingerprint, CacheSeal seal, EvidencePack? pack = null)
     {
         _directory = directory;
         _trustFingerprint = trustFingerprint;
         _seal = seal;
+        _pack = pack;
     }
 
     /// <summary>A digest of the trust material the evidence was verified with.</summary>
@@ -66,11 +72,20 @@ public sealed class EvidenceCache
     private string KeyOf(Uri registry, string name, string version, string? integrity) =>
         string.Join('\n', LogicVersion, _trustFingerprint, registry.AbsoluteUri, name, version, integrity ?? "");
 
+    private string HashOf(Uri registry, string name, string version, string? integrity) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(KeyOf(registry, name, version, integrity))));
+
     public string PathFor(Uri registry, string name, string version, string? integrity)
     {
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(KeyOf(registry, name, version, integrity))));
+        var key = HashOf(registry, name, version, integrity);
         return Path.Combine(_directory, key[..2], key + ".json");
     }
+
+    // What every entry must say about itself, wherever it was read from.
+    private static bool Fits(CachedEvidence? entry, string name, string version, string? integrity) =>
+        entry is { Report: { } report }
+        && report.Name == name && report.Version == version && report.NetworkError is null
+        && (entry.Facts is null || entry.Facts.Matches(version, integrity));
 
     /// <summary>
     /// The stored entry, or null on a miss. A corrupt, edited, foreign or mismatched entry is a miss
@@ -78,6 +93,37 @@ public sealed class EvidenceCache
     /// must be about this name, version and integrity.
     /// </summary>
     public CachedEvidence? TryRead(Uri registry, string name, string version, string? integrity)
+    {
+        if (_pack is null)
+        {
+            return TryReadFile(registry, name, version, integrity);
+        }
+
+        var hash = HashOf(registry, name, version, integrity);
+        if (_pack.Lookup(hash, out var fromThisPack) is { } packed && Fits(packed, name, version, integrity))
+        {
+            if (fromThisPack)
+            {
+                _pack.Keep(hash, packed);
+            }
+            else
+            {
+                _pack.Put(hash, packed);
+            }
+
+            return packed;
+        }
+
+        var fromFile = TryReadFile(registry, name, version, integrity);
+        if (fromFile is not null)
+        {
+            _pack.Put(hash, fromFile);
+        }
+
+        return fromFile;
+    }
+
+    private CachedEvidence? TryReadFile(Uri registry, string name, string version, string? integrity)
     {
         var path = PathFor(registry, name, version, integrity);
         try
@@ -94,11 +140,7 @@ public sealed class EvidenceCache
             }
 
             var entry = JsonSerializer.Deserialize<CachedEvidence>(payload.Span, Json);
-            return entry is { Report: { } report }
-                && report.Name == name && report.Version == version && report.NetworkError is null
-                && (entry.Facts is null || entry.Facts.Matches(version, integrity))
-                ? entry
-                : null;
+            return Fits(entry, name, version, integrity) ? entry : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
         {
@@ -111,6 +153,12 @@ public sealed class EvidenceCache
     {
         if (entry.Report.NetworkError is not null)
         {
+            return;
+        }
+
+        if (_pack is not null)
+        {
+            _pack.Put(HashOf(registry, name, version, integrity), entry);
             return;
         }
 

@@ -59,12 +59,12 @@ public sealed class AuditFactsCacheCommandTests : IAsyncLifetime
 
         // Erase every trace of stronger evidence from the recorded history, keeping the old seal.
         var edits = 0;
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(Cache, "audit-evidence"), "*.json", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(Cache, "audit-evidence"), "*.pack", SearchOption.AllDirectories))
         {
             var text = File.ReadAllText(file);
             var newline = text.IndexOf('\n', StringComparison.Ordinal);
             var node = JsonNode.Parse(text[(newline + 1)..])!;
-            foreach (var h in node["facts"]?["history"]?.AsArray() ?? [])
+            foreach (var h in node["entries"]!.AsArray().SelectMany(e => e!["value"]!["facts"]?["history"]?.AsArray() ?? []))
             {
                 h!.AsObject().Remove("attestationsUrl");
                 h.AsObject().Remove("trustedPublisher");

@@ -125,6 +125,7 @@ internal static class AuditService
             {
                 Concurrency = request.Concurrency,
                 EvidenceCacheDirectory = System.IO.Path.Combine(services.CacheDirectory, "audit-evidence"),
+                EvidencePack = true,
                 Policy = judge is null ? null : input => Judge(judge, input),
                 PolicyNeedsPackument = judge is not null,
                 SlsaMapping = policy?.SlsaMapping ?? Vouch.Provenance.Slsa.SlsaMappingOptions.Default,

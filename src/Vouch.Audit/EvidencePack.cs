@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Vouch.Common;
+
+namespace Vouch.Audit;
+
+/// <summary>Caps on what the audit layer reads back from its own cache directory (untrusted: another user, a bad copy).</summary>
+public static class AuditLimits
+{
+    /// <summary>Largest evidence pack read (a 10,000-package lockfile's pack is about 25 MB).</summary>
+    public const long MaxPackBytes = 128L * 1024 * 1024;
+
+    /// <summary>Entries in one pack (at most one per distinct package of a lockfile, whose own cap is far larger than real trees).</summary>
+    public const int MaxPackEntries = 200_000;
+
+    /// <summary>Registries with a recorded "publishes signing keys" answer in one pack.</summary>
+    public const int MaxPackRegistries = 1_000;
+}
+
+/// <summary>
+/// The evidence-cache entries of one lockfile in one sealed file, so that a warm audit reads one file,
+/// checks one HMAC and parses one JSON document instead of one of each per package, and a cold audit
+/// writes one file instead of one per package. The pack is named and sealed by the lockfile's full
+/// path: a pack copied over another lockfile's, or from another cache directory (another key), does
+/// not open. Entries inside are keyed exactly as the per-entry files (<see cref="EvidenceCache"/>):
+/// registry, name, version, integrity, trust material, logic version; so an edited lockfile reuses
+/// every entry whose key still matches, and entries the lockfile no longer pins are dropped when the
+/// pack is rewritten. Anything wrong with the pack (seal, size, shape, a duplicate or malformed key)
+/// makes the whole pack a miss: its versions are verified again, never trusted.
+/// </summary>
+public sealed class EvidencePack
+{
+    private const string FormatName = "vouch-audit-pack-1";
+
+    private readonly string _path;
+    private readonly string _sealKey;
+    private readonly CacheSeal _seal;
+    private readonly Dictionary<string, CachedEvidence> _loaded;
+    private readonly ConcurrentDictionary<string, CachedEvidence> _next = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _loadedSigns;
+    private readonly ConcurrentDictionary<string, CachedEvidence>? _session;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _nextSigns = new(StringComparer.Ordinal);
+    private int _changed;
+
+    private EvidencePack(string path, string sealKey, CacheSeal seal, Loaded loaded, ConcurrentDictionary<string, CachedEvidence>? session)
+    {
+        _session = session;
+        _path = path;
+        _sealKey = sealKey;
+        _seal = seal;
+        _loaded = loaded.Entries;
+        _loadedSigns = loaded.Signs;
+    }
+
+    internal sealed record Loaded(Dictionary<string, CachedEvidence> Entries, Dictionary<string, DateTimeOffset> Signs)
+    {
+        public static Loaded Empty => new([], []);
+    }
+
+    /// <summary>The file the pack of <paramref name="lockfilePath"/> is kept in.</summary>
+    public string FilePath => _path;
+
+
+    /// <summary>
+    /// Opens (reads and checks) the pack of <paramref name="lockfilePath"/> under <paramref name="directory"/>;
+    /// a missing or unusable pack is an empty one. <paramref name="session"/>: entries this process
+    /// has already read or verified for other lockfiles (<c>--recursive</c>), shared so a version
+    /// is verified once per run whichever lockfile pins it.
+    /// </summary>
+    public static EvidencePack Open(string directory, CacheSeal seal, string lockfilePath, ConcurrentDictionary<string, CachedEvidence>? session = null)
+    {
+        var sealKey = SealKeyFor(lockfilePath);
+        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sealKey)));
+        var path = Path.Combine(directory, "packs", id + ".pack");
+        return new EvidencePack(path, sealKey, seal, Load(path, sealKey, seal), session);
+    }
+
+    // The seal covers the lockfile's full path: a pack renamed to another lockfile's file does not open.
+    internal static string SealKeyFor(string lockfilePath) => string.Join('\n', FormatName, EvidenceCache.LogicVersion, Path.GetFullPath(lockfilePath));
+
+    private static Loaded Load(string path, string sealKey, CacheSeal seal)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length > AuditLimits.MaxPackBytes)
+            {
+                return Loaded.Empty;
+            }
+
+            // The seal before the parse: nothing of an unsealed file reaches the JSON reader.
+            if (!seal.TryOpen(sealKey, File.ReadAllBytes(path), out var payload))
+            {
+                return Loaded.Empty;
+            }
+
+            return Validate(JsonSerializer.Deserialize<PackFile>(payload.Span, EvidenceCache.Json)) ?? Loaded.Empty;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OutOfMemoryException)
+        {
+            return Loaded.Empty;
+        }
+    }
+
+    /// <summary>The entries by key, or null when anything in the file's structure is wrong (then none is used).</summary>
+    internal static Loaded? Validate(PackFile? file)
+    {
+        if (file is not { Format: FormatName, Entries: { } entries } || entries.Count > AuditLimits.MaxPackEntries
+            || file.RegistrySigns is { Count: > AuditLimits.MaxPackRegistries })
+        {
+            return null;
+        }
+
+        var signs = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var record in file.RegistrySigns ?? [])
+        {
+            // Only a registry URL as the pipeline names registries (absolute http or https) is a key here.
+            if (record is not { Registry: { } registry, CheckedAt: { } at }
+                || !Uri.TryCreate(registry, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.AbsoluteUri != registry
+                || !signs.TryAdd(registry, at))
+            {
+                return null;
+            }
+        }
+
+        var result = new Dictionary<string, CachedEvidence>(entries.Count, StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (entry is not { Key: { } key, Value: { Report: { } report } value }
+                || !IsKey(key) || report.NetworkError is not null || !result.TryAdd(key, value))
+            {
+                return null;
+            }
+        }
+
+        return new Loaded(result, signs);
+    }
+
+    private static bool IsKey(string key) => key.Length == 64 && key.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
+    /// <summary>The entry stored under <paramref name="key"/> (the hex SHA-256 of the entry's key), or null.</summary>
+    internal CachedEvidence? Lookup(string key, out bool fromThisPack)
+    {
+        fromThisPack = _loaded.TryGetValue(key, out var entry);
+        return fromThisPack ? entry : _session?.GetValueOrDefault(key);
+    }
+
+    /// <summary>Keeps a loaded entry that this run used.</summary>
+    internal void Keep(string key, CachedEvidence entry)
+    {
+        _next.TryAdd(key, entry);
+        _session?.TryAdd(key, entry);
+    }
+
+    /// <summary>Adds or replaces an entry (a fresh verification, revalidated facts, an entry found in a per-entry file).</summary>
+    internal void Put(string key, CachedEvidence entry)
+    {
+        _next[key] = entry;
+        if (_session is not null)
+        {
+            _session[key] = entry;
+        }
+
+        Interlocked.Exchange(ref _changed, 1);
+    }
+
+    /// <summary>
+    /// When this pack last recorded that <paramref name="registry"/> publishes signing keys (so a
+    /// version without a signature fails), or null. Only that answer is kept: "no keys" would weaken
+    /// the check, so it is asked for on every run.
+    /// </summary>
+    internal DateTimeOffset? SignsCheckedAt(Uri registry) => _loadedSigns.TryGetValue(registry.AbsoluteUri, out var at) ? at : null;
+
+    /// <summary>Keeps a loaded "signs" record that this run relied on.</summary>
+    internal void KeepSigns(Uri registry, DateTimeOffset at) => _nextSigns.TryAdd(registry.AbsoluteUri, at);
+
+    /// <summary>Records that <paramref name="registry"/> served signing keys at <paramref name="at"/>.</summary>
+    internal void PutSigns(Uri registry, DateTimeOffset at)
+    {
+        _nextSigns[registry.AbsoluteUri] = at;
+        Interlocked.Exchange(ref _changed, 1);
+    }
+
+    /// <summary>
+    /// Writes the entries this run used or added, atomically, when they differ from what was read
+    /// (a warm run that changed nothing writes nothing). A second process saving the same pack at
+    /// once: each renames a whole file and the last one wins; the other's new entries are verified
+    /// again next time, never half-read.
+    /// </summary>
+    public void Save()
+    {
+        if (Volatile.Read(ref _changed) == 0 && _next.Count == _loaded.Count && _nextSigns.Count == _loadedSigns.Count)
+        {
+            return;
+        }
+
+        var file = new PackFile
+        {
+            Format = FormatName,
+            Entries = [.. _next.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new PackEntry { Key = e.Key, Value = e.Value })],
+            RegistrySigns = [.. _nextSigns.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new SignsRecord { Registry = e.Key, CheckedAt = e.Value })],
+        };
+        try
+        {
+            var payload = JsonSerializer.SerializeToUtf8Bytes(file, EvidenceCache.Json);
+            if (payload.LongLength + 65 > AuditLimits.MaxPackBytes)
+            {
+                // It would be refused on reading: not worth the disk.
+                return;
+            }
+
+            AtomicFile.Write(_path, _seal.Seal(_sealKey, payload), Durability.Atomic);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A cache that cannot be written only costs speed.
+        }
+    }
+
+    /// <summary>The pack's JSON document.</summary>
+    internal sealed record PackFile
+    {
+        public string? Format { get; init; }
+
+        public List<PackEntry?>? Entries { get; init; }
+
+        /// <summary>Registries seen publishing signing keys, and when.</summary>
+        public List<SignsRecord?>? RegistrySigns { get; init; }
+    }
+
+    internal sealed record SignsRecord
+    {
+        public string? Registry { get; init; }
+
+        public DateTimeOffset? CheckedAt { get; init; }
+    }
+
+    internal sealed record PackEntry
+    {
+        public string? Key { get; init; }
+
+        public CachedEvidence? Value { get; init; }
+    }
+}

@@ -1,0 +1,303 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Vouch.Npm.Lockfiles;
+
+namespace Vouch.Audit.Tests;
+
+/// <summary>
+/// One sealed evidence pack per lockfile: a warm audit reads it alone; an edited, truncated,
+/// swapped, renamed or foreign pack is a miss (the failing package still fails); a changed lockfile
+/// reuses the entries that still match; audits saving the same pack at once leave a whole one.
+/// </summary>
+public sealed class EvidencePackTests : IAsyncLifetime
+{
+    private readonly DirectoryInfo _cache = Directory.CreateTempSubdirectory("vouch-audit-pack-");
+    private AuditRegistry _registry = null!;
+
+    public async Task InitializeAsync() => _registry = await AuditRegistry.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _registry.DisposeAsync();
+        _cache.Delete(recursive: true);
+    }
+
+    private string LockPath(string project = "app") => Path.Combine(_cache.FullName, "projects", project, "package-lock.json");
+
+    private Lockfile Lock(string project, params LockfilePackage[] packages) => new() { Path = LockPath(project), Format = LockfileFormat.NpmV3, Packages = packages };
+
+    private string CacheDir => Path.Combine(_cache.FullName, "cache");
+
+    private AuditOptions Options(string? cacheDir = null, TimeProvider? time = null) => new() { EvidenceCacheDirectory = cacheDir ?? CacheDir, EvidencePack = true, Time = time ?? TimeProvider.System };
+
+    private sealed class Clock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    private async Task<AuditReport> Audit(Lockfile lockfile, AuditOptions? options = null)
+    {
+        using var client = _registry.Client();
+        return await new AuditPipeline(client, _registry.Verifier(client), options ?? Options()).RunAsync(lockfile);
+    }
+
+    private static string Codes(AuditEntry e) => string.Join(",", e.Findings.Select(f => f.Code));
+
+    private string PackPath(string project = "app", string? cacheDir = null) =>
+        Directory.GetFiles(Path.Combine(cacheDir ?? CacheDir, "packs"), "*.pack").Single(f => f == EvidencePack.Open(cacheDir ?? CacheDir, CacheSeal.Open(cacheDir ?? CacheDir), LockPath(project), null).FilePath);
+
+    private static (string Mac, JsonNode Payload) Split(string path)
+    {
+        var text = File.ReadAllText(path);
+        var newline = text.IndexOf('\n', StringComparison.Ordinal);
+        return (text[..newline], JsonNode.Parse(text[(newline + 1)..])!);
+    }
+
+    private void Reseal(string path, string project, string payload) =>
+        File.WriteAllBytes(path, CacheSeal.Open(CacheDir).Seal(EvidencePack.SealKeyFor(LockPath(project)), Encoding.UTF8.GetBytes(payload)));
+
+    /// <summary>An unsigned version (fails: the registry signs) and a signed one (passes).</summary>
+    private (LockfilePackage Bad, LockfilePackage Good) Pair()
+    {
+        var bad = _registry.Publish("unsigned", "1.0.0", sign: false);
+        var good = _registry.Publish("plain", "1.0.0");
+        return (_registry.Entry(bad, 1), _registry.Entry(good, 2));
+    }
+
+    [Fact]
+    public async Task Run_WithPacks_WritesOnePackNoEntryFilesAndAWarmRunRewritesNothing()
+    {
+        var (bad, good) = Pair();
+        var lockfile = Lock("app", bad, good);
+        var cold = await Audit(lockfile);
+        var path = PackPath();
+        var written = File.GetLastWriteTimeUtc(path);
+        var requests = _registry.Count("packument-");
+
+        var warm = await Audit(lockfile);
+
+        Assert.Empty(Directory.GetFiles(CacheDir, "*.json", SearchOption.AllDirectories));
+        Assert.All(warm.Entries, e => Assert.True(e.FromCache, e.Id));
+        Assert.Equal(requests, _registry.Count("packument-"));
+        Assert.Equal(cold.Entries.Select(e => (e.Id, e.Status, Codes(e))), warm.Entries.Select(e => (e.Id, e.Status, Codes(e))));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(path));
+        Assert.Equal(2, Split(path).Payload["entries"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Run_WhenAPackIsEdited_TheFailingPackageStillFails()
+    {
+        var (bad, good) = Pair();
+        var lockfile = Lock("app", bad, good);
+        Assert.Contains(AuditCodes.SignatureMissing, Codes((await Audit(lockfile)).Entries.Single(e => e.Package.Name == "unsigned")));
+        var path = PackPath();
+        var (mac, payload) = Split(path);
+        var edited = payload.ToJsonString().Replace("\"status\":\"absent\"", "\"status\":\"verified\"", StringComparison.Ordinal);
+        Assert.NotEqual(payload.ToJsonString(), edited);
+        File.WriteAllText(path, mac + "\n" + edited);
+
+        var afterEdit = await Audit(lockfile);
+
+        Assert.All(afterEdit.Entries, e => Assert.False(e.FromCache, e.Id));
+        Assert.Equal(AuditStatus.Failed, afterEdit.Entries.Single(e => e.Package.Name == "unsigned").Status);
+
+        // Control: the same edit sealed with the cache's key (what only a holder of the key can do)
+        // is accepted, so the seal is what refused it above.
+        Reseal(path, "app", edited);
+        var resealed = (await Audit(lockfile)).Entries.Single(e => e.Package.Name == "unsigned");
+        Assert.True(resealed.FromCache);
+        Assert.Equal(AuditStatus.Passed, resealed.Status);
+    }
+
+    [Fact]
+    public async Task Run_WhenOneByteOfThePackIsFlipped_EveryEntryIsAMiss()
+    {
+        var (bad, good) = Pair();
+        var lockfile = Lock("app", bad, good);
+        await Audit(lockfile);
+        var path = PackPath();
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(path, bytes);
+
+        var again = await Audit(lockfile);
+
+        Assert.All(again.Entries, e => Assert.False(e.FromCache, e.Id));
+        Assert.Equal(AuditStatus.Failed, again.Entries.Single(e => e.Package.Name == "unsigned").Status);
+
+        // Rewritten whole: the next run opens it.
+        Assert.All((await Audit(lockfile)).Entries, e => Assert.True(e.FromCache, e.Id));
+    }
+
+    [Fact]
+    public async Task Run_WhenPackEntriesAreSwapped_EachIsAMissEvenResealed()
+    {
+        var (bad, good) = Pair();
+        var lockfile = Lock("app", bad, good);
+        await Audit(lockfile);
+        var path = PackPath();
+        var (mac, payload) = Split(path);
+        var entries = payload["entries"]!.AsArray();
+        var (first, second) = (entries[0]!["value"]!.DeepClone(), entries[1]!["value"]!.DeepClone());
+        entries[0]!["value"] = second;
+        entries[1]!["value"] = first;
+        var swapped = payload.ToJsonString();
+
+        File.WriteAllText(path, mac + "\n" + swapped);
+        var unsealed = await Audit(lockfile);
+        Assert.All(unsealed.Entries, e => Assert.False(e.FromCache, e.Id));
+
+        // Sealed with the key, the passing package's entry under the failing one's key is still not
+        // used for it: every entry must be about the name, version and integrity it is looked up for.
+        await Audit(lockfile);
+        (mac, payload) = Split(path);
+        entries = payload["entries"]!.AsArray();
+        (first, second) = (entries[0]!["value"]!.DeepClone(), entries[1]!["value"]!.DeepClone());
+        entries[0]!["value"] = second;
+        entries[1]!["value"] = first;
+        Reseal(path, "app", payload.ToJsonString());
+        var resealed = await Audit(lockfile);
+        Assert.All(resealed.Entries, e => Assert.False(e.FromCache, e.Id));
+        Assert.Equal(AuditStatus.Failed, resealed.Entries.Single(e => e.Package.Name == "unsigned").Status);
+    }
+
+    [Fact]
+    public async Task Run_WhenThePackIsTruncated_ItIsAMissAndRewritten()
+    {
+        var (bad, good) = Pair();
+        var lockfile = Lock("app", bad, good);
+        await Audit(lockfile);
+        var path = PackPath();
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length - 10)]);
+
+        var again = await Audit(lockfile);
+
+        Assert.All(again.Entries, e => Assert.False(e.FromCache, e.Id));
+        Assert.True(new FileInfo(path).Length > bytes.Length - 10);
+        Assert.All((await Audit(lockfile)).Entries, e => Assert.True(e.FromCache, e.Id));
+    }
+
+    [Fact]
+    public async Task Run_WhenThePackComesFromAnotherCacheOrLockfile_ItDoesNotOpen()
+    {
+        var (bad, good) = Pair();
+        var lockfile = Lock("app", bad, good);
+        var other = Path.Combine(_cache.FullName, "other-cache");
+        await Audit(lockfile, Options(other));
+        await Audit(Lock("second", bad, good));
+
+        // The other cache's pack (another key) copied into place.
+        File.Copy(PackPath(cacheDir: other), Path.Combine(CacheDir, "packs", Path.GetFileName(PackPath(cacheDir: other))), overwrite: true);
+        Assert.All((await Audit(lockfile)).Entries, e => Assert.False(e.FromCache, e.Id));
+
+        // Another lockfile's pack (same key, another path) renamed over this one's.
+        File.Copy(PackPath("second"), PackPath("app"), overwrite: true);
+        Assert.All((await Audit(lockfile)).Entries, e => Assert.False(e.FromCache, e.Id));
+
+        // Control: left alone, this lockfile's pack opens.
+        Assert.All((await Audit(lockfile)).Entries, e => Assert.True(e.FromCache, e.Id));
+    }
+
+    [Fact]
+    public async Task Run_WhenTheLockfileChanges_MatchingEntriesAreReusedAndDroppedOnesLeaveThePack()
+    {
+        var (bad, good) = Pair();
+        var added = _registry.Entry(_registry.Publish("added", "1.0.0"), 3);
+        await Audit(Lock("app", bad, good));
+
+        var changed = await Audit(Lock("app", good, added));
+
+        Assert.True(changed.Entries.Single(e => e.Package.Name == "plain").FromCache);
+        Assert.False(changed.Entries.Single(e => e.Package.Name == "added").FromCache);
+        Assert.Equal(2, Split(PackPath()).Payload["entries"]!.AsArray().Count);
+        Assert.False((await Audit(Lock("app", bad, good))).Entries.Single(e => e.Package.Name == "unsigned").FromCache);
+    }
+
+    [Fact]
+    public async Task Run_WhenAnOldPerEntryCacheExists_ItsEntriesAreReadIntoThePack()
+    {
+        var (bad, good) = Pair();
+        var lockfile = Lock("app", bad, good);
+        await Audit(lockfile, new AuditOptions { EvidenceCacheDirectory = CacheDir });
+        Assert.Equal(2, Directory.GetFiles(CacheDir, "*.json", SearchOption.AllDirectories).Length);
+        var requests = _registry.Count("packument-");
+
+        var packed = await Audit(lockfile);
+
+        Assert.All(packed.Entries, e => Assert.True(e.FromCache, e.Id));
+        Assert.Equal(requests, _registry.Count("packument-"));
+        Assert.Equal(2, Split(PackPath()).Payload["entries"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Run_WhenAuditsSaveOnePackAtOnce_TheSurvivorIsWhole()
+    {
+        var packages = Enumerable.Range(0, 12).Select(i => _registry.Entry(_registry.Publish($"pkg{i}", "1.0.0"), i)).ToArray();
+        var lockfile = Lock("app", packages);
+
+        var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Audit(lockfile))));
+        Assert.All(runs, r => Assert.All(r.Entries, e => Assert.Equal(AuditStatus.Passed, e.Status)));
+
+        var requests = _registry.Count("packument-");
+        var warm = await Audit(lockfile);
+        Assert.All(warm.Entries, e => Assert.True(e.FromCache, e.Id));
+        Assert.Equal(requests, _registry.Count("packument-"));
+        Assert.DoesNotContain(Directory.EnumerateFiles(CacheDir, "*", SearchOption.AllDirectories), f => Path.GetFileName(f).StartsWith('.'));
+    }
+
+    [Fact]
+    public async Task Run_WhenTheRegistrySignedWithinMaxAge_DoesNotAskForItsKeysAgain()
+    {
+        var (bad, good) = Pair();
+        var lockfile = Lock("app", bad, good);
+        var clock = new Clock(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
+        await Audit(lockfile, Options(time: clock));
+        // Two asks cold: the verifier's (a private registry's own keys extend the trusted set) and the signing check's.
+        var cold = _registry.Count("keys");
+        Assert.Equal(2, cold);
+
+        clock.Now += TimeSpan.FromMinutes(1);
+        var warm = await Audit(lockfile, Options(time: clock));
+        Assert.Equal(cold + 1, _registry.Count("keys"));
+
+        // The kept answer still makes the unsigned version fail.
+        Assert.Contains(AuditCodes.SignatureMissing, Codes(warm.Entries.Single(e => e.Package.Name == "unsigned")));
+
+        clock.Now += AuditOptions.DefaultMaxAge;
+        await Audit(lockfile, Options(time: clock));
+        var stale = _registry.Count("keys");
+        Assert.Equal(cold + 1 + 2, stale);
+
+        // A record from the future (a clock set back, an edited pack resealed) is not trusted either.
+        clock.Now -= TimeSpan.FromHours(1);
+        await Audit(lockfile, Options(time: clock));
+        Assert.Equal(stale + 2, _registry.Count("keys"));
+    }
+
+    [Fact]
+    public void Validate_WhenTheStructureIsWrong_RefusesTheWholePack()
+    {
+        var entry = new CachedEvidence { Report = new Vouch.Provenance.PackageReport { Name = "a", Version = "1.0.0" } };
+        var key = new string('a', 64);
+        EvidencePack.PackFile File(params EvidencePack.PackEntry?[] entries) => new() { Format = "vouch-audit-pack-1", Entries = [.. entries] };
+
+        Assert.NotNull(EvidencePack.Validate(File(new EvidencePack.PackEntry { Key = key, Value = entry })));
+        Assert.Null(EvidencePack.Validate(File(new EvidencePack.PackEntry { Key = key, Value = entry }, new EvidencePack.PackEntry { Key = key, Value = entry })));
+        Assert.Null(EvidencePack.Validate(File(new EvidencePack.PackEntry { Key = key.ToUpperInvariant(), Value = entry })));
+        Assert.Null(EvidencePack.Validate(File(new EvidencePack.PackEntry { Key = "../" + key[3..], Value = entry })));
+        Assert.Null(EvidencePack.Validate(File(new EvidencePack.PackEntry { Key = key, Value = null })));
+        Assert.Null(EvidencePack.Validate(File((EvidencePack.PackEntry?)null)));
+        Assert.Null(EvidencePack.Validate(File(new EvidencePack.PackEntry { Key = key, Value = entry with { Report = entry.Report with { NetworkError = "refused" } } })));
+        Assert.Null(EvidencePack.Validate(new EvidencePack.PackFile { Format = "vouch-audit-pack-0", Entries = [new EvidencePack.PackEntry { Key = key, Value = entry }] }));
+        EvidencePack.PackFile Signs(string? registry) => new() { Format = "vouch-audit-pack-1", Entries = [], RegistrySigns = [new EvidencePack.SignsRecord { Registry = registry, CheckedAt = DateTimeOffset.UnixEpoch }] };
+        Assert.NotNull(EvidencePack.Validate(Signs("http://127.0.0.1:4873/")));
+        Assert.Null(EvidencePack.Validate(Signs("http://127.0.0.1:4873/../x")));
+        Assert.Null(EvidencePack.Validate(Signs("file:///etc/passwd")));
+        Assert.Null(EvidencePack.Validate(Signs("registry")));
+        Assert.Null(EvidencePack.Validate(Signs(null)));
+        Assert.Null(EvidencePack.Validate(new EvidencePack.PackFile { Format = "vouch-audit-pack-1", Entries = [.. Enumerable.Repeat<EvidencePack.PackEntry?>(new EvidencePack.PackEntry { Key = key, Value = entry }, AuditLimits.MaxPackEntries + 1)] }));
+    }
+}
