@@ -126,7 +126,6 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
 
     private GateToken? Cookie(HttpContext ctx) => auth.Authenticate(ctx, allowCookie: true);
 
-
     private Task DashboardAsync(HttpContext ctx) => Dashboard.RenderAsync(ctx, Gate, auth.Authenticate(ctx, allowCookie: true), oidc: _options.Oidc is not null);
 
     private Task HealthAsync(HttpContext ctx) => GateJson.WriteAsync(ctx, 200, new
