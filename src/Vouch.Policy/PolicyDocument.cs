@@ -59,6 +59,9 @@ public sealed class PolicyDocument
     /// </summary>
     public string? ReviewStore => Rules.Reviews is { Severity: not PolicySeverity.Off } r ? r.Store : null;
 
+    /// <summary>The <c>reviews</c> rule's settings (criteria per pattern, accepted reviewers, trust), or null like <see cref="ReviewStore"/>.</summary>
+    public Vouch.Reviews.ReviewRule? ReviewRule => Rules.Reviews is { Severity: not PolicySeverity.Off } r ? r.Rule : null;
+
     /// <summary>The allow/deny exceptions: kind, package pattern, versions, rules, reason, expiry.</summary>
     public IReadOnlyList<ExceptionInfo> Exceptions =>
         Allow.Select(a => a.Info("allow")).Concat(Deny.Select(d => d.Info("deny"))).ToList();
