@@ -17,19 +17,18 @@ internal sealed class GateReviews : IReviewBundleSource
     private readonly object _gate = new();
     private Dictionary<(string, string), List<ReadOnlyMemory<byte>>> _index = [];
 
-    private GateReviews(SignedReviewVerifier? verifier, IReviewEvidence? evidence)
+    private GateReviews(SignedReviewVerifier? verifier)
     {
         Verifier = verifier;
-        Evidence = evidence;
     }
 
     /// <summary>Null when the policy has no <c>reviews</c> rule: posted reviews are then refused.</summary>
     public SignedReviewVerifier? Verifier { get; }
 
     /// <summary>What the policy's <c>reviews</c> rule decides on (null when the policy has none).</summary>
-    public IReviewEvidence? Evidence { get; }
+    public IReviewEvidence? Evidence { get; private set; }
 
-    public static GateReviews Disabled { get; } = new(null, null);
+    public static GateReviews Disabled { get; } = new(null);
 
     /// <summary>Loads the policy's supply-chain directory and the stored reviews; malformed records are a configuration error.</summary>
     public static async Task<GateReviews> CreateAsync(PolicyDocument policy, GateStore store, SigstoreVerifier sigstore, TimeProvider time, CancellationToken ct)
@@ -43,8 +42,10 @@ internal sealed class GateReviews : IReviewBundleSource
         try
         {
             var trust = TrustGraph.Load(dir);
-            reviews = new GateReviews(new SignedReviewVerifier(sigstore, trust, rule.Trust, time), null);
-            reviews = new GateReviews(reviews.Verifier, ReviewRuleEvaluator.Load(dir, sigstore, time, reviews));
+            reviews = new GateReviews(new SignedReviewVerifier(sigstore, trust, rule.Trust, time));
+
+            // The rule reads this instance's stored reviews beside the directory's own.
+            reviews.Evidence = ReviewRuleEvaluator.Load(dir, sigstore, time, reviews);
         }
         catch (ReviewFormatException e)
         {
