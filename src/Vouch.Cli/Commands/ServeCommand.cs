@@ -32,10 +32,11 @@ internal static class ServeCommand
         var publishTo = new Option<string?>("--publish-to") { Description = "Accept npm publish from publisher tokens and forward accepted versions to this registry (the organisation's), with the gate's own credential." };
         var publishCredential = new Option<string?>("--publish-credential-file") { Description = "File holding the gate's token for --publish-to (default: $VOUCH_PUBLISH_TOKEN). Never on the command line." };
         var selfApproval = new Option<bool>("--allow-self-approval-unsafe") { Description = "Turn four eyes off: whoever requested an approval may grant it. Needs a token with the approver or admin role." };
+        var approvalRequiresReview = new Option<bool>("--approval-requires-review") { Description = "Grant an approval only when the gate stores a verified review of its version (POST /-/vouch/v1/reviews); else VOUCH_GATE_REVIEW_REQUIRED." };
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb, publishTo, publishCredential,
+            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, approvalRequiresReview, advisoryDb, publishTo, publishCredential,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -115,6 +116,7 @@ internal static class ServeCommand
                 PackumentMaxAge = TimeSpan.FromSeconds(parse.GetValue(maxAge) ?? 60),
                 PackumentCacheBytes = (parse.GetValue(cacheMb) ?? 256) * 1024L * 1024,
                 AllowSelfApprovalUnsafe = parse.GetValue(selfApproval),
+                ApprovalRequiresReview = parse.GetValue(approvalRequiresReview),
                 AdvisoryDatabasePath = AdvisoryDbPath(parse.GetValue(advisoryDb), DbCommand.DbPath(null)),
                 Publish = publish,
             };
