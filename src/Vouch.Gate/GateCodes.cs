@@ -54,6 +54,12 @@ public static class GateCodes
     /// <summary>Verification of the version could not complete (attestations not served, a key, log or authority the trust material does not know yet); retried after Retry-After, never stored as evidence.</summary>
     public const string VerificationIncomplete = "VOUCH_GATE_VERIFICATION_INCOMPLETE";
 
+    /// <summary>Issue 17: the gate's policy has no <c>reviews</c> rule, so it has no web of trust to verify a posted review against.</summary>
+    public const string ReviewsDisabled = "VOUCH_GATE_REVIEWS_DISABLED";
+
+    /// <summary>Issue 17: the gate requires a stored review of the version before an approval of it is granted (<c>--approval-requires-review</c>).</summary>
+    public const string ReviewRequired = "VOUCH_GATE_REVIEW_REQUIRED";
+
     /// <summary>Four eyes: the identity that requested an approval cannot grant it.</summary>
     public const string FourEyes = "VOUCH_GATE_FOUR_EYES";
 

@@ -110,7 +110,9 @@ public sealed class GateHost : IAsyncDisposable
     private static async Task<GateHost> StartAsync(GateOptions options, GateDependencies deps, System.Net.IPEndPoint endpoint, OutboundPolicy policy, HttpMessageHandler handler, GateAdvisories? advisories, CancellationToken ct)
     {
         var store = await GateStore.OpenAsync(options.Database, deps.Time, ct).ConfigureAwait(false);
-        var decider = deps.Decider ?? await LoadPolicyAsync(options, deps.Time, advisories, ct).ConfigureAwait(false);
+        var (policyDocument, policyDigest) = await LoadPolicyAsync(options, ct).ConfigureAwait(false);
+        var reviews = await Reviews.GateReviews.CreateAsync(policyDocument, store, deps.Sigstore, deps.Time, ct).ConfigureAwait(false);
+        var decider = deps.Decider ?? new PolicyReleaseDecider(policyDocument, policyDigest, deps.Time, advisories, reviews.Evidence);
         var publishPolicy = await Publish.PublishComposition.LoadPolicyAsync(options, ct).ConfigureAwait(false);
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -180,7 +182,7 @@ public sealed class GateHost : IAsyncDisposable
         var url = options.PublicUrl ?? new Uri(bound.EndsWith('/') ? bound : bound + "/");
         publicUrl = url;
         var vsa = CreateVsa(options, url);
-        var services = ComposeWithRoutes(options, deps, store, decider, policy, handler, url, metrics, publishPolicy, vsa);
+        var services = ComposeWithRoutes(options, deps, store, decider, policy, handler, url, metrics, publishPolicy, vsa, reviews);
         if (options.AllowSelfApprovalUnsafe)
         {
             deps.Log?.WriteLine("vouch gate: WARNING: four eyes is off (AllowSelfApprovalUnsafe): whoever requests an approval may grant it");
@@ -224,19 +226,19 @@ public sealed class GateHost : IAsyncDisposable
     }
 
     /// <summary>The parts every upstream shares: grants, the refusal log, cached release decisions.</summary>
-    private sealed record SharedParts(ApprovalsMonitor Approvals, RefusalLog Refusals, ReleaseDecisionCache Decisions, GateMetrics Metrics, string Upstream, bool Owner, Vouch.Policy.Publish.PublishPolicy PublishPolicy, GateVsa Vsa);
+    private sealed record SharedParts(ApprovalsMonitor Approvals, RefusalLog Refusals, ReleaseDecisionCache Decisions, GateMetrics Metrics, string Upstream, bool Owner, Vouch.Policy.Publish.PublishPolicy PublishPolicy, GateVsa Vsa, Reviews.GateReviews Reviews);
 
     /// <summary>
     /// Issue 19: the default upstream and one lane per routed upstream. Each lane is the same
     /// composition (client, outbound policy, URLs, verifier with its own trust material, caches,
     /// evidence ledger) against its own URL and data directory, sharing grants, audit log and policy.
     /// </summary>
-    private static ServiceProvider ComposeWithRoutes(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url, GateMetrics metrics, Vouch.Policy.Publish.PublishPolicy publishPolicy, GateVsa vsa)
+    private static ServiceProvider ComposeWithRoutes(GateOptions options, GateDependencies deps, GateStore store, IReleaseDecider decider, OutboundPolicy policy, HttpMessageHandler handler, Uri url, GateMetrics metrics, Vouch.Policy.Publish.PublishPolicy publishPolicy, GateVsa vsa, Reviews.GateReviews reviews)
     {
         var decisions = new ReleaseDecisionCache();
         var approvals = new ApprovalsMonitor(options, store, deps.Time, decisions);
         var refusals = new RefusalLog(store, metrics);
-        var laneShared = new SharedParts(approvals, refusals, decisions, metrics, "default", Owner: false, publishPolicy, vsa);
+        var laneShared = new SharedParts(approvals, refusals, decisions, metrics, "default", Owner: false, publishPolicy, vsa, reviews);
         var lanes = new List<UpstreamLane>();
         foreach (var route in options.Routes)
         {
@@ -289,6 +291,7 @@ public sealed class GateHost : IAsyncDisposable
 
         // An instance registration: the host disposes the key, not any one container.
         s.AddSingleton(shared.Vsa);
+        s.AddSingleton(shared.Reviews);
         s.AddSingleton(shared.Metrics);
         s.AddSingleton(new UpstreamMetrics(shared.Metrics, shared.Upstream));
         s.AddSingleton<PackumentService>();
@@ -335,18 +338,18 @@ public sealed class GateHost : IAsyncDisposable
         }
     }
 
-    private static async Task<IReleaseDecider> LoadPolicyAsync(GateOptions options, TimeProvider time, GateAdvisories? advisories, CancellationToken ct)
+    private static async Task<(Policy.PolicyDocument Policy, string Digest)> LoadPolicyAsync(GateOptions options, CancellationToken ct)
     {
         if (options.PolicyPath is not { } path)
         {
-            return new PolicyReleaseDecider(Policy.PolicyDocument.Default, "default", time, advisories);
+            return (Policy.PolicyDocument.Default, "default");
         }
 
         try
         {
             var policy = await Policy.PolicyLoader.LoadAsync(path, null, ct).ConfigureAwait(false);
             var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false)))[..16];
-            return new PolicyReleaseDecider(policy, digest, time, advisories);
+            return (policy, digest);
         }
         catch (Exception e) when (e is Policy.PolicyFormatException or Policy.PolicyFetchException or IOException)
         {

@@ -191,6 +191,9 @@ public sealed record GateOptions
     /// </summary>
     public bool AllowSelfApprovalUnsafe { get; init; }
 
+    /// <summary>Issue 17: an approval of a version is granted only when the gate stores a verified review of it (else <see cref="GateCodes.ReviewRequired"/>).</summary>
+    public bool ApprovalRequiresReview { get; init; }
+
     /// <summary>How long after a verification that could not complete the gate tries again; doubles per attempt up to <see cref="VerificationRetryMax"/>.</summary>
     public TimeSpan VerificationRetryMin { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -25,6 +25,12 @@ internal static class Limits
     /// <summary>Entries in a published tarball.</summary>
     public const int MaxPublishTarEntries = 100_000;
 
+    /// <summary>Issue 17: one posted review (a Sigstore bundle); the reviews layer's own cap.</summary>
+    public const long MaxReviewBodyBytes = Vouch.Reviews.ReviewLimits.MaxBundleBytes;
+
+    /// <summary>Issue 17: stored reviews loaded into memory at start-up (and answered per list request).</summary>
+    public const int MaxStoredReviews = 100_000;
+
     /// <summary>The tarball's package.json.</summary>
     public const int MaxPublishManifestBytes = 1024 * 1024;
 }

@@ -26,6 +26,7 @@ public static class PolicyCodes
     public const string SlsaLevel = "VOUCH_POLICY_SLSA_LEVEL";
     public const string AdvisoryDatabaseMissing = "VOUCH_POLICY_ADVISORY_DB_MISSING";
     public const string VersionUnknown = "VOUCH_POLICY_VERSION_UNKNOWN";
+    public const string ReviewsUnavailable = "VOUCH_POLICY_REVIEWS_UNAVAILABLE";
 
     // Publish rules (publish: in vouch.policy.yml; enforced by the gate in front of an organisation's registry).
     public const string PublishProvenanceRequired = "VOUCH_POLICY_PUBLISH_PROVENANCE_REQUIRED";

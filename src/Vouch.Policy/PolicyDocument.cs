@@ -59,6 +59,16 @@ public sealed class PolicyDocument
     public IReadOnlyList<(string Rule, PolicySeverity Severity)> RuleSeverities =>
         PolicyRules.Names.Select(n => (n, Rules.Severity(n))).ToList();
 
+    /// <summary>
+    /// The supply-chain directory the <c>reviews</c> rule reads (absolute; resolved against the policy file
+    /// that configures the rule), or null when the rule is not configured or is off. The composition root
+    /// loads it and hands the evaluator an <see cref="Vouch.Reviews.IReviewEvidence"/>.
+    /// </summary>
+    public string? ReviewStore => Rules.Reviews is { Severity: not PolicySeverity.Off } r ? r.Store : null;
+
+    /// <summary>The <c>reviews</c> rule's settings (criteria per pattern, accepted reviewers, trust), or null like <see cref="ReviewStore"/>.</summary>
+    public Vouch.Reviews.ReviewRule? ReviewRule => Rules.Reviews is { Severity: not PolicySeverity.Off } r ? r.Rule : null;
+
     /// <summary>The allow/deny exceptions: kind, package pattern, versions, rules, reason, expiry.</summary>
     public IReadOnlyList<ExceptionInfo> Exceptions =>
         Allow.Select(a => a.Info("allow")).Concat(Deny.Select(d => d.Info("deny"))).ToList();
@@ -115,6 +125,9 @@ internal sealed record AdvisoriesRule(ScopedRule Scope, Vouch.Advisories.Advisor
 /// <summary>Rule <c>slsa</c>: minimum SLSA Build levels per name pattern, under a (configurable) mapping.</summary>
 internal sealed record SlsaRule(PolicySeverity Severity, IReadOnlyList<Vouch.Provenance.Slsa.SlsaMinimum> Minimums, Vouch.Provenance.Slsa.SlsaMappingOptions Mapping);
 
+/// <summary>Rule <c>reviews</c>: criteria per name pattern, accepted reviewers and organisations, trust depth (Vouch.Reviews), and the supply-chain directory.</summary>
+internal sealed record ReviewsRule(PolicySeverity Severity, Vouch.Reviews.ReviewRule Rule, string Store);
+
 /// <summary>The configured rules; null = not configured (off).</summary>
 internal sealed record PolicyRules
 {
@@ -130,10 +143,11 @@ internal sealed record PolicyRules
     public const string SlsaName = "slsa";
     public const string AdvisoriesName = "advisories";
     public const string MalwareName = "malware";
+    public const string ReviewsName = "reviews";
 
     /// <summary>Rule names in evaluation order. New rules (known malware, reviews) are appended.</summary>
     public static readonly IReadOnlyList<string> Names =
-        [SignatureName, ProvenanceName, SourceName, TrustDowngradeName, MajorBumpName, NewDependencyName, ReleaseAgeName, InstallScriptsName, DeprecatedName, SlsaName, AdvisoriesName, MalwareName];
+        [SignatureName, ProvenanceName, SourceName, TrustDowngradeName, MajorBumpName, NewDependencyName, ReleaseAgeName, InstallScriptsName, DeprecatedName, SlsaName, AdvisoriesName, MalwareName, ReviewsName];
 
     public ScopedRule? Signature { get; init; }
 
@@ -160,6 +174,8 @@ internal sealed record PolicyRules
     /// <summary>Named in the policy (always <c>error</c>); null still runs the rule whenever a database exists.</summary>
     public ScopedRule? Malware { get; init; }
 
+    public ReviewsRule? Reviews { get; init; }
+
     public PolicySeverity Severity(string rule) => rule switch
     {
         SignatureName => Signature?.Severity,
@@ -174,6 +190,7 @@ internal sealed record PolicyRules
         SlsaName => Slsa?.Severity,
         AdvisoriesName => Advisories?.Scope.Severity,
         MalwareName => PolicySeverity.Error,
+        ReviewsName => Reviews?.Severity,
         _ => null,
     } ?? PolicySeverity.Off;
 
@@ -196,6 +213,7 @@ internal sealed record PolicyRules
         SlsaName => Slsa is not null,
         AdvisoriesName => Advisories is not null,
         MalwareName => Malware is not null,
+        ReviewsName => Reviews is not null,
         _ => false,
     };
 
@@ -215,6 +233,7 @@ internal sealed record PolicyRules
         Slsa = child.Slsa ?? Slsa,
         Advisories = child.Advisories ?? Advisories,
         Malware = child.Malware ?? Malware,
+        Reviews = child.Reviews ?? Reviews,
     };
 }
 

@@ -16,13 +16,16 @@ public sealed class PolicyEvaluator
     private readonly PolicyDocument _policy;
     private readonly TimeProvider _time;
     private readonly IAdvisoryDatabase? _advisories;
+    private readonly Vouch.Reviews.IReviewEvidence? _reviews;
 
     /// <param name="advisories">The local advisory database for the <c>advisories</c> and <c>malware</c> rules; null when none exists (the rules then say so).</param>
-    public PolicyEvaluator(PolicyDocument policy, TimeProvider time, IAdvisoryDatabase? advisories = null)
+    /// <param name="reviews">The organisation's reviews (<see cref="PolicyDocument.ReviewStore"/>, loaded by the caller) for the <c>reviews</c> rule; null when none were loaded (the rule then fails, never passes silently).</param>
+    public PolicyEvaluator(PolicyDocument policy, TimeProvider time, IAdvisoryDatabase? advisories = null, Vouch.Reviews.IReviewEvidence? reviews = null)
     {
         _policy = policy;
         _time = time;
         _advisories = advisories;
+        _reviews = reviews;
     }
 
     public PolicyDocument Policy => _policy;
@@ -45,7 +48,7 @@ public sealed class PolicyEvaluator
 
     private List<RuleOutcome> Outcomes(PolicyFacts facts)
     {
-        var f = facts with { Advisories = _advisories };
+        var f = facts with { Advisories = _advisories, Reviews = _reviews };
         var now = _time.GetUtcNow();
         var results = new List<RuleOutcome>();
         if (f.Entry is null)

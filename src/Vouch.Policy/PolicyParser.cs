@@ -112,6 +112,7 @@ internal static partial class PolicyParser
                 PolicyRules.SlsaName => result with { Slsa = Slsa(p, value) },
                 PolicyRules.AdvisoriesName => result with { Advisories = Advisories(p, value, source) },
                 PolicyRules.MalwareName => result with { Malware = Malware(p, value) },
+                PolicyRules.ReviewsName => result with { Reviews = Reviews(p, value, source) },
                 _ => throw p.Error(keyNode, $"a rule name, one of {string.Join(", ", PolicyRules.Names)} (not '{name}')"),
             };
         }
@@ -372,6 +373,86 @@ internal static partial class PolicyParser
 
         return statements;
     }
+
+    private static ReviewsRule Reviews(Reader p, YamlNode node, string source)
+    {
+        const string shape = "a mapping with severity:, require: (a list of {packages, criteria}) and optionally store:, reviewers:, organisations:, trust-depth:, min-trust:";
+        var map = p.Mapping(node, shape);
+        p.OnlyKeys(map, "severity", "require", "store", "reviewers", "organisations", "trust-depth", "min-trust");
+        var severity = Severity(p, p.Required(map, "severity", "severity: error, warn or off"));
+        var requireNode = p.Required(map, "require", "require: a list of {packages, criteria}");
+        var list = p.Sequence(requireNode, "a list of {packages, criteria}");
+        if (list.Children.Count == 0 || list.Children.Count > MaxEntries)
+        {
+            throw p.Error(requireNode, $"1 to {MaxEntries} require entries");
+        }
+
+        var required = new List<(string, IReadOnlyList<string>)>();
+        foreach (var item in list.Children)
+        {
+            var entry = p.Mapping(item, "a require entry: {packages, criteria}");
+            p.OnlyKeys(entry, "packages", "criteria");
+            var packages = Patterns(p, p.Required(entry, "packages", "packages: the package-name patterns this entry covers"), "packages", isName: true);
+            var criteriaNode = p.Required(entry, "criteria", "criteria: a criterion or a list (safe-to-run, safe-to-deploy or one the supply chain defines)");
+            var criteria = Patterns(p, criteriaNode, "criteria", isName: false);
+            foreach (var c in criteria.Where(c => !CriterionName().IsMatch(c)))
+            {
+                throw p.Error(criteriaNode, $"a criterion name of lower-case letters, digits and '-' (not '{c}')");
+            }
+
+            required.AddRange(packages.Select(pk => (pk, (IReadOnlyList<string>)criteria)));
+        }
+
+        var reviewers = p.Optional(map, "reviewers") is { } rv ? Patterns(p, rv, "reviewers", isName: false) : null;
+        var organisations = p.Optional(map, "organisations") is { } og ? Patterns(p, og, "organisations", isName: false) : null;
+        if (organisations?.FirstOrDefault(o => !Vouch.Reviews.Records.SupplyChain.IsValidImportName(o)) is { } badOrg)
+        {
+            throw p.Error(map, $"organisations: import names as in [imports.NAME] of the supply chain (not '{badOrg}')");
+        }
+
+        var trust = new Vouch.Reviews.Signed.ReviewTrustPolicy();
+        if (p.Optional(map, "trust-depth") is { } depthNode)
+        {
+            var text = p.Scalar(depthNode, $"trust-depth: 1 to {Vouch.Reviews.ReviewLimits.MaxTrustDepth}");
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var depth) || depth < 1 || depth > Vouch.Reviews.ReviewLimits.MaxTrustDepth)
+            {
+                throw p.Error(depthNode, $"trust-depth: 1 to {Vouch.Reviews.ReviewLimits.MaxTrustDepth} (not '{text}')");
+            }
+
+            trust = trust with { MaxDepth = depth };
+        }
+
+        if (p.Optional(map, "min-trust") is { } levelNode)
+        {
+            var text = p.Scalar(levelNode, "min-trust: low, medium or high");
+            trust = trust with
+            {
+                MinimumLevel = Vouch.Reviews.Signed.TrustGraph.ParseLevel(text) is { } level and not Vouch.Reviews.Signed.TrustLevel.None and not Vouch.Reviews.Signed.TrustLevel.Distrust
+                    ? level
+                    : throw p.Error(levelNode, $"min-trust: low, medium or high (not '{text}')"),
+            };
+        }
+
+        var storeNode = p.Optional(map, "store");
+        var store = storeNode is null ? "supply-chain" : p.Scalar(storeNode, "store: the supply-chain directory, relative to this policy file");
+        if (Uri.TryCreate(source, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp))
+        {
+            // The records would be read from this machine under a path a remote file chose.
+            throw p.Error(node, "no reviews rule in a policy loaded from a URL; configure it in the local policy that extends it");
+        }
+
+        if (store.Length == 0)
+        {
+            throw p.Error(storeNode ?? map, "store: a non-empty directory path");
+        }
+
+        var baseDir = Path.GetDirectoryName(Path.GetFullPath(source)) ?? ".";
+        var rule = new Vouch.Reviews.ReviewRule { Required = required, AcceptedReviewers = reviewers, AcceptedOrganisations = organisations, Trust = trust };
+        return new ReviewsRule(severity, rule, Path.GetFullPath(Path.Combine(baseDir, store)));
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex CriterionName();
 
     private static SlsaRule Slsa(Reader p, YamlNode node)
     {

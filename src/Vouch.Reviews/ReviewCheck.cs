@@ -125,9 +125,10 @@ public static class ReviewCheck
             var payload = Convert.FromBase64String(doc.RootElement.GetProperty("dsseEnvelope").GetProperty("payload").GetString()!);
             using var statement = JsonInput.Parse(payload, 32);
             var package = statement.RootElement.GetProperty("predicate").GetProperty("package");
-            return (package.GetProperty("name").GetString()!, package.GetProperty("version").GetString()!);
+            // A null payload, name or version is no claim at all (the gate answers such a body with a 400).
+            return package.GetProperty("name").GetString() is { } name && package.GetProperty("version").GetString() is { } version ? (name, version) : null;
         }
-        catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentException)
         {
             return null;
         }

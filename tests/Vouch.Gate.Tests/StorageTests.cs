@@ -74,9 +74,9 @@ public abstract class StorageContractTests : IAsyncLifetime
     {
         SkipIfUnavailable();
 
-        Assert.Equal([1, 2, 3], Store.AppliedMigrations);
+        Assert.Equal([1, 2, 3, 4], Store.AppliedMigrations);
         await using var again = await GateStore.OpenAsync((await DatabaseAsync())!, TimeProvider.System);
-        Assert.Equal([1, 2, 3], again.AppliedMigrations);
+        Assert.Equal([1, 2, 3, 4], again.AppliedMigrations);
     }
 
     [SkippableFact]
@@ -368,6 +368,35 @@ public abstract class StorageContractTests : IAsyncLifetime
         }
 
         Assert.Single(await Store.WatchEventsForAsync(name, 10), x => x.Quarantine);
+    }
+
+    [SkippableFact]
+    public async Task Reviews_WhenAddedTwiceAndChangedByHand_OneRowOneAuditEntryAndNoChange()
+    {
+        SkipIfUnavailable();
+
+        var name = "@scope/" + Unique();
+        var (first, added) = await Store.AddReviewAsync(name, "1.0.0", new string('a', 128), "carol", ["safe-to-run", "crypto"], "0.9.0", "{\"b\":1}", "alice");
+        var (second, addedAgain) = await Store.AddReviewAsync(name, "1.0.0", new string('a', 128), "carol", ["safe-to-run"], null, "{\"b\":1}", "bob");
+        Assert.True(added);
+        Assert.False(addedAgain);
+        Assert.Equal(first.Id, second.Id);
+        Assert.Equal(["safe-to-run", "crypto"], first.Criteria);
+        Assert.Equal("0.9.0", first.DeltaFrom);
+        Assert.Equal(first.Id, Assert.Single(await Store.ListReviewsAsync(name, "1.0.0")).Id);
+        Assert.Single(await Store.ListReviewsAsync(name, null));
+        Assert.Empty(await Store.ListReviewsAsync(name, "1.0.1"));
+        Assert.Equal("{\"b\":1}", (await Store.GetReviewAsync(first.Id))!.Bundle);
+        Assert.Null(await Store.GetReviewAsync(first.Id + 1000));
+        var audit = Assert.Single(await Store.AuditLogAsync(10000), e => e.Name == name);
+        Assert.Equal(("alice", "review-added", "reviews"), (audit.Actor, audit.Action, audit.Rule));
+
+        foreach (var sql in new[] { $"UPDATE reviews SET reviewer = 'mallory' WHERE id = {first.Id}", $"DELETE FROM reviews WHERE id = {first.Id}", Store.Provider == GateDatabaseProvider.Sqlite ? "DELETE FROM reviews" : "TRUNCATE reviews" })
+        {
+            Assert.True(await Record.ExceptionAsync(() => Store.ExecuteRawAsync(sql)) is not null, $"accepted: {sql}");
+        }
+
+        Assert.Equal("carol", (await Store.GetReviewAsync(first.Id))!.Reviewer);
     }
 
     private static string Unique() => "pkg-" + Guid.NewGuid().ToString("n")[..12];

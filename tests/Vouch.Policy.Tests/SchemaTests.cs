@@ -40,6 +40,8 @@ public sealed class SchemaTests
     [InlineData("version: 1\nextends: https://example.com/p.yml\n")]
     [InlineData("version: 1\ndeny:\n  - package: x\n    rules: [signature]\n    reason: r\n    expires: 2025-01-01\n")]
     [InlineData("version: 1\nrules:\n  source:\n    severity: error\n    allowed:\n      - packages: ['@a/*']\n")]
+    [InlineData("version: 1\nrules:\n  reviews:\n    severity: error\n    require:\n      - packages: '*'\n        criteria: safe-to-run\n    trust-depth: 9\n")]
+    [InlineData("version: 1\nrules:\n  reviews:\n    severity: error\n    require: []\n")]
     public void Schema_WhenPolicyIsOneVouchRejects_RejectsItToo(string yaml)
     {
         Assert.Throws<PolicyFormatException>(() => PolicyLoader.Parse(yaml, "p.yml"));

@@ -35,10 +35,11 @@ internal static class ServeCommand
         var vsaVerifier = new Option<string?>("--vsa-verifier") { Description = "The verifier.id of the gate's summaries (default: the public URL); needs --vsa-key." };
         var watchSecretEnv = new Option<string?>("--watch-secret-env") { Description = "Take `vouch watch` webhooks at POST /-/vouch/v1/watch/events, signed with the secret in this environment variable (at least 16 characters); flagged versions are quarantined until approved." };
         var selfApproval = new Option<bool>("--allow-self-approval-unsafe") { Description = "Turn four eyes off: whoever requested an approval may grant it. Needs a token with the approver or admin role." };
+        var approvalRequiresReview = new Option<bool>("--approval-requires-review") { Description = "Grant an approval only when the gate stores a verified review of its version (POST /-/vouch/v1/reviews); else VOUCH_GATE_REVIEW_REQUIRED." };
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, advisoryDb, publishTo, publishCredential, vsaKey, vsaVerifier, watchSecretEnv,
+            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, approvalRequiresReview, advisoryDb, publishTo, publishCredential, vsaKey, vsaVerifier, watchSecretEnv,
         };
 
         // Issue 19: OpenID Connect sign-in for the dashboard.
@@ -136,6 +137,7 @@ internal static class ServeCommand
                 PackumentMaxAge = TimeSpan.FromSeconds(parse.GetValue(maxAge) ?? 60),
                 PackumentCacheBytes = (parse.GetValue(cacheMb) ?? 256) * 1024L * 1024,
                 AllowSelfApprovalUnsafe = parse.GetValue(selfApproval),
+                ApprovalRequiresReview = parse.GetValue(approvalRequiresReview),
                 AdvisoryDatabasePath = AdvisoryDbPath(parse.GetValue(advisoryDb), DbCommand.DbPath(null)),
                 Publish = publish,
                 VsaKeyPath = parse.GetValue(vsaKey),

@@ -14,6 +14,7 @@ internal sealed class VouchServices : IDisposable
 {
     private AdvisoryStore? _advisories;
     private bool _advisoriesOpened;
+    private (string Store, Vouch.Reviews.IReviewEvidence Evidence)? _reviews;
 
     private VouchServices(ServiceSettings settings, NpmConfig config, RegistryClient registry, TrustMaterial trust, TimeProvider time)
     {
@@ -106,7 +107,36 @@ internal sealed class VouchServices : IDisposable
         return _advisories;
     }
 
-    public PolicyEvaluator Evaluator(PolicyDocument policy) => new(policy, Time, Advisories());
+    public PolicyEvaluator Evaluator(PolicyDocument policy) => new(policy, Time, Advisories(), Reviews(policy));
+
+    /// <summary>
+    /// The organisation's reviews for the policy's `reviews` rule (its store: directory), loaded once per
+    /// directory; null when the policy does not configure the rule or the directory does not exist (the
+    /// rule then fails with VOUCH_POLICY_REVIEWS_UNAVAILABLE). Malformed records are a usage error.
+    /// </summary>
+    public Vouch.Reviews.IReviewEvidence? Reviews(PolicyDocument policy)
+    {
+        if (policy.ReviewStore is not { } store || !Directory.Exists(store))
+        {
+            return null;
+        }
+
+        if (_reviews is { } loaded && loaded.Store == store)
+        {
+            return loaded.Evidence;
+        }
+
+        try
+        {
+            var evidence = Vouch.Reviews.ReviewRuleEvaluator.Load(store, Trust.CreateSigstoreVerifier(), Time);
+            _reviews = (store, evidence);
+            return evidence;
+        }
+        catch (Vouch.Reviews.ReviewFormatException e)
+        {
+            throw new UsageException($"{e.Code}: {e.Message}");
+        }
+    }
 
     /// <summary>The verify-then-judge flow under a policy.</summary>
     public PackageJudge Judge(PolicyDocument policy) => new(Registry, Verifier, Evaluator(policy));

@@ -12,7 +12,7 @@ namespace Vouch.Gate.Api;
 /// routing with one thin handler per endpoint. Paths reaching here were parsed by <see cref="GatePath"/>
 /// (the request path is its canonical form; verify's name and version come from the parsed route).
 /// </summary>
-internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions options, TimeProvider time, Publish.PublishEndpoint publish, GateVsa vsa)
+internal sealed partial class AdminApi(GateService gate, GateAuth auth, GateOptions options, TimeProvider time, Publish.PublishEndpoint publish, GateVsa vsa, Reviews.GateReviews reviews)
 {
     private readonly GateOptions _options = options;
     private readonly GateVsa _vsa = vsa;
@@ -60,6 +60,10 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         v1.MapPost("/approvals", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.RequestApprovalAsync)));
         v1.MapPost("/approvals/{id}/grant", With((a, ctx) => a.TokenOrSession(ctx, GateRole.Approver, (c, t) => a.DecideAsync(c, t, grant: true))));
         v1.MapPost("/approvals/{id}/deny", With((a, ctx) => a.TokenOrSession(ctx, GateRole.Approver, (c, t) => a.DecideAsync(c, t, grant: false))));
+        // Issue 17: reviews shared through the gate (Api/ReviewsApi.cs); posting needs the approver role.
+        v1.MapGet("/reviews", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.ListReviewsAsync)));
+        v1.MapGet("/reviews/{id}", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.GetReviewAsync)));
+        v1.MapPost("/reviews", With((a, ctx) => a.Authed(ctx, GateRole.Approver, a.PostReviewAsync)));
         v1.MapGet("/audit", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.AuditAsync)));
         v1.MapGet("/packages", With((a, ctx) => a.Authed(ctx, GateRole.Reader, a.PackagesAsync)));
         v1.MapGet("/audit/export", With((a, ctx) => a.Authed(ctx, GateRole.Reader, (c, t) => AuditExport.ExportAsync(c, a.Gate, t, htmlErrors: false))));
@@ -87,7 +91,7 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
 
         if (token.Role < role)
         {
-            await GateJson.ErrorAsync(ctx, 403, GateCodes.Forbidden, $"'{token.Name}' is a {token.Role.ToString().ToLowerInvariant()}; granting and denying needs the approver or admin role").ConfigureAwait(false);
+            await GateJson.ErrorAsync(ctx, 403, GateCodes.Forbidden, $"'{token.Name}' is a {token.Role.ToString().ToLowerInvariant()}; granting, denying and posting reviews need the approver or admin role").ConfigureAwait(false);
             return;
         }
 
@@ -249,6 +253,12 @@ internal sealed class AdminApi(GateService gate, GateAuth auth, GateOptions opti
         }
 
         var reason = body.GetValueOrDefault("reason");
+        if (grant && _options.ApprovalRequiresReview && await MissingReviewAsync(id, ctx.RequestAborted).ConfigureAwait(false) is { } missing)
+        {
+            await GateJson.ErrorAsync(ctx, 409, GateCodes.ReviewRequired, missing).ConfigureAwait(false);
+            return;
+        }
+
         DateTimeOffset? expires = null;
         if (body.GetValueOrDefault("expires") is { } e)
         {

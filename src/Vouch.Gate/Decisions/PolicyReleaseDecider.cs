@@ -20,9 +20,10 @@ public sealed class PolicyReleaseDecider : IReleaseDecider
     private readonly Provenance.Slsa.SlsaMappingOptions _slsaMapping;
 
     /// <param name="advisories">The advisory database for the <c>advisories</c> and <c>malware</c> rules (the gate's is read-only); null when none is configured.</param>
-    public PolicyReleaseDecider(PolicyDocument policy, string policyVersion, TimeProvider time, IAdvisoryDatabase? advisories = null)
+    /// <param name="reviews">The organisation's reviews for the <c>reviews</c> rule (the policy's store plus the gate's stored reviews); null when the policy has no such rule.</param>
+    public PolicyReleaseDecider(PolicyDocument policy, string policyVersion, TimeProvider time, IAdvisoryDatabase? advisories = null, Vouch.Reviews.IReviewEvidence? reviews = null)
     {
-        _evaluator = new PolicyEvaluator(policy, time, advisories);
+        _evaluator = new PolicyEvaluator(policy, time, advisories, reviews);
         _policyVersion = policyVersion;
         _advisories = advisories;
         _slsaMapping = policy.SlsaMapping;

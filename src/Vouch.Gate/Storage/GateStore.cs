@@ -32,6 +32,9 @@ public sealed record AuditEntry(
     string? Reason,
     DateTimeOffset? ExpiresAt);
 
+/// <summary>A signed review the gate verified and stored (issue 17); <see cref="Bundle"/> is the Sigstore bundle as posted.</summary>
+public sealed record ReviewRecord(long Id, string Name, string Version, string Sha512, string Reviewer, IReadOnlyList<string> Criteria, string? DeltaFrom, string Bundle, string Digest, string SubmittedBy, DateTimeOffset SubmittedAt);
+
 public sealed record StoredEvidence(string Name, string Version, string Integrity, string ReportJson, DateTimeOffset VerifiedAt);
 
 /// <summary>One `vouch watch` event as the gate stored it (issue 16).</summary>
@@ -624,6 +627,62 @@ public sealed partial class GateStore : IAsyncDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Stores a verified review once: the same bundle (by its SHA-256) posted again returns the stored
+    /// row (Added false). The database writes the audit row.
+    /// </summary>
+    public async Task<(ReviewRecord Review, bool Added)> AddReviewAsync(string name, string version, string sha512, string reviewer, IReadOnlyList<string> criteria, string? deltaFrom, string bundle, string actor, CancellationToken ct = default)
+    {
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(bundle)));
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+        int inserted;
+        await using (var cmd = Command(c, tx,
+            "INSERT INTO reviews (name, version, sha512, reviewer, criteria, delta_from, bundle, digest, submitted_by, submitted_at) VALUES (@n, @v, @s, @r, @c, @d, @b, @g, @a, @t) ON CONFLICT (digest) DO NOTHING",
+            ("n", name), ("v", version), ("s", sha512), ("r", reviewer), ("c", string.Join(',', criteria)), ("d", deltaFrom), ("b", bundle), ("g", digest), ("a", actor), ("t", Now())))
+        {
+            inserted = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        var rows = await QueryReviewsAsync(c, tx, "WHERE digest = @g", ct, ("g", digest)).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return (rows[0], inserted > 0);
+    }
+
+    /// <summary>Stored reviews, oldest first: of one version, of one package (version null), or all (both null), at most <paramref name="limit"/>.</summary>
+    public async Task<IReadOnlyList<ReviewRecord>> ListReviewsAsync(string? name, string? version, int limit = 1000, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        var where = (name, version) switch
+        {
+            (null, _) => "",
+            (_, null) => "WHERE name = @n ",
+            _ => "WHERE name = @n AND version = @v ",
+        };
+        return await QueryReviewsAsync(c, null, where + "ORDER BY id LIMIT @l", ct, ("n", name), ("v", version), ("l", limit)).ConfigureAwait(false);
+    }
+
+    public async Task<ReviewRecord?> GetReviewAsync(long id, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        var rows = await QueryReviewsAsync(c, null, "WHERE id = @id", ct, ("id", id)).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    private static async Task<List<ReviewRecord>> QueryReviewsAsync(DbConnection c, DbTransaction? tx, string where, CancellationToken ct, params (string, object?)[] args)
+    {
+        await using var cmd = Command(c, tx, "SELECT id, name, version, sha512, reviewer, criteria, delta_from, bundle, digest, submitted_by, submitted_at FROM reviews " + where, args);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<ReviewRecord>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            list.Add(new ReviewRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5).Split(',', StringSplitOptions.RemoveEmptyEntries),
+                Str(r, 6), r.GetString(7), r.GetString(8), r.GetString(9), Parse(r.GetString(10))));
+        }
+
+        return list;
     }
 
     /// <summary>Runs raw SQL (tests use it to show the audit log refuses updates).</summary>

@@ -30,5 +30,6 @@ internal static class PolicyRuleRegistry
         new SlsaCheck(),
         new AdvisoriesCheck(),
         new MalwareCheck(),
+        new ReviewsCheck(),
     ];
 }

@@ -49,6 +49,9 @@ internal sealed record PolicyFacts
     /// <summary>The advisory database the evaluator was given (null: none was downloaded).</summary>
     public Vouch.Advisories.IAdvisoryDatabase? Advisories { get; init; }
 
+    /// <summary>The organisation's reviews for the <c>reviews</c> rule (null: the caller loaded none).</summary>
+    public Vouch.Reviews.IReviewEvidence? Reviews { get; init; }
+
     /// <summary>The verified report (null when deciding on the packument alone).</summary>
     public PackageReport? Report { get; init; }
 

@@ -18,7 +18,8 @@ public sealed class CoverageEngine
     private readonly List<(string Pattern, PackagePolicy Policy)> _policies;
     private readonly ulong[] _defaultRequired;
 
-    public CoverageEngine(SupplyChain chain, TimeProvider time)
+    /// <param name="acceptedImports">Imports (organisations) whose audits count; null: every pinned import.</param>
+    public CoverageEngine(SupplyChain chain, TimeProvider time, IReadOnlySet<string>? acceptedImports = null)
     {
         _chain = chain;
         _time = time;
@@ -37,7 +38,7 @@ public sealed class CoverageEngine
             }
         }
 
-        foreach (var import in chain.Imports)
+        foreach (var import in chain.Imports.Where(i => acceptedImports is null || acceptedImports.Contains(i.Spec.Name)))
         {
             var theirs = CriteriaRegistry.Build(import.Document.Criteria, []);
             var exclude = import.Spec.Exclude.ToHashSet(StringComparer.Ordinal);
