@@ -244,6 +244,13 @@ public class DashboardPagesTests
             Assert.Equal(HttpStatusCode.Forbidden, publisher.StatusCode);
         }
 
+        // The first dashboard page and the package page refuse a publisher token as well.
+        foreach (var page in new[] { "-/vouch/dashboard", "-/vouch/dashboard/package/left-pad" })
+        {
+            using var publisher = await gate.SendAsync(HttpMethod.Get, page, Publisher);
+            Assert.Equal(HttpStatusCode.Forbidden, publisher.StatusCode);
+        }
+
         foreach (var api in new[] { "audit/export", "digest" })
         {
             using var anonymous = await gate.SendAsync(HttpMethod.Get, "-/vouch/v1/" + api);

@@ -77,6 +77,14 @@ public sealed class ReviewsApiTests : IDisposable
         return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
     }
 
+    private static async Task<string> PageAsync(GateFixture gate, string name)
+    {
+        using var response = await gate.SendAsync(HttpMethod.Get, "-/vouch/dashboard/package/" + name, GateFixture.ReaderToken);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return text;
+    }
+
     [Fact]
     public async Task Post_WhenTrustedReviewOfTheVersion_IsStoredAuditedAndLiftsTheReviewsRule()
     {
@@ -86,6 +94,8 @@ public sealed class ReviewsApiTests : IDisposable
             Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
             Assert.Contains(ReviewCodes.NotCovered, await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
+
+        Assert.DoesNotContain("id=\"reviews\"", await PageAsync(gate, "left-pad"), StringComparison.Ordinal);
 
         var bundle = Sign("left-pad", "1.0.0", _leftPad);
         var (status, body) = await PostAsync(gate, GateFixture.ApproverToken, bundle);
@@ -107,6 +117,11 @@ public sealed class ReviewsApiTests : IDisposable
         Assert.NotEmpty(list);
         var one = await gate.JsonAsync(HttpMethod.Get, $"-/vouch/v1/reviews/{(long)list[0]!["id"]!}", GateFixture.ReaderToken);
         Assert.NotNull(one["bundle"]!["dsseEnvelope"]);
+
+        // The dashboard's package page shows the stored review with its version, reviewer and criteria.
+        var page = await PageAsync(gate, "left-pad");
+        Assert.Contains("id=\"reviews\"", page, StringComparison.Ordinal);
+        Assert.Contains("<td>1.0.0</td><td>carol</td><td>safe-to-deploy</td><td>(full review)</td>", page, StringComparison.Ordinal);
 
         var audit = (await gate.JsonAsync(HttpMethod.Get, "-/vouch/v1/audit", GateFixture.ReaderToken))["entries"]!.AsArray();
         var added = Assert.Single(audit, e => (string)e!["action"]! == "review-added" && (string)e["name"]! == "left-pad");

@@ -23,6 +23,12 @@ internal static class Dashboard
 
     public static async Task RenderAsync(HttpContext ctx, GateService gate, GateToken? token, bool oidc = false)
     {
+        // A publisher token reads nothing under /-/vouch: refused here as on every other page.
+        if (token is not null && await DashboardLayout.RequireReaderAsync(ctx, token).ConfigureAwait(false) is null)
+        {
+            return;
+        }
+
         var html = new StringBuilder();
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>vouch gate</title><style>").Append(Style).Append("</style></head><body>");
         html.Append("<h1>vouch gate</h1>");

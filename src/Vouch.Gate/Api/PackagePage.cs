@@ -29,11 +29,10 @@ internal static class PackagePage
         dl{margin:0;display:grid;grid-template-columns:max-content 1fr;gap:0 .6rem}dt{font-weight:600}dd{margin:0;word-break:break-all}
         """;
 
-    public static async Task RenderAsync(HttpContext ctx, GateService gate, GateToken? token, string name)
+    public static async Task RenderAsync(HttpContext ctx, GateService gate, GateToken? signedIn, string name)
     {
-        if (token is null)
+        if (await DashboardLayout.RequireReaderAsync(ctx, signedIn).ConfigureAwait(false) is null)
         {
-            ctx.Response.Redirect("/-/vouch/dashboard");
             return;
         }
 
@@ -69,6 +68,7 @@ internal static class PackagePage
                 .Append(f.Withheld.Count).Append(" withheld; ").Append(evidence.Count).Append(" verified by this gate.</p>");
 
             await WatchEvents(html, gate, name, ctx.RequestAborted).ConfigureAwait(false);
+            await Reviews(html, gate, name, ctx.RequestAborted).ConfigureAwait(false);
 
             var lines = f.Upstream.Versions.Values
                 .GroupBy(v => v.Version.Major > 0 ? $"{v.Version.Major}.x" : $"0.{v.Version.Minor}.x")
@@ -167,6 +167,28 @@ internal static class PackagePage
                 .Append("</td><td>").Append(E(e.Kind)).Append(" <code>").Append(E(e.Code)).Append("</code></td><td>").Append(E(e.Severity))
                 .Append("</td><td>").Append(E(e.Detail)).Append("</td><td>")
                 .Append(!e.Quarantine ? "shown only" : quarantined ? "<span class=\"badge withheld\">quarantined</span> pending approval" : "quarantine lifted")
+                .Append("</td></tr>");
+        }
+
+        html.Append("</table>");
+    }
+
+    // Issue 17: the reviews the gate stores for this package (each verified against the version's
+    // tarball and the policy's web of trust before it was stored), newest version first.
+    private static async Task Reviews(StringBuilder html, GateService gate, string name, CancellationToken ct)
+    {
+        var reviews = await gate.Store.ListReviewsAsync(name, null, 500, ct).ConfigureAwait(false);
+        if (reviews.Count == 0)
+        {
+            return;
+        }
+
+        html.Append("<h2 id=\"reviews\">Reviews</h2><table class=\"reviews\"><tr><th>version</th><th>reviewer</th><th>criteria</th><th>delta from</th><th>submitted</th></tr>");
+        foreach (var r in reviews.OrderByDescending(r => Vouch.Npm.SemVersion.TryParse(r.Version, out var v) ? v : null).ThenBy(r => r.Id))
+        {
+            html.Append("<tr data-review=\"").Append(r.Id).Append("\"><td>").Append(E(r.Version)).Append("</td><td>").Append(E(r.Reviewer))
+                .Append("</td><td>").Append(E(string.Join(", ", r.Criteria))).Append("</td><td>").Append(E(r.DeltaFrom ?? "(full review)"))
+                .Append("</td><td>").Append(E(r.SubmittedBy)).Append(", ").Append(E(r.SubmittedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)))
                 .Append("</td></tr>");
         }
 
