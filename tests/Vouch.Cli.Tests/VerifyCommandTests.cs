@@ -352,6 +352,12 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
         var mapped = await Run("verify-vsa", P("m.vsa.json"), "--key", pub, "--sha512", sha512, "--min-level", "3", "--package", "@sigstore/protobuf-specs@0.2.1", "--json");
         Assert.True(mapped.Exit == 0, mapped.Err + mapped.Out);
         Assert.Equal("SLSA_BUILD_LEVEL_3", (string?)JsonNode.Parse(mapped.Out)!["level"]);
+
+        // `verify --json` shows the same level: L2 under the default mapping, L3 under the policy's.
+        var plain = await Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--json");
+        Assert.Equal(2, (int)JsonNode.Parse(plain.Out)![0]!["slsa"]!["level"]!);
+        var withPolicy = await Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--policy", P("mapping.yml"), "--json");
+        Assert.Equal(("SLSA_BUILD_LEVEL_3", 3), ((string?)JsonNode.Parse(withPolicy.Out)![0]!["slsa"]!["name"], (int)JsonNode.Parse(withPolicy.Out)![0]!["slsa"]!["level"]!));
     }
 
     [Fact]

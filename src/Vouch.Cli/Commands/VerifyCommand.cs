@@ -53,7 +53,7 @@ internal static class VerifyCommand
                 }
                 else
                 {
-                    Render(stdout, results, services.Trust.RootSource, policy.Source);
+                    Render(stdout, results, services.Trust.RootSource, policy.Source, policy.SlsaMapping);
                 }
             }
 
@@ -72,13 +72,13 @@ internal static class VerifyCommand
         return command;
     }
 
-    private static void Render(TextWriter stdout, IReadOnlyList<PackageJudgement> results, string trustSource, string policySource)
+    private static void Render(TextWriter stdout, IReadOnlyList<PackageJudgement> results, string trustSource, string policySource, Vouch.Provenance.Slsa.SlsaMappingOptions mapping)
     {
         var reports = results.Select(r => r.Report).ToList();
         var verdicts = results.Select(r => r.Verdict).ToList();
         var console = ConsoleFactory.Create(stdout);
 
-        var table = new Table().AddColumns("package", "integrity", "signature", "provenance", "publish attestation", "evidence", "source", "policy");
+        var table = new Table().AddColumns("package", "integrity", "signature", "provenance", "publish attestation", "evidence", "slsa", "source", "policy");
         for (var i = 0; i < reports.Count; i++)
         {
             var r = reports[i];
@@ -92,6 +92,7 @@ internal static class VerifyCommand
                 Badge(PackageVerifier.Status(r.Provenance.Status)),
                 Badge(PackageVerifier.Status(r.PublishAttestation.Status)),
                 Markup.Escape(EvidenceLevels.Name(r.EvidenceLevel)),
+                "L" + (int)Vouch.Provenance.Slsa.SlsaLevels.Assess(r, mapping).Level,
                 Markup.Escape(source),
                 verdicts[i] switch
                 {
@@ -148,6 +149,8 @@ internal static class VerifyJson
     public static object ToJson(PackageReport r, PolicyDocument? policy, PolicyVerdict? verdict)
     {
         var o = PackageReportJson.ToJsonObject(r);
+        var slsa = Vouch.Provenance.Slsa.SlsaLevels.Assess(r, policy?.SlsaMapping);
+        o["slsa"] = JsonSerializer.SerializeToNode(new { level = (int)slsa.Level, name = slsa.VsaLevel, row = slsa.Row }, CliJson.Options);
         o["policy"] = policy is null || verdict is null ? null : JsonSerializer.SerializeToNode(PolicyJson.Verdict(policy, verdict), CliJson.Options);
         return o;
     }
