@@ -22,8 +22,9 @@ public sealed class CacheSeal
 
     /// <summary>
     /// The key of <paramref name="directory"/>, created when absent. Two processes creating it at
-    /// once each write a whole key and the last rename wins; both then read the winner back, so at
-    /// worst the loser's first entries become misses (never accepted under the wrong key).
+    /// once: the first to publish its key wins (never replaced) and every other reads that key back,
+    /// so all of them seal under the same key. (With last-rename-wins, a process could keep sealing
+    /// with a key another had already replaced, and its whole evidence pack would be unreadable.)
     /// </summary>
     public static CacheSeal Open(string directory)
     {
@@ -36,10 +37,19 @@ public sealed class CacheSeal
         var fresh = RandomNumberGenerator.GetBytes(KeyBytes);
         try
         {
-            AtomicFile.Write(path, fresh, Durability.Atomic);
-            if (!OperatingSystem.IsWindows())
+            if (!AtomicFile.TryCreate(path, fresh, Durability.Atomic, unixMode: UnixFileMode.UserRead | UnixFileMode.UserWrite))
             {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                if (ReadKey(path) is { } winner)
+                {
+                    return new CacheSeal(winner);
+                }
+
+                // A damaged key file (wrong length) would otherwise make every entry a miss forever.
+                AtomicFile.Write(path, fresh, Durability.Atomic);
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -63,6 +63,57 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Publishes a whole file only if none exists yet: the first of several racing writers wins and
+    /// the others get false and read the winner's (a key every process must agree on). Readers see
+    /// no file or the complete one.
+    /// </summary>
+    public static bool TryCreate(string path, ReadOnlySpan<byte> content, Durability durability = Durability.Durable, bool ensureDirectory = true, UnixFileMode? unixMode = null)
+    {
+        var (full, temp) = Prepare(path, ensureDirectory);
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
+            {
+                // The mode is set before any byte is written, so a secret is never readable by others.
+                if (unixMode is { } mode && !OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(stream.SafeFileHandle, mode);
+                }
+
+                stream.Write(content);
+                if (durability == Durability.Durable)
+                {
+                    stream.Flush(flushToDisk: true);
+                }
+            }
+
+            if (File.Exists(full))
+            {
+                TryDelete(temp);
+                return false;
+            }
+
+            try
+            {
+                // Without overwrite the move fails when the target appeared meanwhile (on Unix .NET
+                // links the new name, which link(2) refuses when it exists): no winner is replaced.
+                File.Move(temp, full, overwrite: false);
+                return true;
+            }
+            catch (IOException) when (File.Exists(full))
+            {
+                TryDelete(temp);
+                return false;
+            }
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
     public static void WriteText(string path, string content, Durability durability = Durability.Durable) =>
         Write(path, System.Text.Encoding.UTF8.GetBytes(content), durability);
 

@@ -131,7 +131,7 @@ public sealed class GateStoreCommandTests : IAsyncLifetime
             {
                 await c.OpenAsync();
                 await using var cmd = new NpgsqlCommand("SELECT count(*) FROM schema_migrations", c);
-                Assert.Equal(2L, (long)(await cmd.ExecuteScalarAsync())!);
+                Assert.Equal(4L, (long)(await cmd.ExecuteScalarAsync())!);
             }
 
             // Concurrent identical requests across both processes: one pending row.

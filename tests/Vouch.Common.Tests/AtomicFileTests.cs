@@ -80,4 +80,32 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal("new", File.ReadAllText(path));
         Assert.False(File.Exists(temp));
     }
+
+    [Fact]
+    public async Task TryCreate_WhenManyWritersRaceOnOnePath_TheFirstWinsAndIsNeverReplaced()
+    {
+        var path = Path.Combine(_dir, "seal.key");
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => (i, AtomicFile.TryCreate(path, new[] { (byte)i }, Durability.Atomic)))));
+
+        var winner = Assert.Single(results, r => r.Item2);
+        Assert.Equal([(byte)winner.i], File.ReadAllBytes(path));
+        Assert.False(AtomicFile.TryCreate(path, "late"u8, Durability.Atomic));
+        Assert.Equal([(byte)winner.i], File.ReadAllBytes(path));
+        Assert.Single(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void TryCreate_WhenAModeIsGiven_TheFileHasItFromTheStart()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var path = Path.Combine(_dir, "secret");
+
+        Assert.True(AtomicFile.TryCreate(path, "k"u8, unixMode: UnixFileMode.UserRead | UnixFileMode.UserWrite));
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+    }
 }
