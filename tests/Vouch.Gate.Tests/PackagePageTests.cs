@@ -24,6 +24,15 @@ public class PackagePageTests
                 Assert.Equal(HttpStatusCode.Redirect, noToken.StatusCode);
             }
 
+            // An approval request for a withheld version, with markup in its reason: listed on the page, escaped.
+            using (var ask = new HttpRequestMessage(HttpMethod.Post, "-/vouch/v1/approvals"))
+            {
+                ask.Headers.Authorization = new("Bearer", GateFixture.ReaderToken);
+                ask.Content = new StringContent("{\"name\":\"@lottiefiles/lottie-player\",\"version\":\"2.0.6\",\"rule\":\"trust-downgrade\",\"reason\":\"<script>alert(1)</script>\"}", System.Text.Encoding.UTF8, "application/json");
+                using var asked = await http.SendAsync(ask);
+                Assert.Equal(HttpStatusCode.Created, asked.StatusCode);
+            }
+
             using var request = new HttpRequestMessage(HttpMethod.Get, "-/vouch/dashboard/package/@lottiefiles/lottie-player");
             request.Headers.Authorization = new("Bearer", GateFixture.ReaderToken);
             using var page = await http.SendAsync(request);
@@ -43,6 +52,11 @@ public class PackagePageTests
             Assert.Contains("withheld", row205, StringComparison.Ordinal);
             Assert.Contains("trust-downgrade", row205, StringComparison.Ordinal);
             Assert.Contains("not verified yet", row205, StringComparison.Ordinal);
+
+            Assert.Contains("id=\"approvals\"", html, StringComparison.Ordinal);
+            Assert.Contains("<td>2.0.6</td><td>trust-downgrade</td><td>pending</td>", html, StringComparison.Ordinal);
+            Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("<script>alert(1)", html, StringComparison.Ordinal);
 
             // Releases in time order within the line: 2.0.2 before 2.0.8.
             Assert.True(html.IndexOf("id=\"v-2.0.2\"", StringComparison.Ordinal) < html.IndexOf("id=\"v-2.0.8\"", StringComparison.Ordinal));

@@ -69,6 +69,7 @@ internal static class PackagePage
 
             await WatchEvents(html, gate, name, ctx.RequestAborted).ConfigureAwait(false);
             await Reviews(html, gate, name, ctx.RequestAborted).ConfigureAwait(false);
+            await Approvals(html, gate, name, ctx.RequestAborted).ConfigureAwait(false);
 
             var lines = f.Upstream.Versions.Values
                 .GroupBy(v => v.Version.Major > 0 ? $"{v.Version.Major}.x" : $"0.{v.Version.Minor}.x")
@@ -190,6 +191,29 @@ internal static class PackagePage
                 .Append("</td><td>").Append(E(string.Join(", ", r.Criteria))).Append("</td><td>").Append(E(r.DeltaFrom ?? "(full review)"))
                 .Append("</td><td>").Append(E(r.SubmittedBy)).Append(", ").Append(E(r.SubmittedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)))
                 .Append("</td></tr>");
+        }
+
+        html.Append("</table>");
+    }
+
+    // Issue 19: who asked to lift which rule for which version, and what was decided (newest first).
+    private static async Task Approvals(StringBuilder html, GateService gate, string name, CancellationToken ct)
+    {
+        var approvals = await gate.Store.ListApprovalsForAsync(name, 200, ct).ConfigureAwait(false);
+        if (approvals.Count == 0)
+        {
+            return;
+        }
+
+        static string When(DateTimeOffset? t) => t is { } at ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "";
+        html.Append("<h2 id=\"approvals\">Approvals</h2><table class=\"approvals\"><tr><th>id</th><th>version</th><th>rule</th><th>status</th><th>requested</th><th>decided</th><th>expires</th></tr>");
+        foreach (var a in approvals)
+        {
+            html.Append("<tr data-approval=\"").Append(a.Id).Append("\"><td>").Append(a.Id).Append("</td><td>").Append(E(a.Version)).Append("</td><td>").Append(E(a.Rule))
+                .Append("</td><td>").Append(E(a.Status)).Append("</td><td>").Append(E(a.RequestedBy)).Append(", ").Append(E(When(a.RequestedAt)))
+                .Append(a.RequestReason is { } rr ? ": " + E(rr) : "").Append("</td><td>")
+                .Append(a.DecidedBy is { } by ? E(by) + ", " + E(When(a.DecidedAt)) + (a.DecisionReason is { } dr ? ": " + E(dr) : "") : "")
+                .Append("</td><td>").Append(E(When(a.ExpiresAt))).Append("</td></tr>");
         }
 
         html.Append("</table>");

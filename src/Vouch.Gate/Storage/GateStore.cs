@@ -294,6 +294,13 @@ public sealed partial class GateStore : IAsyncDisposable
             : await QueryApprovalsAsync(c, null, "WHERE status = @s ORDER BY id", ct, ("s", status)).ConfigureAwait(false);
     }
 
+    /// <summary>The newest approvals of one package, any status (the dashboard's package page).</summary>
+    public async Task<IReadOnlyList<ApprovalRecord>> ListApprovalsForAsync(string name, int limit, CancellationToken ct = default)
+    {
+        await using var c = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        return await QueryApprovalsAsync(c, null, "WHERE name = @n ORDER BY id DESC LIMIT @l", ct, ("n", name), ("l", Math.Clamp(limit, 1, 1000))).ConfigureAwait(false);
+    }
+
     /// <summary>Grants in force at <paramref name="at"/> (granted, not expired).</summary>
     public async Task<IReadOnlyList<ApprovalRecord>> ActiveGrantsAsync(DateTimeOffset at, CancellationToken ct = default)
     {
