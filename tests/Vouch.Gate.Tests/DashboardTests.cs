@@ -87,6 +87,12 @@ public class DashboardTests
 
         Assert.Contains("id=\"token\"", html, StringComparison.Ordinal);
         Assert.DoesNotContain("id=\"pending\"", html, StringComparison.Ordinal);
+
+        // Scripts run only by hash: markup that slipped past the encoder could not run. (The
+        // Chromium test above shows the page's own scripts still run under this policy.)
+        var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("script-src 'sha256-", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("script-src 'unsafe-inline'", csp, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -21,6 +21,39 @@ internal static class Dashboard
         button{margin-right:.3rem}
         """;
 
+    // The page's two scripts, fixed text: the CSP allows exactly these by hash ('unsafe-inline' would
+    // let any markup that escaped the encoder run).
+    private const string LoginScript = """
+        document.getElementById('login').addEventListener('submit', e => {
+          e.preventDefault();
+          document.cookie = 'vouch_token=' + encodeURIComponent(document.getElementById('token').value) + '; path=/-/vouch; SameSite=Strict';
+          location.reload();
+        });
+        """;
+
+    private const string ApproveScript = """
+        const token = decodeURIComponent((document.cookie.split('; ').find(c => c.startsWith('vouch_token=')) || '').slice(12));
+        const csrf = document.querySelector('meta[name=vouch-csrf]');
+        const auth = token ? { 'Authorization': 'Bearer ' + token } : { 'X-Vouch-Csrf': csrf ? csrf.content : '' };
+        for (const b of document.querySelectorAll('button.grant, button.deny')) {
+          b.addEventListener('click', async () => {
+            const action = b.classList.contains('grant') ? 'grant' : 'deny';
+            const reason = prompt(action + ' approval ' + b.dataset.id + ': reason') || '';
+            const r = await fetch('/-/vouch/v1/approvals/' + b.dataset.id + '/' + action, {
+              method: 'POST', headers: Object.assign({ 'Content-Type': 'application/json' }, auth),
+              body: JSON.stringify({ reason })
+            });
+            document.getElementById('status').textContent = r.ok ? action + 'ed ' + b.dataset.id : 'failed: ' + r.status;
+            if (r.ok) { location.reload(); }
+          });
+        }
+        """;
+
+    private static readonly string Csp =
+        $"default-src 'none'; script-src {Hash(LoginScript)} {Hash(ApproveScript)}; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    private static string Hash(string script) => $"'sha256-{Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(script)))}'";
+
     public static async Task RenderAsync(HttpContext ctx, GateService gate, GateToken? token, bool oidc = false)
     {
         // A publisher token reads nothing under /-/vouch: refused here as on every other page.
@@ -36,14 +69,7 @@ internal static class Dashboard
         {
             html.Append("""
                 {OIDC}<form id="login"><label>Gate token <input id="token" type="password" autocomplete="off"></label> <button type="submit">Sign in</button></form>
-                <script>
-                document.getElementById('login').addEventListener('submit', e => {
-                  e.preventDefault();
-                  document.cookie = 'vouch_token=' + encodeURIComponent(document.getElementById('token').value) + '; path=/-/vouch; SameSite=Strict';
-                  location.reload();
-                });
-                </script></body></html>
-                """);
+                """).Append("<script>").Append(LoginScript).Append("</script></body></html>");
             // Issue 19: OpenID Connect sign-in next to the token form.
             html.Replace("{OIDC}", oidc ? "<p><a id=\"oidc-signin\" href=\"/-/vouch/signin\">Sign in with your organisation's account</a></p>" : "");
             await WriteAsync(ctx, html, 200).ConfigureAwait(false);
@@ -116,24 +142,7 @@ internal static class Dashboard
         {
             html.Append("""
                 <p id="status"></p>
-                <script>
-                const token = decodeURIComponent((document.cookie.split('; ').find(c => c.startsWith('vouch_token=')) || '').slice(12));
-                const csrf = document.querySelector('meta[name=vouch-csrf]');
-                const auth = token ? { 'Authorization': 'Bearer ' + token } : { 'X-Vouch-Csrf': csrf ? csrf.content : '' };
-                for (const b of document.querySelectorAll('button.grant, button.deny')) {
-                  b.addEventListener('click', async () => {
-                    const action = b.classList.contains('grant') ? 'grant' : 'deny';
-                    const reason = prompt(action + ' approval ' + b.dataset.id + ': reason') || '';
-                    const r = await fetch('/-/vouch/v1/approvals/' + b.dataset.id + '/' + action, {
-                      method: 'POST', headers: Object.assign({ 'Content-Type': 'application/json' }, auth),
-                      body: JSON.stringify({ reason })
-                    });
-                    document.getElementById('status').textContent = r.ok ? action + 'ed ' + b.dataset.id : 'failed: ' + r.status;
-                    if (r.ok) { location.reload(); }
-                  });
-                }
-                </script>
-                """);
+                """).Append("<script>").Append(ApproveScript).Append("</script>");
         }
 
         html.Append("</body></html>");
@@ -167,7 +176,7 @@ internal static class Dashboard
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "text/html; charset=utf-8";
-        ctx.Response.Headers["Content-Security-Policy"] = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'";
+        ctx.Response.Headers["Content-Security-Policy"] = Csp;
         ctx.Response.Headers["X-Frame-Options"] = "DENY";
         ctx.Response.Headers.CacheControl = "no-store";
         await ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(html.ToString()), ctx.RequestAborted).ConfigureAwait(false);
