@@ -68,8 +68,11 @@ public sealed class ServeCommandTests : IAsyncLifetime
         var verify = await RunAsync("verify", "--json", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", Path.Combine(_dir.FullName, "cache"), "sigstore@1.0.0");
         var fromCli = JsonNode.Parse(verify.Out)!.AsArray()[0]!.AsObject();
 
-        // `policy` is the CLI's decision under its policy, not evidence; the gate decides separately.
+        // `policy` and `slsa` are the CLI's judgements under its policy (its decision, its SLSA mapping),
+        // not evidence; the gate judges separately (its decisions, its VSA route).
         fromCli.Remove("policy");
+        Assert.NotNull(fromCli["slsa"]);
+        fromCli.Remove("slsa");
         await stop.CancelAsync();
 
         Assert.Equal(0, await run);
