@@ -70,7 +70,9 @@ public sealed class RunCommandTests(RunSandbox sandbox) : IClassFixture<RunSandb
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
         {
-            var path = Path.Combine(d.FullName, ".tools", dir, "node_modules", ".bin", bin);
+            // scripts/install-tools installs into VOUCH_TOOLS_DIR when it is set, like the other suites read it.
+            var tools = Environment.GetEnvironmentVariable("VOUCH_TOOLS_DIR") is { Length: > 0 } env ? env : Path.Combine(d.FullName, ".tools");
+            var path = Path.Combine(tools, dir, "node_modules", ".bin", bin);
             if (File.Exists(Path.Combine(d.FullName, "Vouch.slnx")))
             {
                 Assert.True(File.Exists(path), $"{path} is missing: run scripts/install-tools");
