@@ -24,15 +24,7 @@ public static class AtomicFile
         var (full, temp) = Prepare(path, ensureDirectory);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
-            {
-                stream.Write(content);
-                if (durability == Durability.Durable)
-                {
-                    stream.Flush(flushToDisk: true);
-                }
-            }
-
+            WriteTemporary(temp, content, durability, unixMode: null);
             Commit(temp, full);
         }
         catch
@@ -73,21 +65,7 @@ public static class AtomicFile
         var (full, temp) = Prepare(path, ensureDirectory);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
-            {
-                // The mode is set before any byte is written, so a secret is never readable by others.
-                if (unixMode is { } mode && !OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(stream.SafeFileHandle, mode);
-                }
-
-                stream.Write(content);
-                if (durability == Durability.Durable)
-                {
-                    stream.Flush(flushToDisk: true);
-                }
-            }
-
+            WriteTemporary(temp, content, durability, unixMode);
             if (File.Exists(full))
             {
                 TryDelete(temp);
@@ -163,6 +141,23 @@ public static class AtomicFile
     {
         var full = Path.GetFullPath(path);
         return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+    }
+
+    private static void WriteTemporary(string temp, ReadOnlySpan<byte> content, Durability durability, UnixFileMode? unixMode)
+    {
+        using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1);
+
+        // The mode is set before any byte is written, so a secret is never readable by others.
+        if (unixMode is { } mode && !OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(stream.SafeFileHandle, mode);
+        }
+
+        stream.Write(content);
+        if (durability == Durability.Durable)
+        {
+            stream.Flush(flushToDisk: true);
+        }
     }
 
     private static (string Full, string Temp) Prepare(string path, bool ensureDirectory)
