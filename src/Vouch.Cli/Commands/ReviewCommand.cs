@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Vouch.Cli.Composition;
+using Vouch.Common;
 using Vouch.Npm;
 using Vouch.Npm.Lockfiles;
 using Vouch.Reviews;
@@ -8,7 +9,6 @@ using Vouch.Reviews.Coverage;
 using Vouch.Reviews.Records;
 using Vouch.Reviews.Signed;
 using Vouch.Reviews.Tarballs;
-using Vouch.Sigstore.Verification;
 
 namespace Vouch.Cli.Commands;
 
@@ -37,18 +37,18 @@ internal static class ReviewCommand
         var lockfile = new Argument<string>("LOCKFILE") { Description = "A lockfile or a project directory (default: .).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "." };
         var store = StoreOption();
         var json = new Option<bool>("--json") { Description = "Print the coverage as JSON (docs/reviews.md)." };
-        var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted root for keyless signed reviews (default: the public-good one)." };
+        var shared = new SharedOptions();
         var minLevel = new Option<string>("--min-trust") { Description = "Lowest trust level a signed review's reviewer needs: low (default), medium or high.", DefaultValueFactory = _ => "low" };
         var depth = new Option<int>("--trust-depth") { Description = "Longest trust path followed, 1 to 8 (default 3).", DefaultValueFactory = _ => 3 };
         var command = new Command("check", "Which locked packages meet the required criteria, by what, and which do not (exit 1 when any does not).")
         {
-            lockfile, store, json, trustedRoot, minLevel, depth,
+            lockfile, store, json, shared.TrustedRoot, minLevel, depth,
         };
         command.SetAction((parse, _) =>
         {
             var chain = LoadChain(parse.GetValue(store)!);
             var lf = ReadLockfile(parse.GetValue(lockfile)!);
-            var verifier = ReviewVerifier(chain.Directory, parse.GetValue(trustedRoot), parse.GetValue(minLevel)!, parse.GetValue(depth));
+            var verifier = ReviewVerifier(chain.Directory, shared.Bind(parse), parse.GetValue(minLevel)!, parse.GetValue(depth));
             var result = ReviewCheck.Run(chain, lf, TimeProvider.System, verifier);
             if (parse.GetValue(json))
             {
@@ -74,10 +74,10 @@ internal static class ReviewCommand
         var sign = new Option<bool>("--sign") { Description = "Also write a signed review (in-toto DSSE bundle) to reviews/." };
         var key = new Option<string?>("--key") { Description = "PKCS#8 PEM ECDSA P-256 key to sign with (with --sign)." };
         var store = StoreOption();
-        var registry = new RegistryOptions();
+        var shared = new SharedOptions();
         var command = new Command("certify", "Record a review of a verified tarball in audits.toml (and, with --sign, a signed review).")
         {
-            spec, delta, criteria, notes, who, sign, key, store, registry.Registry, registry.CacheDir, registry.Offline,
+            spec, delta, criteria, notes, who, sign, key, store, shared.Registry, shared.CacheDir, shared.Offline,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -93,9 +93,10 @@ internal static class ReviewCommand
                 throw new UsageException("--sign needs --key FILE: keyless signing needs an OIDC identity flow this build does not have (docs/reviews.md)");
             }
 
+            var settings = shared.Bind(parse);
             using var signer = parse.GetValue(sign) ? LoadSigner(parse.GetValue(key)!) : null;
-            using var client = registry.Open(parse);
-            var service = new ReviewService(new TarballSource(client), TimeProvider.System);
+            using var services = VouchServices.Create(settings);
+            var service = Service(services);
             var reviewer = parse.GetValue(who) ?? Environment.GetEnvironmentVariable("USER") ?? "unknown";
             var (result, failure) = await Guard(() => service.CertifyAsync(parse.GetValue(store)!, name, version, from, parse.GetValue(criteria)!, reviewer, parse.GetValue(notes), signer, ct)).ConfigureAwait(false);
             if (failure is not null)
@@ -122,15 +123,15 @@ internal static class ReviewCommand
         var b = new Argument<string>("TO") { Description = "The version to review." };
         var html = new Option<string?>("--html") { Description = "Also write the diff as an HTML page to this file." };
         var json = new Option<bool>("--json") { Description = "Print the diff as JSON." };
-        var registry = new RegistryOptions();
+        var shared = new SharedOptions();
         var command = new Command("diff", "File-level diff of two verified tarballs, what matters for a review first.")
         {
-            name, a, b, html, json, registry.Registry, registry.CacheDir, registry.Offline,
+            name, a, b, html, json, shared.Registry, shared.CacheDir, shared.Offline,
         };
         command.SetAction(async (parse, ct) =>
         {
-            using var client = registry.Open(parse);
-            var service = new ReviewService(new TarballSource(client), TimeProvider.System);
+            using var services = VouchServices.Create(shared.Bind(parse));
+            var service = Service(services);
             var (diff, failure) = await service.DiffAsync(parse.GetValue(name)!, parse.GetValue(a)!, parse.GetValue(b)!, ct).ConfigureAwait(false);
             if (failure is not null)
             {
@@ -139,7 +140,7 @@ internal static class ReviewCommand
 
             if (parse.GetValue(html) is { } htmlPath)
             {
-                File.WriteAllText(htmlPath, TarballDiff.ToHtml(diff!));
+                AtomicFile.WriteText(htmlPath, TarballDiff.ToHtml(diff!));
             }
 
             if (parse.GetValue(json))
@@ -173,10 +174,10 @@ internal static class ReviewCommand
         var store = StoreOption();
         var candidates = new Option<int>("--candidates") { Description = "Covered versions tried as delta bases per gap, 1 to 10 (default 3).", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "Print the suggestions as JSON." };
-        var registry = new RegistryOptions();
+        var shared = new SharedOptions();
         var command = new Command("suggest", "The cheapest reviews that would close the coverage gaps (smallest diffs from audited versions), with their sizes.")
         {
-            lockfile, store, candidates, json, registry.Registry, registry.CacheDir, registry.Offline,
+            lockfile, store, candidates, json, shared.Registry, shared.CacheDir, shared.Offline,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -186,11 +187,12 @@ internal static class ReviewCommand
                 throw new UsageException($"--candidates: {n} is not between 1 and 10");
             }
 
+            var settings = shared.Bind(parse);
             var chain = LoadChain(parse.GetValue(store)!);
             var lf = ReadLockfile(parse.GetValue(lockfile)!);
-            var report = ReviewCheck.Run(chain, lf, TimeProvider.System).Coverage;
-            using var client = registry.Open(parse);
-            var service = new ReviewService(new TarballSource(client), TimeProvider.System);
+            using var services = VouchServices.Create(settings);
+            var report = ReviewCheck.Run(chain, lf, services.Time).Coverage;
+            var service = Service(services);
             var (suggestions, problems) = await service.SuggestAsync(report, lf, n, ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
@@ -355,6 +357,9 @@ internal static class ReviewCommand
         return command;
     }
 
+    /// <summary>Tarballs through the registry client the shared options configured (cache, offline, .npmrc).</summary>
+    private static ReviewService Service(VouchServices services) => new(new TarballSource(services.Registry), services.Time);
+
     private static TrustLevel? ParseLevel(string? text) =>
         text is null ? null : TrustGraph.ParseLevel(text) ?? throw new UsageException($"level '{text}' is not none, low, medium, high or distrust");
 
@@ -419,7 +424,7 @@ internal static class ReviewCommand
         }
     }
 
-    private static SignedReviewVerifier? ReviewVerifier(string directory, string? trustedRootFile, string minLevel, int depth)
+    private static SignedReviewVerifier? ReviewVerifier(string directory, ServiceSettings settings, string minLevel, int depth)
     {
         if (!Directory.Exists(Path.Combine(directory, ReviewCheck.ReviewsDirectoryName)))
         {
@@ -432,9 +437,10 @@ internal static class ReviewCommand
             throw new UsageException($"--trust-depth: {depth} is not between 1 and {ReviewLimits.MaxTrustDepth}");
         }
 
-        var root = trustedRootFile is null ? TrustMaterialLoader.TrustedRoot(cacheDirectory: null).Root : TrustMaterialLoader.FromFile(trustedRootFile);
+        // Trust material as every command picks it: `--trusted-root`, else the TUF-cached or embedded public-good root.
+        var trust = VouchServices.LoadTrust(settings);
         var graph = Guard(() => TrustGraph.Load(directory));
-        return new SignedReviewVerifier(new SigstoreVerifier(root), graph, new ReviewTrustPolicy { MinimumLevel = level, MaxDepth = depth }, TimeProvider.System);
+        return new SignedReviewVerifier(trust.CreateSigstoreVerifier(), graph, new ReviewTrustPolicy { MinimumLevel = level, MaxDepth = depth }, TimeProvider.System);
     }
 
     private static LocalKeyReviewSigner LoadSigner(string path)
@@ -560,28 +566,5 @@ internal static class ReviewCommand
 
         var covered = r.Coverage.Packages.Count(p => p.Covered);
         stdout.WriteLine($"{covered} of {r.Coverage.Packages.Count} package(s) covered; {r.Coverage.Skipped.Count} skipped (not from the registry)");
-    }
-
-    /// <summary>Registry options shared by the commands that download tarballs.</summary>
-    private sealed class RegistryOptions
-    {
-        public Option<string?> Registry { get; } = new("--registry") { Description = "Registry URL; overrides .npmrc and NPM_CONFIG_REGISTRY." };
-
-        public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "Cache directory (default: $VOUCH_CACHE_DIR, $XDG_CACHE_HOME/vouch or ~/.cache/vouch)." };
-
-        public Option<bool> Offline { get; } = new("--offline") { Description = "Answer from the cache only; a cache miss is a network failure (exit 3)." };
-
-        public RegistryClient Open(ParseResult parse)
-        {
-            Uri? registryUri = null;
-            if (parse.GetValue(Registry) is { } r && !NpmConfig.TryParseRegistryUrl(r, out registryUri, out var registryError))
-            {
-                throw new UsageException($"--registry: {registryError}");
-            }
-
-            var config = NpmConfig.Load(NpmConfigOptions.FromCurrentProcess(registryUri));
-            var cache = Path.Combine(VouchPaths.CacheDirectory(parse.GetValue(CacheDir)), "registry");
-            return new RegistryClient(RegistryClient.CreateDefaultHandler(), config, cache, TimeProvider.System, new RegistryClientOptions { Offline = parse.GetValue(Offline) }, disposeHandler: true);
-        }
     }
 }
