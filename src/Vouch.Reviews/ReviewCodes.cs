@@ -24,6 +24,11 @@ public static class ReviewCodes
     public const string ReviewerDistrusted = "VOUCH_REVIEW_REVIEWER_DISTRUSTED";
     public const string ReviewerTooFar = "VOUCH_REVIEW_REVIEWER_TRUST_TOO_LOW";
 
+    // Keyless signing (certify --sign --identity-token-env): refused = exit 2, unavailable = exit 3, unverified = exit 1.
+    public const string SigningRefused = "VOUCH_REVIEW_SIGNING_REFUSED";
+    public const string SigningUnavailable = "VOUCH_REVIEW_SIGNING_UNAVAILABLE";
+    public const string SigningUnverified = "VOUCH_REVIEW_SIGNING_UNVERIFIED";
+
     // Tarballs and the registry.
     public const string TarballMalformed = "VOUCH_REVIEW_TARBALL_MALFORMED";
     public const string TarballIntegrity = "VOUCH_REVIEW_TARBALL_INTEGRITY";

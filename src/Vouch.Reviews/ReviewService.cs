@@ -11,7 +11,14 @@ using Vouch.Common;
 namespace Vouch.Reviews;
 
 /// <summary>What `certify` recorded.</summary>
-public sealed record CertifyResult(string AuditsFile, string? BundleFile, byte[] Sha512);
+public sealed record CertifyResult(string AuditsFile, string? BundleFile, byte[] Sha512)
+{
+    /// <summary>The certificate identity of a keyless signed review (null: unsigned or a local key).</summary>
+    public string? SignerIdentity { get; init; }
+}
+
+/// <summary>Why `certify` recorded nothing: the tarball could not be fetched or verified, or the review could not be signed.</summary>
+public sealed record CertifyFailure(string Code, string Message, ReviewFailureKind Kind);
 
 /// <summary>One review that would close a gap, with what it costs to do.</summary>
 public sealed record Suggestion(string Name, string Version, string Criterion, string? DeltaFrom, long ReviewBytes, int Files, int LinesChanged);
@@ -47,7 +54,7 @@ public sealed class ReviewService(TarballSource tarballs, TimeProvider time)
     /// Records an audit of the verified tarball in `audits.toml` and, with a signer, writes a signed
     /// review bundle to `reviews/`. Criteria must be known to the supply chain.
     /// </summary>
-    public async Task<(CertifyResult? Result, TarballFetch? Failure)> CertifyAsync(
+    public async Task<(CertifyResult? Result, CertifyFailure? Failure)> CertifyAsync(
         string directory, string name, string version, string? deltaFrom, IReadOnlyList<string> criteria, string who, string? notes, IReviewSigner? signer, CancellationToken ct)
     {
         var chain = SupplyChain.Load(directory);
@@ -60,7 +67,7 @@ public sealed class ReviewService(TarballSource tarballs, TimeProvider time)
         var fetched = await tarballs.FetchAsync(name, version, null, ct).ConfigureAwait(false);
         if (fetched.Tarball is null)
         {
-            return (null, fetched);
+            return (null, Failure(fetched));
         }
 
         string? fromSha = null;
@@ -69,13 +76,14 @@ public sealed class ReviewService(TarballSource tarballs, TimeProvider time)
             var baseFetch = await tarballs.FetchAsync(name, deltaFrom, null, ct).ConfigureAwait(false);
             if (baseFetch.Tarball is null)
             {
-                return (null, baseFetch);
+                return (null, Failure(baseFetch));
             }
 
             fromSha = Convert.ToHexStringLower(baseFetch.Tarball.Sha512);
         }
 
         string? bundleFile = null;
+        ReviewSignature? signature = null;
         if (signer is not null)
         {
             var predicate = new ReviewPredicate
@@ -89,15 +97,24 @@ public sealed class ReviewService(TarballSource tarballs, TimeProvider time)
                 Reviewer = who,
                 ReviewedAt = time.GetUtcNow(),
             };
-            var bundle = signer.SignStatement(ReviewStatement.Build(predicate, fetched.Tarball.Sha512));
+            // Signed before anything is written: a signing failure records nothing.
+            signature = await signer.SignStatementAsync(ReviewStatement.Build(predicate, fetched.Tarball.Sha512), ct).ConfigureAwait(false);
+            if (signature.Bundle is not { } bundle)
+            {
+                return (null, new CertifyFailure(signature.Code!, signature.Message!, signature.Kind));
+            }
+
             var stamp = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
             bundleFile = Path.Combine(directory, ReviewCheck.ReviewsDirectoryName, $"{name.Replace('/', '+')}@{version}.{stamp}.sigstore.json");
             AtomicFile.Write(bundleFile, Encoding.UTF8.GetBytes(bundle));
         }
 
         SupplyChainWriter.AppendAudit(directory, name, version, deltaFrom, criteria, who, notes);
-        return (new CertifyResult(Path.Combine(directory, SupplyChain.AuditsFileName), bundleFile, fetched.Tarball.Sha512), null);
+        return (new CertifyResult(Path.Combine(directory, SupplyChain.AuditsFileName), bundleFile, fetched.Tarball.Sha512) { SignerIdentity = signature?.SignerIdentity }, null);
     }
+
+    private static CertifyFailure Failure(TarballFetch fetch) =>
+        new(fetch.Code!, fetch.Message!, fetch.NetworkError ? ReviewFailureKind.NetworkFailed : ReviewFailureKind.CheckFailed);
 
     /// <summary>
     /// For each gap, the cheapest reviews that close it: a delta from each of the nearest covered

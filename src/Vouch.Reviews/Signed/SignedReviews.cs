@@ -7,10 +7,40 @@ using Vouch.Sigstore.Verification;
 
 namespace Vouch.Reviews.Signed;
 
-/// <summary>Signs a review statement into a Sigstore bundle (JSON). Keyless signing needs a Fulcio/Rekor client; tests use the sandbox's.</summary>
+/// <summary>Signs a review statement into a Sigstore bundle (JSON): with a local key, or keyless (<see cref="KeylessReviewSigner"/>).</summary>
 public interface IReviewSigner
 {
-    string SignStatement(byte[] statement);
+    Task<ReviewSignature> SignStatementAsync(byte[] statement, CancellationToken ct);
+}
+
+/// <summary>How a review step failed: the CLI's exit code follows the kind (1, 3, 2).</summary>
+public enum ReviewFailureKind
+{
+    /// <summary>Something did not verify (integrity, format, a signing answer that does not check out).</summary>
+    CheckFailed,
+
+    /// <summary>The registry or a signing service could not be reached or failed on its side.</summary>
+    NetworkFailed,
+
+    /// <summary>A signing service refused what the user gave it (an expired or wrong identity token).</summary>
+    Refused,
+}
+
+/// <summary>A signed review bundle, or why there is none: a value, never an exception.</summary>
+public sealed record ReviewSignature
+{
+    public string? Bundle { get; init; }
+
+    /// <summary>The certificate identity (SAN) a keyless bundle was issued to; null for a local key.</summary>
+    public string? SignerIdentity { get; init; }
+
+    public string? Code { get; init; }
+
+    public string? Message { get; init; }
+
+    public ReviewFailureKind Kind { get; init; }
+
+    internal static ReviewSignature Failed(string code, string message, ReviewFailureKind kind) => new() { Code = code, Message = message, Kind = kind };
 }
 
 /// <summary>
@@ -37,6 +67,9 @@ public sealed class LocalKeyReviewSigner : IReviewSigner, IDisposable
     public string KeyHint { get; }
 
     public string PublicKeyPem => PemEncoding.WriteString("PUBLIC KEY", _key.ExportSubjectPublicKeyInfo()) + "\n";
+
+    public Task<ReviewSignature> SignStatementAsync(byte[] statement, CancellationToken ct) =>
+        Task.FromResult(new ReviewSignature { Bundle = SignStatement(statement) });
 
     public string SignStatement(byte[] statement)
     {
