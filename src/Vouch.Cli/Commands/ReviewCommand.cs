@@ -75,9 +75,11 @@ internal static class ReviewCommand
         var key = new Option<string?>("--key") { Description = "PKCS#8 PEM ECDSA P-256 key to sign with (with --sign)." };
         var store = StoreOption();
         var shared = new SharedOptions();
+        var keyless = new KeylessArguments();
         var command = new Command("certify", "Record a review of a verified tarball in audits.toml (and, with --sign, a signed review).")
         {
-            spec, delta, criteria, notes, who, sign, key, store, shared.Registry, shared.CacheDir, shared.Offline,
+            spec, delta, criteria, notes, who, sign, key, keyless.TokenEnv, keyless.Fulcio, keyless.Rekor, keyless.AllowHttpUnsafe,
+            store, shared.Registry, shared.CacheDir, shared.Offline, shared.TrustedRoot,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -88,20 +90,24 @@ internal static class ReviewCommand
                 throw new UsageException($"--delta: '{from}' is not a version");
             }
 
-            if (parse.GetValue(sign) && parse.GetValue(key) is null)
-            {
-                throw new UsageException("--sign needs --key FILE: keyless signing needs an OIDC identity flow this build does not have (docs/reviews.md)");
-            }
-
             var settings = shared.Bind(parse);
-            using var signer = parse.GetValue(sign) ? LoadSigner(parse.GetValue(key)!) : null;
+            var endpoints = keyless.Bind(parse, parse.GetValue(sign), parse.GetValue(key) is not null, out var token);
             using var services = VouchServices.Create(settings);
+            using var keyed = parse.GetValue(sign) && endpoints is null ? LoadSigner(parse.GetValue(key)!) : null;
+            using var keylessSigner = endpoints is null ? null : keyless.CreateSigner(endpoints, token!, services.Trust);
+            var signer = (IReviewSigner?)keylessSigner ?? keyed;
             var service = Service(services);
             var reviewer = parse.GetValue(who) ?? Environment.GetEnvironmentVariable("USER") ?? "unknown";
             var (result, failure) = await Guard(() => service.CertifyAsync(parse.GetValue(store)!, name, version, from, parse.GetValue(criteria)!, reviewer, parse.GetValue(notes), signer, ct)).ConfigureAwait(false);
             if (failure is not null)
             {
-                return Fail(stderr, failure);
+                stderr.WriteLine($"vouch: {failure.Code}: {failure.Message}");
+                return failure.Kind switch
+                {
+                    ReviewFailureKind.NetworkFailed => ExitCodes.NetworkFailed,
+                    ReviewFailureKind.Refused => ExitCodes.BadInput,
+                    _ => ExitCodes.CheckFailed,
+                };
             }
 
             stdout.WriteLine($"recorded {(from is null ? "audit" : $"delta {from} ->")} {name}@{version} for {string.Join(", ", parse.GetValue(criteria)!)} in {result!.AuditsFile}");
@@ -109,6 +115,11 @@ internal static class ReviewCommand
             if (result.BundleFile is not null)
             {
                 stdout.WriteLine($"signed review: {result.BundleFile}");
+            }
+
+            if (result.SignerIdentity is not null)
+            {
+                stdout.WriteLine($"signed keyless as: {result.SignerIdentity} (Fulcio certificate, logged in Rekor; verified against {services.Trust.RootSource})");
             }
 
             return ExitCodes.Ok;
@@ -566,5 +577,99 @@ internal static class ReviewCommand
 
         var covered = r.Coverage.Packages.Count(p => p.Covered);
         stdout.WriteLine($"{covered} of {r.Coverage.Packages.Count} package(s) covered; {r.Coverage.Skipped.Count} skipped (not from the registry)");
+    }
+
+    /// <summary>
+    /// `certify --sign --identity-token-env NAME`: keyless signing options, validated before anything is
+    /// fetched. The token is read from the environment (an option value would show in `ps`) and is never
+    /// printed; Fulcio and Rekor are https unless `--sigstore-allow-http-unsafe` and a loopback host.
+    /// </summary>
+    private sealed class KeylessArguments
+    {
+        public Option<string?> TokenEnv { get; } = new("--identity-token-env") { Description = "Sign keyless (with --sign, instead of --key): the environment variable holding the reviewer's OIDC identity token for Fulcio. Never printed." };
+
+        public Option<string?> Fulcio { get; } = new("--fulcio-url") { Description = $"Fulcio for keyless signing (default {KeylessSigningEndpoints.PublicGoodFulcio.AbsoluteUri})." };
+
+        public Option<string?> Rekor { get; } = new("--rekor-url") { Description = $"Rekor for keyless signing (default {KeylessSigningEndpoints.PublicGoodRekor.AbsoluteUri})." };
+
+        public Option<bool> AllowHttpUnsafe { get; } = new("--sigstore-allow-http-unsafe") { Description = "Allow http Fulcio and Rekor URLs on a loopback address (a local test instance). Refused for any other host." };
+
+        /// <summary>The endpoints and the token for keyless signing; null when the review is not signed keyless.</summary>
+        public KeylessSigningEndpoints? Bind(ParseResult parse, bool sign, bool hasKey, out string? token)
+        {
+            token = null;
+            var variable = parse.GetValue(TokenEnv);
+            if (variable is null || !sign)
+            {
+                var stray = new Option[] { TokenEnv, Fulcio, Rekor, AllowHttpUnsafe }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
+                if (stray is not null)
+                {
+                    throw new UsageException($"{stray.Name}: only with --sign --identity-token-env NAME");
+                }
+
+                return sign && !hasKey ? throw new UsageException("--sign needs --key FILE (a local key) or --identity-token-env NAME (keyless, docs/reviews.md)") : null;
+            }
+
+            if (hasKey)
+            {
+                throw new UsageException("--key and --identity-token-env: sign with one or the other");
+            }
+
+            if (variable.Length == 0 || variable.Contains('=', StringComparison.Ordinal))
+            {
+                throw new UsageException($"--identity-token-env: '{variable}' is not an environment variable name");
+            }
+
+            var value = Environment.GetEnvironmentVariable(variable)?.Trim();
+            if (string.IsNullOrEmpty(value))
+            {
+                throw new UsageException($"--identity-token-env: ${variable} is not set or empty");
+            }
+
+            if (KeylessReviewSigner.CheckTokenShape(value) is { } why)
+            {
+                throw new UsageException($"--identity-token-env: ${variable}: {why}");
+            }
+
+            token = value;
+            var allowHttp = parse.GetValue(AllowHttpUnsafe);
+            return new KeylessSigningEndpoints
+            {
+                Fulcio = Endpoint(parse.GetValue(Fulcio), Fulcio.Name, KeylessSigningEndpoints.PublicGoodFulcio, allowHttp),
+                Rekor = Endpoint(parse.GetValue(Rekor), Rekor.Name, KeylessSigningEndpoints.PublicGoodRekor, allowHttp),
+            };
+        }
+
+        public KeylessReviewSigner CreateSigner(KeylessSigningEndpoints endpoints, string token, TrustMaterial trust) =>
+            // No redirects: a 307 would resend the token to wherever the answer points.
+            new(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(30) }, endpoints, token, trust.CreateSigstoreVerifier());
+
+        private static Uri Endpoint(string? text, string option, Uri fallback, bool allowHttp)
+        {
+            if (text is null)
+            {
+                return fallback;
+            }
+
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.Host.Length == 0)
+            {
+                throw new UsageException($"{option}: '{text}' is not an http(s) URL");
+            }
+
+            if (uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            {
+                throw new UsageException($"{option}: give the service's base URL, without credentials, query or fragment");
+            }
+
+            if (uri.Scheme == "http" && !(allowHttp && (uri.IsLoopback)))
+            {
+                throw new UsageException(allowHttp
+                    ? $"{option}: http is allowed only on a loopback address, not {uri.Host}"
+                    : $"{option}: must be https (http only on a loopback address with --sigstore-allow-http-unsafe)");
+            }
+
+            // Relative API paths resolve under the base, whatever it ends with.
+            return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+        }
     }
 }

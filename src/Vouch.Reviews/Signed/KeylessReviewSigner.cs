@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Vouch.Common.Json;
 using Vouch.Sigstore;
 using Vouch.Sigstore.Bundles;
 using Vouch.Sigstore.Dsse;
@@ -34,6 +35,7 @@ public sealed class KeylessReviewSigner : IReviewSigner, IDisposable
 {
     private const int MaxAnswerBytes = 1024 * 1024;
     private const int MaxTokenBytes = 16 * 1024;
+    private const int MaxDepth = 16;
 
     private readonly HttpClient _http;
     private readonly KeylessSigningEndpoints _endpoints;
@@ -133,7 +135,7 @@ public sealed class KeylessReviewSigner : IReviewSigner, IDisposable
         byte[]? digest = null;
         try
         {
-            using var doc = JsonDocument.Parse(statement);
+            using var doc = JsonInput.Parse(statement, MaxDepth);
             var hex = doc.RootElement.GetProperty("subject")[0].GetProperty("digest").GetProperty("sha512").GetString();
             digest = hex is null ? null : Convert.FromHexString(hex);
         }
@@ -180,7 +182,7 @@ public sealed class KeylessReviewSigner : IReviewSigner, IDisposable
 
             try
             {
-                return (JsonDocument.Parse(bytes), null);
+                return (JsonInput.Parse(bytes, MaxDepth), null);
             }
             catch (JsonException)
             {
@@ -204,7 +206,7 @@ public sealed class KeylessReviewSigner : IReviewSigner, IDisposable
         string? message = null;
         try
         {
-            using var doc = JsonDocument.Parse(body);
+            using var doc = JsonInput.Parse(body, MaxDepth);
             message = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
         }
         catch (JsonException)
@@ -355,7 +357,7 @@ public sealed class KeylessReviewSigner : IReviewSigner, IDisposable
         {
             var payload = parts[1].Replace('-', '+').Replace('_', '/');
             payload = payload.PadRight(payload.Length + ((4 - (payload.Length % 4)) % 4), '=');
-            using var doc = JsonDocument.Parse(Convert.FromBase64String(payload));
+            using var doc = JsonInput.Parse(Convert.FromBase64String(payload), MaxDepth);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return null;
