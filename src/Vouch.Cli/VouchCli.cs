@@ -32,6 +32,7 @@ internal static class VouchCli
         root.Subcommands.Add(ReviewCommand.Create(stdout, stderr));
         root.Subcommands.Add(SurveyCommand.Create(stdout, stderr));
         root.Subcommands.Add(WatchCommand.Create(stdout, stderr));
+        root.Subcommands.Add(GateCommand.Create(stdout, stderr));
         return root;
     }
 
