@@ -38,6 +38,8 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
         var packuments = new Dictionary<string, Packument?>(StringComparer.Ordinal);
         var resolved = new List<(CheckedPackage Package, Packument Packument, PackageVersion Version)>();
         var alreadyInstalled = 0;
+        var unasked = 0;
+        DateTimeOffset? oldest = null;
         if (advisories is null)
         {
             general.Add(new(CheckCodes.NoAdvisoryDatabase, FindingLevel.Warning, "", null,
@@ -56,6 +58,15 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
                 if (r.IsOk)
                 {
                     packuments[names[i]] = r.Value;
+                    if (r.FromCache && r.HttpStatus is null)
+                    {
+                        unasked++;
+                    }
+
+                    if (r.ConfirmedAt is { } at && (oldest is null || at < oldest))
+                    {
+                        oldest = at;
+                    }
                 }
                 else
                 {
@@ -163,6 +174,7 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
             PopularNamesSource = popular.Date is null ? popular.Source : $"{popular.Source} ({popular.Date})",
             TrustVerified = trust.Verifies,
             NetworkErrors = networkErrors,
+            Freshness = new RegistryFreshness { Packuments = packuments.Values.Count(p => p is not null), FromCacheUnasked = unasked, OldestConfirmedAt = oldest },
         };
     }
 
