@@ -224,20 +224,14 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
         // Names: typosquats of popular packages, scope confusion, look-alikes of the project's own dependencies.
         if (!popular.Set.Contains(name))
         {
-            foreach (var target in popular.Names)
+            // The first popular name it resembles, in list order; the list's names are folded once per run.
+            if (NameSimilarity.FirstResemblance(name, popular.Parts) is var (target, resemblance))
             {
-                var resemblance = NameSimilarity.Compare(name, target);
-                if (resemblance == Resemblance.None)
-                {
-                    continue;
-                }
-
                 var severe = young || hasScript ? FindingLevel.Error : FindingLevel.Warning;
                 var how = Describe(resemblance);
                 Add(resemblance == Resemblance.Scope ? CheckCodes.ScopeConfusion : CheckCodes.Typosquat, severe,
                     $"'{name}' {how} the popular package '{target}'{(young ? $", and was first published {Age(now - created!.Value)} ago" : "")}{(hasScript ? ", and runs an install script" : "")}",
                     $"If you meant '{target}', install that instead; otherwise confirm '{name}' is the package you intend (its repository, its maintainers).");
-                break;
             }
         }
 
