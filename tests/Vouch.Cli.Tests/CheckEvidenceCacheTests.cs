@@ -131,6 +131,20 @@ public sealed class CheckEvidenceCacheTests : IAsyncLifetime
         Assert.DoesNotContain(requests, r => r.EndsWith(".tgz", StringComparison.Ordinal) || r.Contains("attestations", StringComparison.Ordinal));
         Assert.Equal(Findings(cold), Findings(late));
         Assert.Equal(0, late.Freshness.FromCacheUnasked);
+
+        // The registry's answer (200, or 304 re-dating the copy) starts the max-age again.
+        var (_, next) = await Check(TimeSpan.FromMinutes(5), new Later(TimeSpan.FromMinutes(8)));
+        Assert.Empty(next);
+    }
+
+    [Fact]
+    public async Task RunAsync_WhenCachedCopyIsDatedInTheFuture_RevalidatesIt()
+    {
+        await Check(TimeSpan.FromMinutes(5), new Later(TimeSpan.FromMinutes(10)));
+
+        var (_, requests) = await Check(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(5, requests.Count);
     }
 
     [Fact]
