@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # `vouch check` of one package whose tree has PACKAGES packages (issue 15: < 1 s warm on loopback).
 #
-#   bench/check-bench.sh [PACKAGES] [ROUNDS] [VOUCH]   (defaults: 300 packages, 5 warm rounds, Release build)
+#   bench/check-bench.sh [PACKAGES] [ROUNDS] [VOUCH]   (defaults: 300 packages, 5 warm rounds, scripts/publish-cli)
 #
 # Writes a seeded scenario: `app-root` depends on 10 packages, each of which depends on a slice of
 # the others (shared dependencies, depth 3), PACKAGES packages in all, every fourth one published
 # with provenance (Sigstore bundle + publish attestation from the sandbox's own Sigstore), the rest
 # with a token (registry signature). `vouch sandbox --scenario` serves it on 127.0.0.1; then
 # `vouch check app-root@1.0.0` runs once cold (empty cache directory) and ROUNDS times warm (same
-# cache directory), each under /usr/bin/time. Every run must resolve and check PACKAGES packages
+# cache directory, within the default --max-age of 5 minutes), each under /usr/bin/time; then once
+# more with --prefer-online (every packument revalidated with the registry, evidence from the cache). Every run must resolve and check PACKAGES packages
 # (the script checks the JSON's package count and fails otherwise). An empty advisory database
 # is imported from an empty zip so the advisory lookups run too.
 set -euo pipefail
@@ -25,9 +26,9 @@ cleanup() {
 trap cleanup EXIT
 
 if [[ -z $vouch ]]; then
-  echo "building vouch (Release)..." >&2
-  dotnet build "$here/src/Vouch.Cli" -c Release -nologo -v q >&2
-  vouch="$here/src/Vouch.Cli/bin/Release/net10.0/vouch"
+  # What users run (scripts/vouch): the Release publish with ReadyToRun code, as the audit bench uses.
+  echo "publishing vouch (Release, ReadyToRun)..." >&2
+  vouch=$("$here/scripts/publish-cli")
 fi
 
 python3 - "$packages" > "$work/scenario.yml" <<'PY'
@@ -77,7 +78,7 @@ python3 -c "import zipfile,sys; zipfile.ZipFile(sys.argv[1],'w').close()" "$work
 run() {
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$vouch" check app-root@1.0.0 --registry "$url" \
     --trusted-root "$work/data/trusted_root.json" --cache-dir "$work/cache" --project "$work/project" \
-    --db "$work/adv.db" --json > "$work/out.json" || [[ $? -eq 1 ]]
+    --db "$work/adv.db" --json "${@:2}" > "$work/out.json" || [[ $? -eq 1 ]]
   local count
   count=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['packages']))" "$work/out.json")
   [[ $count -eq $packages ]] || { echo "checked $count packages, expected $packages" >&2; exit 1; }
@@ -87,3 +88,4 @@ run() {
 
 run cold
 for i in $(seq 1 "$rounds"); do run "warm $i"; done
+if "$vouch" check --help 2>/dev/null | grep -q -- --prefer-online; then run "warm, --prefer-online" --prefer-online; fi

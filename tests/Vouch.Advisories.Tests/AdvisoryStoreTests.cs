@@ -249,6 +249,36 @@ public sealed class AdvisoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void Read_WhenZipHasNoEntries_YieldsNoRecordsAndImportsNone()
+    {
+        // An archive with no entries is only its end-of-central-directory record: "PK\x05\x06" and 18 zero bytes.
+        var file = Path.Combine(_dir, "empty.zip");
+        File.WriteAllBytes(file, [(byte)'P', (byte)'K', 5, 6, .. new byte[18]]);
+        using (var check = ZipFile.OpenRead(file))
+        {
+            Assert.Empty(check.Entries);
+        }
+
+        Assert.Empty(OsvSource.Read(file));
+        using var store = AdvisoryStore.Open(DbPath, create: true);
+        var r = store.Import(OsvSource.Read(file));
+        Assert.Null(r.Error);
+        Assert.Equal(0, r.RejectedCount);
+        Assert.Equal(0, r.Added);
+        Assert.Equal(0, store.Snapshot.RecordCount);
+    }
+
+    [Fact]
+    public void Read_WhenEndOfDirectoryRecordIsTruncated_FailsAsUnreadableZip()
+    {
+        // The same signature without the rest of the record is not a zip: a clear error, not a JSON parse.
+        var file = Path.Combine(_dir, "short.zip");
+        File.WriteAllBytes(file, [(byte)'P', (byte)'K', 5, 6, 0, 0]);
+        var e = Assert.Throws<AdvisoryException>(() => OsvSource.Read(file).ToList());
+        Assert.Equal(AdvisoryCodes.SourceUnreadable, e.Code);
+    }
+
+    [Fact]
     public void Read_WhenNotAZipNorJson_ImportRejectsIt()
     {
         var file = Path.Combine(_dir, "x.bin");

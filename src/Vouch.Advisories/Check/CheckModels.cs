@@ -118,6 +118,20 @@ public sealed record CheckOptions
     public AdvisoryRuleOptions Advisories { get; init; } = new();
 }
 
+/// <summary>
+/// How old the packuments a check resolved from are: how many it read, how many came from the HTTP
+/// cache without a request (within the max-age, or offline), and the oldest time the registry sent or
+/// confirmed one of them (null when none was read).
+/// </summary>
+public sealed record RegistryFreshness
+{
+    public int Packuments { get; init; }
+
+    public int FromCacheUnasked { get; init; }
+
+    public DateTimeOffset? OldestConfirmedAt { get; init; }
+}
+
 /// <summary>What the check found; <see cref="Snapshot"/> names the advisory database used (null without one).</summary>
 public sealed record CheckReport
 {
@@ -139,6 +153,9 @@ public sealed record CheckReport
 
     /// <summary>Registry or network failures; the CLI exits 3 when there are any.</summary>
     public required IReadOnlyList<string> NetworkErrors { get; init; }
+
+    /// <summary>How fresh the registry data the tree was resolved from is (the packuments).</summary>
+    public RegistryFreshness Freshness { get; init; } = new();
 
     public IEnumerable<CheckFinding> AllFindings => General.Concat(Packages.SelectMany(p => p.Findings));
 

@@ -38,6 +38,8 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
         var packuments = new Dictionary<string, Packument?>(StringComparer.Ordinal);
         var resolved = new List<(CheckedPackage Package, Packument Packument, PackageVersion Version)>();
         var alreadyInstalled = 0;
+        var unasked = 0;
+        DateTimeOffset? oldest = null;
         if (advisories is null)
         {
             general.Add(new(CheckCodes.NoAdvisoryDatabase, FindingLevel.Warning, "", null,
@@ -56,6 +58,15 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
                 if (r.IsOk)
                 {
                     packuments[names[i]] = r.Value;
+                    if (r.FromCache && r.HttpStatus is null)
+                    {
+                        unasked++;
+                    }
+
+                    if (r.ConfirmedAt is { } at && (oldest is null || at < oldest))
+                    {
+                        oldest = at;
+                    }
                 }
                 else
                 {
@@ -163,6 +174,7 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
             PopularNamesSource = popular.Date is null ? popular.Source : $"{popular.Source} ({popular.Date})",
             TrustVerified = trust.Verifies,
             NetworkErrors = networkErrors,
+            Freshness = new RegistryFreshness { Packuments = packuments.Values.Count(p => p is not null), FromCacheUnasked = unasked, OldestConfirmedAt = oldest },
         };
     }
 
@@ -212,20 +224,14 @@ public sealed class CheckService(RegistryClient registry, IAdvisoryDatabase? adv
         // Names: typosquats of popular packages, scope confusion, look-alikes of the project's own dependencies.
         if (!popular.Set.Contains(name))
         {
-            foreach (var target in popular.Names)
+            // The first popular name it resembles, in list order; the list's names are folded once per run.
+            if (NameSimilarity.FirstResemblance(name, popular.Parts) is var (target, resemblance))
             {
-                var resemblance = NameSimilarity.Compare(name, target);
-                if (resemblance == Resemblance.None)
-                {
-                    continue;
-                }
-
                 var severe = young || hasScript ? FindingLevel.Error : FindingLevel.Warning;
                 var how = Describe(resemblance);
                 Add(resemblance == Resemblance.Scope ? CheckCodes.ScopeConfusion : CheckCodes.Typosquat, severe,
                     $"'{name}' {how} the popular package '{target}'{(young ? $", and was first published {Age(now - created!.Value)} ago" : "")}{(hasScript ? ", and runs an install script" : "")}",
                     $"If you meant '{target}', install that instead; otherwise confirm '{name}' is the package you intend (its repository, its maintainers).");
-                break;
             }
         }
 

@@ -96,48 +96,91 @@ public static class NameSimilarity
     /// <summary>How <paramref name="candidate"/> resembles <paramref name="target"/> (a different name), strongest first.</summary>
     public static Resemblance Compare(string candidate, string target)
     {
-        if (string.Equals(candidate, target, StringComparison.Ordinal))
+        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentNullException.ThrowIfNull(target);
+        return Compare(NameParts.Of(candidate), NameParts.Of(target));
+    }
+
+    /// <summary>
+    /// The first of <paramref name="targets"/> (in order) that <paramref name="candidate"/> resembles, and
+    /// how; the targets' parts are computed once (<see cref="PopularNames"/>), so checking a tree against
+    /// a list folds each name once instead of once per pair.
+    /// </summary>
+    internal static (string Target, Resemblance Resemblance)? FirstResemblance(string candidate, IReadOnlyList<NameParts> targets)
+    {
+        var c = NameParts.Of(candidate);
+        foreach (var t in targets)
+        {
+            var r = Compare(c, t);
+            if (r != Resemblance.None)
+            {
+                return (t.Name, r);
+            }
+        }
+
+        return null;
+    }
+
+    private static Resemblance Compare(NameParts c, NameParts t)
+    {
+        if (string.Equals(c.Name, t.Name, StringComparison.Ordinal))
         {
             return Resemblance.None;
         }
 
-        var (cScope, cBare) = Split(candidate);
-        var (tScope, tBare) = Split(target);
-        if (tScope is not null)
+        if (t.Scope is not null)
         {
             // @types/node -> types-node, typesnode, @typos/node, @types-node/x is left to distance.
-            if (cScope is null && (Fold(cBare) == Fold(tScope + tBare)))
+            // (Without a scope the bare name is the whole name, so its fold is the name's.)
+            if (c.Scope is null && c.Folded == t.FoldedScopeAndBare)
             {
                 return Resemblance.Scope;
             }
 
-            if (cScope is not null && cBare == tBare && cScope != tScope && Distance(cScope, tScope, 1) <= 1)
+            if (c.Scope is not null && c.Bare == t.Bare && c.Scope != t.Scope && Distance(c.Scope, t.Scope, 1) <= 1)
             {
                 return Resemblance.Scope;
             }
         }
 
-        if (Fold(candidate) == Fold(target))
+        if (c.Folded == t.Folded)
         {
             return Resemblance.Confusable;
         }
 
-        if (cScope == tScope && tBare.Length >= 4)
+        if (c.Scope == t.Scope && t.Bare.Length >= 4)
         {
-            var max = tBare.Length >= 10 ? 2 : 1;
-            if (Distance(cBare, tBare, max) <= max)
+            var max = t.Bare.Length >= 10 ? 2 : 1;
+            if (Distance(c.Bare, t.Bare, max) <= max)
             {
                 return Resemblance.EditDistance;
             }
         }
 
-        if (cScope is null && tScope is null && tBare.Length >= 3
-            && (Suffixes.Any(s => cBare == tBare + s) || Prefixes.Any(p => cBare == p + tBare)))
+        if (c.Scope is null && t.Scope is null && t.Bare.Length >= 3 && c.Bare.Length > t.Bare.Length
+            && (Suffixes.Any(s => IsAffixed(c.Bare, s, t.Bare)) || Prefixes.Any(p => IsAffixed(c.Bare, p, t.Bare, prefix: true))))
         {
             return Resemblance.Affix;
         }
 
         return Resemblance.None;
+    }
+
+    // name == bare + affix (or affix + bare), without building the concatenation.
+    private static bool IsAffixed(string name, string affix, string bare, bool prefix = false) =>
+        name.Length == bare.Length + affix.Length
+        && (prefix
+            ? name.StartsWith(affix, StringComparison.Ordinal) && name.EndsWith(bare, StringComparison.Ordinal)
+            : name.StartsWith(bare, StringComparison.Ordinal) && name.EndsWith(affix, StringComparison.Ordinal));
+
+    /// <summary>A name split into scope and bare name, with the folds <see cref="Compare(string, string)"/> reads.</summary>
+    internal sealed record NameParts(string Name, string? Scope, string Bare, string Folded, string? FoldedScopeAndBare)
+    {
+        public static NameParts Of(string name)
+        {
+            var (scope, bare) = Split(name);
+            return new NameParts(name, scope, bare, Fold(name), scope is null ? null : Fold(scope + bare));
+        }
     }
 
     private static (string? Scope, string Bare) Split(string name)

@@ -22,6 +22,11 @@ public sealed class PopularNames
 
     public IReadOnlySet<string> Set { get; }
 
+    /// <summary>The names split and folded once, in list order, for <see cref="NameSimilarity.FirstResemblance"/>.</summary>
+    internal IReadOnlyList<NameSimilarity.NameParts> Parts => _parts ??= [.. Names.Select(NameSimilarity.NameParts.Of)];
+
+    private IReadOnlyList<NameSimilarity.NameParts>? _parts;
+
     public string Source { get; }
 
     public string? Date { get; }

@@ -38,7 +38,9 @@ public static class OsvSource
         try
         {
             using var f = File.OpenRead(path);
-            return f.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("PK\u0003\u0004"u8);
+            // A local file header starts an archive with entries; an archive with none (an export of an
+            // ecosystem with no records) is only its end-of-central-directory record.
+            return f.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && (magic.SequenceEqual("PK\u0003\u0004"u8) || magic.SequenceEqual("PK\u0005\u0006"u8));
         }
         catch (IOException e)
         {

@@ -55,9 +55,10 @@ internal static class AddCommand
             }
 
             var settings = shared.Bind(parse) with { WorkingDirectory = projectDir };
+            // Packuments are always revalidated here (what is about to be installed must be current);
+            // verified evidence of unchanged versions comes from the sealed evidence cache, as in `vouch check`.
             using var services = VouchServices.Create(settings);
-            var service = new CheckService(services.Registry, store, CheckCommand.LoadPopular(null), new CheckCommand.VerifierTrust(services.Verifier), services.Time);
-            var report = await service.CheckAsync(parsed, context, new CheckOptions(), ct).ConfigureAwait(false);
+            var report = await CheckCommand.RunAsync(services, store, CheckCommand.LoadPopular(null), parsed, context, new CheckOptions(), ct).ConfigureAwait(false);
             CheckCommand.Render(stdout, report);
             foreach (var e in report.NetworkErrors)
             {

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using Vouch.Advisories;
 using Vouch.Advisories.Check;
+using Vouch.Audit;
 using Vouch.Cli.Composition;
 using Vouch.Npm;
 using Vouch.Provenance;
@@ -28,9 +29,12 @@ internal static class CheckCommand
         var threshold = new Option<string?>("--severity-threshold") { Description = "Advisories at or above this fail: low, medium, high (default), critical." };
         var failOn = new Option<string?>("--fail-on") { Description = "error (default) or warning: the lowest finding level that exits 1." };
         var project = new Option<string?>("--project") { Description = "The project directory (lockfile, package.json); default: the current directory." };
+        var maxAge = new Option<string?>("--max-age") { Description = "How long cached registry responses (packuments, keys) are used without asking the registry: 0, or a duration such as 90s, 30m, 12h, 7d (default: 5m)." };
+        var preferOnline = new Option<bool>("--prefer-online") { Description = "Revalidate every cached registry response with the registry (--max-age 0)." };
+        var preferOffline = new Option<bool>("--prefer-offline") { Description = "Use cached registry responses however old; ask the registry only for what is not cached." };
         var command = new Command("check", "Before adding dependencies: resolve the tree the specs would add and check every package (advisories, malware, typosquats, age, publisher, scripts, trust).")
         {
-            specs, shared.Registry, shared.TrustedRoot, shared.RegistryKeys, db, depth, json, format, popular, threshold, failOn, project, shared.Offline, shared.CacheDir,
+            specs, shared.Registry, shared.TrustedRoot, shared.RegistryKeys, db, depth, json, format, popular, threshold, failOn, project, shared.Offline, shared.CacheDir, maxAge, preferOnline, preferOffline,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -54,6 +58,7 @@ internal static class CheckCommand
                 var other => throw new UsageException($"--fail-on: '{other}' is not error or warning"),
             };
             var settings = shared.Bind(parse);
+            var age = MaxAge(parse.GetValue(maxAge), parse.GetValue(preferOnline), parse.GetValue(preferOffline));
             var projectDir = Path.GetFullPath(parse.GetValue(project) ?? Directory.GetCurrentDirectory());
             ProjectContext context;
             try
@@ -75,21 +80,19 @@ internal static class CheckCommand
                 throw new UsageException($"{AdvisoryCodes.DatabaseMissing}: {dbPath}: no advisory database (run 'vouch db update')");
             }
 
-            using var services = VouchServices.Create(settings with { WorkingDirectory = projectDir });
-            var trust = new VerifierTrust(services.Verifier);
-            var service = new CheckService(services.Registry, store, names, trust, services.Time);
-            var report = await service.CheckAsync(parsed, context, options, ct).ConfigureAwait(false);
+            using var services = VouchServices.Create(settings with { WorkingDirectory = projectDir, HttpCacheMaxAge = age });
+            var report = await RunAsync(services, store, names, parsed, context, options, ct).ConfigureAwait(false);
 
             switch (outputFormat)
             {
                 case "json":
-                    stdout.WriteLine(JsonSerializer.Serialize(ToJson(report), CliJson.Options));
+                    stdout.WriteLine(JsonSerializer.Serialize(ToJson(report, age), CliJson.Options));
                     break;
                 case "sarif":
                     stdout.WriteLine(CheckSarif.Build(report, ToolVersion(), "package.json").ToJsonString(CliJson.Options));
                     break;
                 default:
-                    Render(stdout, report);
+                    Render(stdout, report, age);
                     break;
             }
 
@@ -106,6 +109,28 @@ internal static class CheckCommand
             return report.Failed || (warningsFail && report.AllFindings.Any(f => f.Level == FindingLevel.Warning)) ? ExitCodes.CheckFailed : ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The registry-cache max-age from <c>--max-age</c>, <c>--prefer-online</c> and <c>--prefer-offline</c>, parsed as <c>vouch audit</c> parses them.</summary>
+    internal static TimeSpan MaxAge(string? maxAge, bool preferOnline, bool preferOffline)
+    {
+        if (new[] { maxAge is not null, preferOnline, preferOffline }.Count(x => x) > 1)
+        {
+            throw new UsageException("--max-age, --prefer-online and --prefer-offline exclude each other");
+        }
+
+        return preferOnline ? TimeSpan.Zero
+            : preferOffline ? TimeSpan.MaxValue
+            : maxAge is not null ? AuditCommand.ParseMaxAge(maxAge)
+            : AuditOptions.DefaultMaxAge;
+    }
+
+    /// <summary>The check with verified trust evidence kept in the cache directory's sealed evidence cache.</summary>
+    internal static Task<CheckReport> RunAsync(VouchServices services, IAdvisoryDatabase? advisories, PopularNames names, IReadOnlyList<PackageSpec> specs, ProjectContext project, CheckOptions options, CancellationToken cancellationToken)
+    {
+        var evidence = services.Settings.HttpCache ? VerifierTrust.EvidenceDirectory(services.CacheDirectory) : null;
+        var service = new CheckService(services.Registry, advisories, names, new VerifierTrust(services.Verifier, services.Registry, evidence), services.Time);
+        return service.CheckAsync(specs, project, options, cancellationToken);
     }
 
     private static SeverityLevel Threshold(string? text) =>
@@ -130,7 +155,7 @@ internal static class CheckCommand
         }
     }
 
-    private static object ToJson(CheckReport report) => new
+    private static object ToJson(CheckReport report, TimeSpan maxAge) => new
     {
         requested = report.Requested,
         passed = !report.Failed,
@@ -149,6 +174,13 @@ internal static class CheckCommand
         }),
         findings = report.General.Select(FindingJson),
         networkErrors = report.NetworkErrors,
+        registryData = new
+        {
+            packuments = report.Freshness.Packuments,
+            fromCacheUnasked = report.Freshness.FromCacheUnasked,
+            oldestConfirmedAt = report.Freshness.OldestConfirmedAt,
+            maxAgeSeconds = maxAge == TimeSpan.MaxValue ? (long?)null : (long)maxAge.TotalSeconds,
+        },
     };
 
     private static object FindingJson(CheckFinding f) => new
@@ -161,7 +193,7 @@ internal static class CheckCommand
         fix = f.Fix,
     };
 
-    internal static void Render(TextWriter stdout, CheckReport report)
+    internal static void Render(TextWriter stdout, CheckReport report, TimeSpan? maxAge = null)
     {
         stdout.WriteLine($"vouch check {string.Join(' ', report.Requested)}: {report.Packages.Count} packages to add ({report.AlreadyInstalled} already in the lockfile)");
         foreach (var p in report.Packages)
@@ -185,25 +217,106 @@ internal static class CheckCommand
         stdout.WriteLine();
         stdout.WriteLine(report.Snapshot is { } s ? $"advisory snapshot {s.Id} ({s.RecordCount} records)" : "advisory snapshot: none");
         stdout.WriteLine($"trust evidence: {(report.TrustVerified ? "verified" : "claimed")}; popular names: {report.PopularNamesSource}");
+        stdout.WriteLine(Freshness(report.Freshness, maxAge));
         stdout.WriteLine(report.Failed ? "result: FAILED" : "result: passed");
+    }
+
+    /// <summary>The line that says how old the registry data is: what was read without asking the registry, and the oldest confirmation.</summary>
+    internal static string Freshness(RegistryFreshness f, TimeSpan? maxAge)
+    {
+        var rule = maxAge switch
+        {
+            null => "",
+            { } a when a == TimeSpan.MaxValue => "; --prefer-offline",
+            { } a when a == TimeSpan.Zero => "; every one revalidated",
+            { } a => $"; --max-age {(long)a.TotalSeconds}s",
+        };
+        var oldest = f.OldestConfirmedAt is { } at ? $", oldest confirmed by the registry at {at.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}" : "";
+        return $"registry data: {f.Packuments} packuments, {f.FromCacheUnasked} from the cache without asking{oldest}{rule}";
     }
 
     private static string ToolVersion() =>
         typeof(CheckCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
-    /// <summary>Trust tiers from Vouch.Provenance's verifier: signature, provenance and publish attestation, verified.</summary>
-    internal sealed class VerifierTrust(PackageVerifier verifier) : ITrustEvidenceSource
+    /// <summary>
+    /// Trust tiers from Vouch.Provenance's verifier: integrity of the downloaded tarball, signature,
+    /// provenance and publish attestation, verified once per version. The verified report is kept in
+    /// <c>&lt;cache-dir&gt;/check-evidence</c> through the audit's sealed <see cref="EvidenceCache"/>, keyed by
+    /// the registry, name, version and <c>dist.integrity</c> (and the trust material and verification
+    /// logic), so a later check of the same version reads the sealed entry instead of downloading and
+    /// verifying again; an edited, foreign or mismatched entry is a miss and is verified again.
+    /// </summary>
+    internal sealed class VerifierTrust : ITrustEvidenceSource
     {
+        private readonly PackageVerifier _verifier;
+        private readonly RegistryClient _registry;
+        private readonly string? _evidenceDirectory;
+        private readonly Lazy<Task<(RegistryKeys Keys, EvidenceCache? Cache)>> _setup;
+
+        /// <param name="evidenceDirectory">Where verified evidence is kept; null verifies every version on every run.</param>
+        public VerifierTrust(PackageVerifier verifier, RegistryClient registry, string? evidenceDirectory)
+        {
+            _verifier = verifier;
+            _registry = registry;
+            _evidenceDirectory = evidenceDirectory;
+            _setup = new(SetupAsync);
+        }
+
         public bool Verifies => true;
+
+        /// <summary>The evidence directory of a cache directory (beside the audit's, not shared: audit entries are verified without the tarball).</summary>
+        public static string EvidenceDirectory(string cacheDirectory) => Path.Combine(cacheDirectory, "check-evidence");
+
+        // Once per run: the keys decide every signature, and their digest is part of every entry's key.
+        private async Task<(RegistryKeys, EvidenceCache?)> SetupAsync()
+        {
+            var keys = await _verifier.KeysAsync(CancellationToken.None).ConfigureAwait(false);
+            var cache = _evidenceDirectory is null ? null : new EvidenceCache(_evidenceDirectory, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys));
+            return (keys, cache);
+        }
 
         public async Task<TrustEvidence> GetAsync(Packument packument, PackageVersion version, CancellationToken cancellationToken)
         {
-            var report = await verifier.VerifyAsync(PackageSpec.Parse($"{packument.Name}@{version.Version}"), cancellationToken).ConfigureAwait(false);
+            var (keys, cache) = await _setup.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var name = version.Name;
+            var v = version.Version.ToString();
+            var registry = _registry.Config.GetRegistryFor(name);
+
+            // Without dist.integrity nothing pins the bytes the evidence was about: never cached.
+            var integrity = string.IsNullOrEmpty(version.Dist.Integrity) ? null : version.Dist.Integrity;
+            if (cache is not null && integrity is not null && cache.TryRead(registry, name, v, integrity) is { } hit)
+            {
+                return ToEvidence(hit.Report);
+            }
+
+            var tarball = await _registry.GetTarballAsync(version.Dist.Tarball, cancellationToken).ConfigureAwait(false);
+            if (!tarball.IsOk)
+            {
+                if (tarball.Status != RegistryStatus.NotFound)
+                {
+                    throw new HttpRequestException(tarball.Error ?? tarball.Status.ToString());
+                }
+
+                return new TrustEvidence(TrustTier.None, null, [$"{ProvenanceCodes.TarballNotFound}: the tarball of {name}@{v} is not served ({tarball.Url})"]);
+            }
+
+            var report = await _verifier.VerifyVersionAsync(packument, version, tarball.Value.Hashes, keys, cancellationToken).ConfigureAwait(false);
             if (report.NetworkError is not null)
             {
                 throw new HttpRequestException(report.NetworkError);
             }
 
+            // An incomplete answer (a key not yet known, attestations not served) may be transient: asked again next run.
+            if (cache is not null && integrity is not null && report.Problems.All(p => !p.Incomplete))
+            {
+                cache.Write(registry, name, v, integrity, new CachedEvidence { Report = report, FromFullDocument = !packument.IsAbbreviated });
+            }
+
+            return ToEvidence(report);
+        }
+
+        private static TrustEvidence ToEvidence(PackageReport report)
+        {
             var tier = report.EvidenceLevel >= EvidenceLevel.TrustedPublisher ? TrustTier.TrustedPublisher
                 : report.EvidenceLevel == EvidenceLevel.Provenance ? TrustTier.Provenance
                 : report.Signature.Status == "verified" ? TrustTier.Signed

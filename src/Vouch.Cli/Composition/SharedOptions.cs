@@ -71,4 +71,7 @@ internal sealed record ServiceSettings
 
     /// <summary>Keep registry responses in &lt;cache&gt;/registry (revalidated with ETags).</summary>
     public bool HttpCache { get; init; } = true;
+
+    /// <summary>How long a cached registry response is used without asking the registry (zero: revalidate each one; `vouch check --max-age`).</summary>
+    public TimeSpan HttpCacheMaxAge { get; init; } = TimeSpan.Zero;
 }

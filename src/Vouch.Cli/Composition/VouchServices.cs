@@ -54,7 +54,7 @@ internal sealed class VouchServices : IDisposable
 
         var config = NpmConfig.Load(npmOptions);
         var cache = settings.HttpCache ? Path.Combine(VouchPaths.CacheDirectory(settings.CacheDirectory), "registry") : null;
-        var clientOptions = new RegistryClientOptions { Offline = settings.Offline };
+        var clientOptions = new RegistryClientOptions { Offline = settings.Offline, CacheMaxAge = settings.HttpCacheMaxAge };
         if (settings.MaxConcurrency is { } n)
         {
             clientOptions = clientOptions with { MaxConcurrency = n };

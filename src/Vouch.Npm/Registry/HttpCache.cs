@@ -94,6 +94,31 @@ internal sealed class HttpCache
         }
     }
 
+    /// <summary>Dates an entry's metadata <paramref name="now"/> after the registry confirmed it (304); failures are swallowed.</summary>
+    public void Touch(string key, DateTimeOffset now)
+    {
+        var (metaPath, _) = PathsFor(key);
+        try
+        {
+            if (new FileInfo(metaPath).Length > 64 * 1024)
+            {
+                return;
+            }
+
+            var meta = JsonSerializer.Deserialize(File.ReadAllBytes(metaPath), CacheJsonContext.Default.CacheMetadata);
+            if (meta is null)
+            {
+                return;
+            }
+
+            meta.StoredAt = now;
+            AtomicFile.Write(metaPath, JsonSerializer.SerializeToUtf8Bytes(meta, CacheJsonContext.Default.CacheMetadata));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+        }
+    }
+
     private (string Meta, string Body) PathsFor(string key)
     {
         var dir = Path.Combine(_directory, key[..2]);

@@ -171,7 +171,7 @@ public sealed class RegistryClient : IDisposable
             _cache.Write(outcome.CacheKey, outcome.Url, outcome.ETag, outcome.LastModified, outcome.Body!, _time.GetUtcNow());
         }
 
-        return new RegistryResult<T> { Status = RegistryStatus.Ok, Value = value, Url = outcome.Url, HttpStatus = outcome.HttpStatus, FromCache = outcome.FromCache };
+        return new RegistryResult<T> { Status = RegistryStatus.Ok, Value = value, Url = outcome.Url, HttpStatus = outcome.HttpStatus, FromCache = outcome.FromCache, ConfirmedAt = outcome.ConfirmedAt ?? _time.GetUtcNow() };
     }
 
     private sealed record FetchOutcome(RegistryStatus Status, Uri Url, string CacheKey)
@@ -189,6 +189,9 @@ public sealed class RegistryClient : IDisposable
         public string? ETag { get; init; }
 
         public string? LastModified { get; init; }
+
+        /// <summary>Set for a cached copy used within its max-age: when the registry last confirmed it.</summary>
+        public DateTimeOffset? ConfirmedAt { get; init; }
     }
 
     private sealed class ResponseTooLargeException(string message) : Exception(message);
@@ -203,7 +206,12 @@ public sealed class RegistryClient : IDisposable
         {
             return cached is null
                 ? new FetchOutcome(RegistryStatus.NotInCache, url, key) { Error = $"offline and {url} is not in the cache" }
-                : FromCachedEntry(url, key, cached, hash, httpStatus: null);
+                : FromCachedEntry(url, key, cached, hash, httpStatus: null) with { ConfirmedAt = cached.StoredAt };
+        }
+
+        if (cached is not null && IsFresh(cached.StoredAt))
+        {
+            return FromCachedEntry(url, key, cached, hash, httpStatus: null) with { ConfirmedAt = cached.StoredAt };
         }
 
         for (var attempt = 0; ; attempt++)
@@ -232,6 +240,12 @@ public sealed class RegistryClient : IDisposable
                         lastStatus = status;
                         if (response.StatusCode == HttpStatusCode.NotModified && cached is not null)
                         {
+                            if (_options.CacheMaxAge > TimeSpan.Zero)
+                            {
+                                // The registry confirmed the copy: its max-age starts again from now.
+                                _cache!.Touch(key, _time.GetUtcNow());
+                            }
+
                             return FromCachedEntry(url, key, cached, hash, status);
                         }
 
@@ -317,6 +331,17 @@ public sealed class RegistryClient : IDisposable
 
             await Task.Delay(wait, _time, ct).ConfigureAwait(false);
         }
+    }
+
+    private bool IsFresh(DateTimeOffset storedAt)
+    {
+        if (_options.CacheMaxAge <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        var now = _time.GetUtcNow();
+        return storedAt <= now && (_options.CacheMaxAge == TimeSpan.MaxValue || now - storedAt < _options.CacheMaxAge);
     }
 
     private static FetchOutcome FromCachedEntry(Uri url, string key, HttpCache.Entry entry, bool hash, int? httpStatus) =>

@@ -32,6 +32,14 @@ public sealed record RegistryClientOptions
 
     public int MaxRedirects { get; init; } = 5;
 
+    /// <summary>
+    /// How long a cached response stands without asking the registry (not even a conditional
+    /// request): <see cref="TimeSpan.Zero"/> (the default) revalidates every cached response,
+    /// <see cref="TimeSpan.MaxValue"/> uses any cached copy however old. The age is counted from when
+    /// the registry last sent or confirmed (304) the copy; a copy dated in the future is stale.
+    /// </summary>
+    public TimeSpan CacheMaxAge { get; init; } = TimeSpan.Zero;
+
     public long MaxPackumentBytes { get; init; } = Limits.MaxPackumentBytes;
 
     public long MaxTarballBytes { get; init; } = Limits.MaxTarballBytes;
@@ -47,6 +55,7 @@ public sealed record RegistryClientOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConcurrency, 1, nameof(MaxConcurrency));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries, nameof(MaxRetries));
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRedirects, nameof(MaxRedirects));
+        ArgumentOutOfRangeException.ThrowIfLessThan(CacheMaxAge, TimeSpan.Zero, nameof(CacheMaxAge));
         ArgumentOutOfRangeException.ThrowIfNegative(CircuitBreakerThreshold, nameof(CircuitBreakerThreshold));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CircuitBreakerOpenFor, TimeSpan.Zero, nameof(CircuitBreakerOpenFor));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AttemptTimeout, TimeSpan.Zero, nameof(AttemptTimeout));

@@ -40,6 +40,9 @@ public sealed record RegistryResult<T>
     /// <summary>True when the value came from the on-disk cache (offline, or revalidated with 304).</summary>
     public bool FromCache { get; init; }
 
+    /// <summary>When the registry last sent or confirmed this copy (now, for a fresh answer; the stored time for a cached copy used within its max-age).</summary>
+    public DateTimeOffset? ConfirmedAt { get; init; }
+
     [MemberNotNullWhen(true, nameof(Value))]
     public bool IsOk => Status == RegistryStatus.Ok && Value is not null;
 
