@@ -73,6 +73,7 @@ internal static class AuditService
     public static async Task<AuditReport> RunAsync(AuditRequest request, ServiceSettings settings, IProgress<AuditProgress>? progress, CancellationToken ct)
     {
         var lockfileStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        Tmp.P("service start", 0);
         var lockfile = LockfileInput.Read(request.Path);
         Lockfile? baseLockfile = null;
         string? baseLabel = null;
@@ -90,7 +91,9 @@ internal static class AuditService
         var (services, pipeline, registries) = await BuildAsync(request, settings, lockfile, ct).ConfigureAwait(false);
         using (services)
         {
+            var tl = Tmp.T();
             var lint = AuditLint.Check(lockfile, registries);
+            Tmp.P("lint", tl);
             var report = baseLockfile is null
                 ? await pipeline.RunAsync(lockfile, lint, progress, ct).ConfigureAwait(false)
                 : await pipeline.RunDiffAsync(lockfile, baseLockfile, baseLabel!, lint, progress, ct).ConfigureAwait(false);
@@ -105,7 +108,10 @@ internal static class AuditService
 
         // As `vouch verify`: no file found means the documented built-in default, never "no rules"
         // (a trust downgrade such as lottie-player's fails an audit out of the box).
+        var t0 = Tmp.T();
         var policy = request.NoPolicy ? null : await PolicyResolver.ResolveAsync(settings.PolicySource, projectDirectory, ct).ConfigureAwait(false);
+        Tmp.P("policy resolve", t0);
+        t0 = Tmp.T();
 
         // The evidence cache (with the policy's immutable facts) is what makes a second audit fast;
         // the registry's HTTP cache would only add a disk write per packument. It is kept for
@@ -116,6 +122,8 @@ internal static class AuditService
             MaxConcurrency = request.Concurrency,
             HttpCache = settings.Offline,
         });
+        Tmp.P("services create", t0);
+        t0 = Tmp.T();
         try
         {
             var config = services.Config;
@@ -138,8 +146,10 @@ internal static class AuditService
                 CheckResolvedHost = false,
                 ScopedRegistryKeys = ScopedKeys(request.RegistryKeysFor, config),
                 PublicRegistryKeys = PublicKeysForScopes(settings, services),
+                TrustedRegistryKeys = services.Trust.Keys,
             };
             var pipeline = new AuditPipeline(services.Registry, services.Verifier, options);
+            Tmp.P("judge/options", t0);
             return (services, pipeline, registries);
         }
         catch
