@@ -116,6 +116,12 @@ public sealed record AuditOptions
     /// audit makes no request; null: the verifier asks the registry on every run.
     /// </summary>
     public RegistryKeys? TrustedRegistryKeys { get; init; }
+
+    /// <summary>
+    /// The lockfile's pack, already being read (<see cref="EvidencePack.Preload"/>); used when it is the
+    /// pack of the lockfile audited under <see cref="EvidenceCacheDirectory"/>, ignored otherwise.
+    /// </summary>
+    public PackPreload? PackPreload { get; init; }
 }
 
 /// <summary>How far the audit got: packages finished of the total.</summary>

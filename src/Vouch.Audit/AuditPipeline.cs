@@ -40,7 +40,7 @@ public sealed class AuditPipeline
     /// <summary>Audits every distinct package of <paramref name="lockfile"/>.</summary>
     public async Task<AuditReport> RunAsync(Lockfile lockfile, IReadOnlyList<PackageLint>? lint = null, IProgress<AuditProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var pack = OpenPack(lockfile);
+        var pack = await OpenPackAsync(lockfile).ConfigureAwait(false);
         var entries = await AuditAsync(lockfile.Distinct(), lint ?? [], null, progress, applyPolicy: true, pack, cancellationToken).ConfigureAwait(false);
         SavePack(pack);
         return Report(lockfile, entries, lint ?? [], null);
@@ -54,7 +54,7 @@ public sealed class AuditPipeline
         var byKey = changed.ToDictionary(d => Key(d.Head!), d => d.Info);
         var changedKeys = byKey.Keys.ToHashSet();
         var relevantLint = (lint ?? []).Where(l => l.Package is null || changedKeys.Contains(Key(l.Package))).ToList();
-        var pack = OpenPack(lockfile);
+        var pack = await OpenPackAsync(lockfile).ConfigureAwait(false);
         var entries = await AuditAsync(changed.Select(d => d.Head!).ToList(), relevantLint, byKey, progress, applyPolicy: true, pack, cancellationToken).ConfigureAwait(false);
 
         // The trust before: evidence of the versions that upgrades and downgrades replace.
@@ -71,7 +71,7 @@ public sealed class AuditPipeline
     }
 
     /// <summary>The lockfile's evidence pack, read once before anything is audited; null without a cache or with packs off.</summary>
-    private EvidencePack? OpenPack(Lockfile lockfile)
+    private async Task<EvidencePack?> OpenPackAsync(Lockfile lockfile)
     {
         if (!_options.EvidencePack || _options.EvidenceCacheDirectory is not { } dir)
         {
@@ -80,6 +80,16 @@ public sealed class AuditPipeline
 
         using (_options.Profile.Measure(AuditStage.CacheRead))
         {
+            if (_options.PackPreload is { } preload && preload.Directory == Path.GetFullPath(dir) && preload.LockfilePath == Path.GetFullPath(lockfile.Path))
+            {
+                // Read ahead under the same directory's seal: this pipeline seals with that key from now on.
+                var (seal, loaded) = await preload.Reading.ConfigureAwait(false);
+                LazyInitializer.EnsureInitialized(ref _seal, () => seal);
+                return ReferenceEquals(_seal, seal)
+                    ? EvidencePack.Open(preload, seal, loaded, _session)
+                    : EvidencePack.Open(dir, Seal(dir), lockfile.Path, _session);
+            }
+
             return EvidencePack.Open(dir, Seal(dir), lockfile.Path, _session);
         }
     }
@@ -161,17 +171,13 @@ public sealed class AuditPipeline
             bool signs;
             using (_options.Profile.Measure(AuditStage.Setup))
             {
-                var t0 = Tmp.T();
                 (keys, signs) = await DefaultRegistryKeysAsync(pack, ct).ConfigureAwait(false);
-                Tmp.P("keys request", t0);
             }
 
             var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys), Seal(dir), pack) : null;
             var windowedKeys = keys.Keys.Any(k => k.ValidFrom is not null || k.ValidUntil is not null);
             var trust = new RegistryTrust(keys, signs, cache, _options.Packuments == PackumentMode.Full || windowedKeys, null);
             var context = new RunContext(trust, diff, applyPolicy ? _options.Policy : null, new ConcurrentDictionary<Uri, Lazy<Task<RegistryTrust>>>(), pack);
-            Tmp.P("pipeline setup end", 0);
-            var tg = Tmp.T();
             var groups = registryPackages.GroupBy(p => p.Name, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
             await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = ct }, async (group, token) =>
             {
@@ -180,7 +186,6 @@ public sealed class AuditPipeline
                     Emit(entry);
                 }
             }).ConfigureAwait(false);
-            Tmp.P("groups", tg);
         }
 
         return [.. results.OrderBy(e => e.Package.Line).ThenBy(e => e.Package.Name, StringComparer.Ordinal).ThenBy(e => e.Package.Version, StringComparer.Ordinal)];

@@ -84,20 +84,3 @@ public static class AuditProfileExtensions
         public void Dispose() => profile?.Add(stage, start);
     }
 }
-
-// TEMPORARY detail timer (removed before commit).
-public static class Tmp
-{
-    private static readonly bool On = Environment.GetEnvironmentVariable("VOUCH_DETAIL") == "1";
-    private static readonly long Origin = Stopwatch.GetTimestamp();
-
-    public static long T() => Stopwatch.GetTimestamp();
-
-    public static void P(string label, long start)
-    {
-        if (On)
-        {
-            Console.Error.WriteLine($"detail {label,-28} {Stopwatch.GetElapsedTime(start).TotalMilliseconds,8:F1} ms  (at {Stopwatch.GetElapsedTime(Origin).TotalMilliseconds,8:F1}, since process {(DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds:F0}, jit {System.Runtime.JitInfo.GetCompiledMethodCount()} methods {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:F0} ms, cpu {Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds:F0})");
-        }
-    }
-}

@@ -75,10 +75,38 @@ public sealed class EvidencePack
     /// </summary>
     public static EvidencePack Open(string directory, CacheSeal seal, string lockfilePath, ConcurrentDictionary<string, CachedEvidence>? session = null)
     {
+        var (path, sealKey) = Locate(directory, lockfilePath);
+        return new EvidencePack(path, sealKey, seal, Load(path, sealKey, seal), session);
+    }
+
+    /// <summary>
+    /// Starts reading and checking the pack of <paramref name="lockfilePath"/> on the thread pool, so a
+    /// warm audit's largest read overlaps with loading trust material, the policy and the registry
+    /// configuration (<see cref="AuditOptions.PackPreload"/>). The same seal and the same checks as
+    /// <see cref="Open"/>; only earlier.
+    /// </summary>
+    public static PackPreload Preload(string directory, string lockfilePath)
+    {
+        var (path, sealKey) = Locate(directory, lockfilePath);
+        return new PackPreload(Path.GetFullPath(directory), Path.GetFullPath(lockfilePath), Task.Run(() =>
+        {
+            var seal = CacheSeal.Open(directory);
+            return (seal, Load(path, sealKey, seal));
+        }));
+    }
+
+    /// <summary>The pack of a preload, once its read is done (the caller's <paramref name="seal"/> is the preload's).</summary>
+    internal static EvidencePack Open(PackPreload preload, CacheSeal seal, Loaded loaded, ConcurrentDictionary<string, CachedEvidence>? session)
+    {
+        var (path, sealKey) = Locate(preload.Directory, preload.LockfilePath);
+        return new EvidencePack(path, sealKey, seal, loaded, session);
+    }
+
+    private static (string Path, string SealKey) Locate(string directory, string lockfilePath)
+    {
         var sealKey = SealKeyFor(lockfilePath);
         var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sealKey)));
-        var path = Path.Combine(directory, "packs", id + ".pack");
-        return new EvidencePack(path, sealKey, seal, Load(path, sealKey, seal), session);
+        return (Path.Combine(directory, "packs", id + ".pack"), sealKey);
     }
 
     // The seal covers the lockfile's full path: a pack renamed to another lockfile's file does not open.
@@ -95,22 +123,13 @@ public sealed class EvidencePack
             }
 
             // The seal before the parse: nothing of an unsealed file reaches the JSON reader.
-            var t0 = Tmp.T();
-            var bytes = File.ReadAllBytes(path);
-            Tmp.P("pack read bytes", t0);
-            t0 = Tmp.T();
-            if (!seal.TryOpen(sealKey, bytes, out var payload))
+            // The seal before the parse: nothing of an unsealed file reaches the JSON reader.
+            if (!seal.TryOpen(sealKey, File.ReadAllBytes(path), out var payload))
             {
                 return Loaded.Empty;
             }
-            Tmp.P("pack hmac", t0);
-            t0 = Tmp.T();
-            var f = PackReader.ReadPack(payload);
-            Tmp.P("pack deserialize", t0);
-            t0 = Tmp.T();
-            var r = Validate(f) ?? Loaded.Empty;
-            Tmp.P("pack validate", t0);
-            return r;
+
+            return Validate(PackReader.ReadPack(payload)) ?? Loaded.Empty;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OutOfMemoryException)
         {
@@ -312,3 +331,22 @@ public sealed class EvidencePack
 
 /// <summary>A registry's served signing keys as recorded in a pack, and when they were read.</summary>
 internal sealed record ServedKeys(DateTimeOffset CheckedAt, IReadOnlyList<RegistryKey> Keys);
+
+/// <summary>A lockfile's pack being read ahead of the audit (<see cref="EvidencePack.Preload"/>).</summary>
+public sealed class PackPreload
+{
+    internal PackPreload(string directory, string lockfilePath, Task<(CacheSeal Seal, EvidencePack.Loaded Loaded)> reading)
+    {
+        Directory = directory;
+        LockfilePath = lockfilePath;
+        Reading = reading;
+    }
+
+    /// <summary>The evidence-cache directory, full path.</summary>
+    public string Directory { get; }
+
+    /// <summary>The lockfile whose pack is read, full path.</summary>
+    public string LockfilePath { get; }
+
+    internal Task<(CacheSeal Seal, EvidencePack.Loaded Loaded)> Reading { get; }
+}

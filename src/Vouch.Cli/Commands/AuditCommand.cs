@@ -42,7 +42,6 @@ internal static class AuditCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            Vouch.Audit.Tmp.P("action start", 0);
             var fmt = parse.GetValue(json) ? "json" : parse.GetValue(format)!.ToLowerInvariant();
             if (!Formats.Contains(fmt))
             {
@@ -126,7 +125,6 @@ internal static class AuditCommand
                 Write(stdout, stderr, report, fmt, parse.GetValue(output));
             }
 
-            Vouch.Audit.Tmp.P("rendered", 0);
             if (profiling is not null)
             {
                 stderr.Write(profiling.Format());

@@ -45,10 +45,7 @@ internal sealed class VouchServices : IDisposable
 
     public static VouchServices Create(ServiceSettings settings, TimeProvider time, HttpMessageHandler handler)
     {
-        var t0 = Vouch.Audit.Tmp.T();
         var trust = LoadTrust(settings);
-        Vouch.Audit.Tmp.P("load trust", t0);
-        t0 = Vouch.Audit.Tmp.T();
         var npmOptions = NpmConfigOptions.FromCurrentProcess(settings.Registry);
         if (settings.WorkingDirectory is not null)
         {
@@ -64,7 +61,6 @@ internal sealed class VouchServices : IDisposable
         }
 
         var registry = new RegistryClient(handler, config, cache, time, clientOptions, disposeHandler: true);
-        Vouch.Audit.Tmp.P("npm config+client", t0);
         return new VouchServices(settings, config, registry, trust, time);
     }
 

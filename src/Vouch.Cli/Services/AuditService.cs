@@ -30,6 +30,9 @@ internal sealed record AuditRequest
 
     /// <summary>Time by stage (<c>--profile</c>, <c>VOUCH_PROFILE=1</c>); null: not measured.</summary>
     public AuditProfile? Profile { get; init; }
+
+    /// <summary>The lockfile's evidence pack, read ahead (set by the service, not by the command).</summary>
+    public PackPreload? PackPreload { get; init; }
 }
 
 /// <summary>
@@ -73,7 +76,6 @@ internal static class AuditService
     public static async Task<AuditReport> RunAsync(AuditRequest request, ServiceSettings settings, IProgress<AuditProgress>? progress, CancellationToken ct)
     {
         var lockfileStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-        Tmp.P("service start", 0);
         var lockfile = LockfileInput.Read(request.Path);
         Lockfile? baseLockfile = null;
         string? baseLabel = null;
@@ -88,12 +90,12 @@ internal static class AuditService
 
         request.Profile?.Add(AuditStage.Lockfile, lockfileStarted);
 
-        var (services, pipeline, registries) = await BuildAsync(request, settings, lockfile, ct).ConfigureAwait(false);
+        // The lockfile's evidence pack is read while trust material, policy and configuration load.
+        var preload = EvidencePack.Preload(EvidenceDirectory(settings), lockfile.Path);
+        var (services, pipeline, registries) = await BuildAsync(request with { PackPreload = preload }, settings, lockfile, ct).ConfigureAwait(false);
         using (services)
         {
-            var tl = Tmp.T();
             var lint = AuditLint.Check(lockfile, registries);
-            Tmp.P("lint", tl);
             var report = baseLockfile is null
                 ? await pipeline.RunAsync(lockfile, lint, progress, ct).ConfigureAwait(false)
                 : await pipeline.RunDiffAsync(lockfile, baseLockfile, baseLabel!, lint, progress, ct).ConfigureAwait(false);
@@ -108,10 +110,7 @@ internal static class AuditService
 
         // As `vouch verify`: no file found means the documented built-in default, never "no rules"
         // (a trust downgrade such as lottie-player's fails an audit out of the box).
-        var t0 = Tmp.T();
         var policy = request.NoPolicy ? null : await PolicyResolver.ResolveAsync(settings.PolicySource, projectDirectory, ct).ConfigureAwait(false);
-        Tmp.P("policy resolve", t0);
-        t0 = Tmp.T();
 
         // The evidence cache (with the policy's immutable facts) is what makes a second audit fast;
         // the registry's HTTP cache would only add a disk write per packument. It is kept for
@@ -122,8 +121,6 @@ internal static class AuditService
             MaxConcurrency = request.Concurrency,
             HttpCache = settings.Offline,
         });
-        Tmp.P("services create", t0);
-        t0 = Tmp.T();
         try
         {
             var config = services.Config;
@@ -132,7 +129,8 @@ internal static class AuditService
             var options = new AuditOptions
             {
                 Concurrency = request.Concurrency,
-                EvidenceCacheDirectory = System.IO.Path.Combine(services.CacheDirectory, "audit-evidence"),
+                EvidenceCacheDirectory = EvidenceDirectory(settings),
+                PackPreload = request.PackPreload,
                 EvidencePack = true,
                 Policy = judge is null ? null : input => Judge(judge, input),
                 PolicyNeedsPackument = judge is not null,
@@ -149,7 +147,6 @@ internal static class AuditService
                 TrustedRegistryKeys = services.Trust.Keys,
             };
             var pipeline = new AuditPipeline(services.Registry, services.Verifier, options);
-            Tmp.P("judge/options", t0);
             return (services, pipeline, registries);
         }
         catch
@@ -158,6 +155,8 @@ internal static class AuditService
             throw;
         }
     }
+
+    private static string EvidenceDirectory(ServiceSettings settings) => System.IO.Path.Combine(VouchPaths.CacheDirectory(settings.CacheDirectory), "audit-evidence");
 
     /// <summary>
     /// The public registry's keys for scopes mapped to registry.npmjs.org while the default registry
