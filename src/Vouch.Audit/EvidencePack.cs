@@ -123,7 +123,6 @@ public sealed class EvidencePack
             }
 
             // The seal before the parse: nothing of an unsealed file reaches the JSON reader.
-            // The seal before the parse: nothing of an unsealed file reaches the JSON reader.
             if (!seal.TryOpen(sealKey, File.ReadAllBytes(path), out var payload))
             {
                 return Loaded.Empty;
