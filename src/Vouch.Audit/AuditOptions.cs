@@ -108,6 +108,20 @@ public sealed record AuditOptions
     /// while the default registry is another; null: the embedded copy. Never fetched from the wire.
     /// </summary>
     public RegistryKeys? PublicRegistryKeys { get; init; }
+
+    /// <summary>
+    /// The default registry's trusted keys, the ones the verifier was built with (TUF, the embedded
+    /// copy or <c>--registry-keys</c>). Given, the pipeline extends them with the keys the registry
+    /// serves itself and keeps that list in the lockfile's pack for <see cref="MaxAge"/>, so a warm
+    /// audit makes no request; null: the verifier asks the registry on every run.
+    /// </summary>
+    public RegistryKeys? TrustedRegistryKeys { get; init; }
+
+    /// <summary>
+    /// The lockfile's pack, already being read (<see cref="EvidencePack.Preload"/>); used when it is the
+    /// pack of the lockfile audited under <see cref="EvidenceCacheDirectory"/>, ignored otherwise.
+    /// </summary>
+    public PackPreload? PackPreload { get; init; }
 }
 
 /// <summary>How far the audit got: packages finished of the total.</summary>

@@ -40,7 +40,7 @@ public sealed class AuditPipeline
     /// <summary>Audits every distinct package of <paramref name="lockfile"/>.</summary>
     public async Task<AuditReport> RunAsync(Lockfile lockfile, IReadOnlyList<PackageLint>? lint = null, IProgress<AuditProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var pack = OpenPack(lockfile);
+        var pack = await OpenPackAsync(lockfile).ConfigureAwait(false);
         var entries = await AuditAsync(lockfile.Distinct(), lint ?? [], null, progress, applyPolicy: true, pack, cancellationToken).ConfigureAwait(false);
         SavePack(pack);
         return Report(lockfile, entries, lint ?? [], null);
@@ -54,7 +54,7 @@ public sealed class AuditPipeline
         var byKey = changed.ToDictionary(d => Key(d.Head!), d => d.Info);
         var changedKeys = byKey.Keys.ToHashSet();
         var relevantLint = (lint ?? []).Where(l => l.Package is null || changedKeys.Contains(Key(l.Package))).ToList();
-        var pack = OpenPack(lockfile);
+        var pack = await OpenPackAsync(lockfile).ConfigureAwait(false);
         var entries = await AuditAsync(changed.Select(d => d.Head!).ToList(), relevantLint, byKey, progress, applyPolicy: true, pack, cancellationToken).ConfigureAwait(false);
 
         // The trust before: evidence of the versions that upgrades and downgrades replace.
@@ -71,7 +71,7 @@ public sealed class AuditPipeline
     }
 
     /// <summary>The lockfile's evidence pack, read once before anything is audited; null without a cache or with packs off.</summary>
-    private EvidencePack? OpenPack(Lockfile lockfile)
+    private async Task<EvidencePack?> OpenPackAsync(Lockfile lockfile)
     {
         if (!_options.EvidencePack || _options.EvidenceCacheDirectory is not { } dir)
         {
@@ -80,6 +80,16 @@ public sealed class AuditPipeline
 
         using (_options.Profile.Measure(AuditStage.CacheRead))
         {
+            if (_options.PackPreload is { } preload && preload.Directory == Path.GetFullPath(dir) && preload.LockfilePath == Path.GetFullPath(lockfile.Path))
+            {
+                // Read ahead under the same directory's seal: this pipeline seals with that key from now on.
+                var (seal, loaded) = await preload.Reading.ConfigureAwait(false);
+                LazyInitializer.EnsureInitialized(ref _seal, () => seal);
+                return ReferenceEquals(_seal, seal)
+                    ? EvidencePack.Open(preload, seal, loaded, _session)
+                    : EvidencePack.Open(dir, Seal(dir), lockfile.Path, _session);
+            }
+
             return EvidencePack.Open(dir, Seal(dir), lockfile.Path, _session);
         }
     }
@@ -161,8 +171,7 @@ public sealed class AuditPipeline
             bool signs;
             using (_options.Profile.Measure(AuditStage.Setup))
             {
-                keys = await _verifier.KeysAsync(ct).ConfigureAwait(false);
-                signs = await RegistrySignsAsync(keys, pack, ct).ConfigureAwait(false);
+                (keys, signs) = await DefaultRegistryKeysAsync(pack, ct).ConfigureAwait(false);
             }
 
             var cache = _options.EvidenceCacheDirectory is { } dir ? new EvidenceCache(dir, EvidenceCache.Fingerprint(_verifier.Sigstore.TrustedRoot, keys), Seal(dir), pack) : null;
@@ -237,40 +246,78 @@ public sealed class AuditPipeline
     }
 
     /// <summary>
-    /// npm's rule: when the registry publishes signing keys, a version without a signature is a
-    /// failure. A "yes" is kept in the lockfile's pack and stands for <see cref="AuditOptions.MaxAge"/>
-    /// (it is the stricter answer: a registry that stopped signing only makes unsigned versions fail
-    /// until the next check); a "no" is asked again on every run.
+    /// The default registry's keys and npm's rule: when the registry publishes signing keys, a version
+    /// without a signature is a failure. The keys a private registry serves at <c>/-/npm/v1/keys</c>
+    /// extend the trusted set (as npm trusts them). With <see cref="AuditOptions.TrustedRegistryKeys"/>
+    /// and a pack, a non-empty served list is kept in the lockfile's pack and stands for
+    /// <see cref="AuditOptions.MaxAge"/>: a warm audit makes no request at all. It is the stricter
+    /// answer for the signing rule (a registry that stopped signing only keeps unsigned versions
+    /// failing until the next check); a key the registry withdrew stays trusted until then, as a
+    /// cached key list does for npm. "No keys" and failures are never kept: asked on every run.
     /// </summary>
-    private async Task<bool> RegistrySignsAsync(RegistryKeys trusted, EvidencePack? pack, CancellationToken ct)
+    private async Task<(RegistryKeys Keys, bool Signs)> DefaultRegistryKeysAsync(EvidencePack? pack, CancellationToken ct)
     {
         var registry = _client.Config.Registry;
+        if (_options.TrustedRegistryKeys is not { } trusted)
+        {
+            // The verifier's own request, then the signing check's.
+            var keys = await _verifier.KeysAsync(ct).ConfigureAwait(false);
+            return (keys, PackageVerifier.IsPublicRegistry(registry) || SignsFrom(await _client.GetRegistryKeysAsync(null, ct).ConfigureAwait(false), keys));
+        }
+
         if (PackageVerifier.IsPublicRegistry(registry))
         {
-            return true;
+            // The public registry's keys come only from TUF or the embedded copy, never the wire.
+            return (trusted, true);
         }
 
         var now = _options.Time.GetUtcNow();
-        if (pack?.SignsCheckedAt(registry) is { } at && at <= now && (_options.MaxAge == TimeSpan.MaxValue || now - at < _options.MaxAge))
+        if (pack?.ServedKeysFor(registry) is { } kept && kept.CheckedAt <= now && (_options.MaxAge == TimeSpan.MaxValue || now - kept.CheckedAt < _options.MaxAge)
+            && Extend(trusted, kept.Keys) is { } extended)
         {
-            pack.KeepSigns(registry, at);
-            return true;
+            pack.KeepServedKeys(registry, kept);
+            return (extended, true);
         }
 
         var served = await _client.GetRegistryKeysAsync(null, ct).ConfigureAwait(false);
-        if (served.Status == RegistryStatus.Ok && served.Value!.Keys.Count > 0)
+        var result = served.IsOk && served.Value!.Keys.Count > 0 ? Extend(trusted, served.Value.Keys) : null;
+        if (result is not null)
         {
-            pack?.PutSigns(registry, now);
+            pack?.PutServedKeys(registry, now, served.Value!.Keys);
         }
 
-        return served.Status switch
-        {
-            RegistryStatus.Ok => served.Value!.Keys.Count > 0,
-            RegistryStatus.NotFound => false,
+        return (result ?? trusted, SignsFrom(served, trusted));
+    }
 
-            // Unknown (offline, failing): fail closed when there are keys to expect signatures from.
-            _ => trusted.Keys.Any(k => k.Usage == RegistryKeys.SignaturesUsage),
-        };
+    private static bool SignsFrom(RegistryResult<RegistryKeySet> served, RegistryKeys trusted) => served.Status switch
+    {
+        RegistryStatus.Ok => served.Value!.Keys.Count > 0,
+        RegistryStatus.NotFound => false,
+
+        // Unknown (offline, failing): fail closed when there are keys to expect signatures from.
+        _ => trusted.Keys.Any(k => k.Usage == RegistryKeys.SignaturesUsage),
+    };
+
+    /// <summary>
+    /// The trusted keys plus those the registry serves that are not among them (as the verifier's
+    /// <see cref="PackageVerifier.KeysAsync"/>: for signatures and attestations, valid until the served
+    /// expiry); null when a served key does not parse.
+    /// </summary>
+    private static RegistryKeys? Extend(RegistryKeys trusted, IReadOnlyList<Vouch.Npm.RegistryKey> served)
+    {
+        try
+        {
+            var extra = served
+                .Where(k => trusted.Keys.All(t => t.KeyId != k.KeyId))
+                .SelectMany(k => new[] { RegistryKeys.SignaturesUsage, RegistryKeys.AttestationsUsage }
+                    .Select(u => new Vouch.Provenance.RegistryKey(k.KeyId, u, Vouch.Sigstore.Crypto.PublicKey.FromSubjectPublicKeyInfo(k.PublicKeySpki), null, k.Expires)))
+                .ToList();
+            return extra.Count == 0 ? trusted : RegistryKeys.Combine(trusted, extra, $"{trusted.Source} and the registry's keys");
+        }
+        catch (Exception e) when (e is Vouch.Sigstore.SigstoreFormatException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     private async Task<List<AuditEntry>> AuditNameAsync(List<LockfilePackage> versions, RunContext context, CancellationToken ct)

@@ -24,13 +24,6 @@ public sealed class EvidenceCache
 
     private const long MaxEntryBytes = 4 * 1024 * 1024;
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter() },
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
     private readonly string _directory;
     private readonly string _trustFingerprint;
     private readonly CacheSeal _seal;
@@ -139,7 +132,7 @@ public sealed class EvidenceCache
                 return null;
             }
 
-            var entry = JsonSerializer.Deserialize<CachedEvidence>(payload.Span, Json);
+            var entry = PackReader.ReadEntry(payload);
             return Fits(entry, name, version, integrity) ? entry : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
@@ -171,7 +164,7 @@ public sealed class EvidenceCache
                 Directory.CreateDirectory(dir);
             }
 
-            var content = _seal.Seal(KeyOf(registry, name, version, integrity), JsonSerializer.SerializeToUtf8Bytes(entry, Json));
+            var content = _seal.Seal(KeyOf(registry, name, version, integrity), JsonSerializer.SerializeToUtf8Bytes(entry, AuditCacheJson.Default.CachedEvidence));
             AtomicFile.Write(path, content, Durability.Atomic, ensureDirectory: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -195,3 +188,9 @@ public sealed record CachedEvidence
     /// <summary>The version's immutable history for the policy; null when it was not recorded (no policy, or no publish time).</summary>
     public ImmutableFacts? Facts { get; init; }
 }
+
+/// <summary>The cache's JSON shapes, serialised by generated code (names in camelCase, enums by name, nulls left out).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CachedEvidence))]
+[JsonSerializable(typeof(EvidencePack.PackFile))]
+internal sealed partial class AuditCacheJson : JsonSerializerContext;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Vouch.Common;
+using Vouch.Npm;
 
 namespace Vouch.Audit;
 
@@ -15,8 +16,11 @@ public static class AuditLimits
     /// <summary>Entries in one pack (at most one per distinct package of a lockfile, whose own cap is far larger than real trees).</summary>
     public const int MaxPackEntries = 200_000;
 
-    /// <summary>Registries with a recorded "publishes signing keys" answer in one pack.</summary>
+    /// <summary>Registries with a recorded key list in one pack.</summary>
     public const int MaxPackRegistries = 1_000;
+
+    /// <summary>Keys in one registry's recorded key list (as <c>/-/npm/v1/keys</c> is read).</summary>
+    public const int MaxServedKeys = 64;
 }
 
 /// <summary>
@@ -39,9 +43,9 @@ public sealed class EvidencePack
     private readonly CacheSeal _seal;
     private readonly Dictionary<string, CachedEvidence> _loaded;
     private readonly ConcurrentDictionary<string, CachedEvidence> _next = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DateTimeOffset> _loadedSigns;
+    private readonly Dictionary<string, ServedKeys> _loadedKeys;
     private readonly ConcurrentDictionary<string, CachedEvidence>? _session;
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _nextSigns = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ServedKeys> _nextKeys = new(StringComparer.Ordinal);
     private int _changed;
 
     private EvidencePack(string path, string sealKey, CacheSeal seal, Loaded loaded, ConcurrentDictionary<string, CachedEvidence>? session)
@@ -51,10 +55,10 @@ public sealed class EvidencePack
         _sealKey = sealKey;
         _seal = seal;
         _loaded = loaded.Entries;
-        _loadedSigns = loaded.Signs;
+        _loadedKeys = loaded.Keys;
     }
 
-    internal sealed record Loaded(Dictionary<string, CachedEvidence> Entries, Dictionary<string, DateTimeOffset> Signs)
+    internal sealed record Loaded(Dictionary<string, CachedEvidence> Entries, Dictionary<string, ServedKeys> Keys)
     {
         public static Loaded Empty => new([], []);
     }
@@ -71,10 +75,38 @@ public sealed class EvidencePack
     /// </summary>
     public static EvidencePack Open(string directory, CacheSeal seal, string lockfilePath, ConcurrentDictionary<string, CachedEvidence>? session = null)
     {
+        var (path, sealKey) = Locate(directory, lockfilePath);
+        return new EvidencePack(path, sealKey, seal, Load(path, sealKey, seal), session);
+    }
+
+    /// <summary>
+    /// Starts reading and checking the pack of <paramref name="lockfilePath"/> on the thread pool, so a
+    /// warm audit's largest read overlaps with loading trust material, the policy and the registry
+    /// configuration (<see cref="AuditOptions.PackPreload"/>). The same seal and the same checks as
+    /// <see cref="Open"/>; only earlier.
+    /// </summary>
+    public static PackPreload Preload(string directory, string lockfilePath)
+    {
+        var (path, sealKey) = Locate(directory, lockfilePath);
+        return new PackPreload(Path.GetFullPath(directory), Path.GetFullPath(lockfilePath), Task.Run(() =>
+        {
+            var seal = CacheSeal.Open(directory);
+            return (seal, Load(path, sealKey, seal));
+        }));
+    }
+
+    /// <summary>The pack of a preload, once its read is done (the caller's <paramref name="seal"/> is the preload's).</summary>
+    internal static EvidencePack Open(PackPreload preload, CacheSeal seal, Loaded loaded, ConcurrentDictionary<string, CachedEvidence>? session)
+    {
+        var (path, sealKey) = Locate(preload.Directory, preload.LockfilePath);
+        return new EvidencePack(path, sealKey, seal, loaded, session);
+    }
+
+    private static (string Path, string SealKey) Locate(string directory, string lockfilePath)
+    {
         var sealKey = SealKeyFor(lockfilePath);
         var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sealKey)));
-        var path = Path.Combine(directory, "packs", id + ".pack");
-        return new EvidencePack(path, sealKey, seal, Load(path, sealKey, seal), session);
+        return (Path.Combine(directory, "packs", id + ".pack"), sealKey);
     }
 
     // The seal covers the lockfile's full path: a pack renamed to another lockfile's file does not open.
@@ -96,7 +128,7 @@ public sealed class EvidencePack
                 return Loaded.Empty;
             }
 
-            return Validate(JsonSerializer.Deserialize<PackFile>(payload.Span, EvidenceCache.Json)) ?? Loaded.Empty;
+            return Validate(PackReader.ReadPack(payload)) ?? Loaded.Empty;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OutOfMemoryException)
         {
@@ -108,18 +140,20 @@ public sealed class EvidencePack
     internal static Loaded? Validate(PackFile? file)
     {
         if (file is not { Format: FormatName, Entries: { } entries } || entries.Count > AuditLimits.MaxPackEntries
-            || file.RegistrySigns is { Count: > AuditLimits.MaxPackRegistries })
+            || file.RegistryKeys is { Count: > AuditLimits.MaxPackRegistries })
         {
             return null;
         }
 
-        var signs = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        foreach (var record in file.RegistrySigns ?? [])
+        var served = new Dictionary<string, ServedKeys>(StringComparer.Ordinal);
+        foreach (var record in file.RegistryKeys ?? [])
         {
-            // Only a registry URL as the pipeline names registries (absolute http or https) is a key here.
-            if (record is not { Registry: { } registry, CheckedAt: { } at }
+            // Only a registry URL as the pipeline names registries (absolute http or https) is a key here,
+            // and only a non-empty list of whole keys (an empty one is never recorded: see ServedKeysFor).
+            if (record is not { Registry: { } registry, CheckedAt: { } at, Keys: { Count: > 0 and <= AuditLimits.MaxServedKeys } keys }
                 || !Uri.TryCreate(registry, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.AbsoluteUri != registry
-                || !signs.TryAdd(registry, at))
+                || ToKeys(keys) is not { } typed
+                || !served.TryAdd(registry, new ServedKeys(at, typed)))
             {
                 return null;
             }
@@ -135,7 +169,29 @@ public sealed class EvidencePack
             }
         }
 
-        return new Loaded(result, signs);
+        return new Loaded(result, served);
+    }
+
+    private static List<RegistryKey>? ToKeys(List<ServedKey?> keys)
+    {
+        var result = new List<RegistryKey>(keys.Count);
+        foreach (var k in keys)
+        {
+            if (k is not { KeyId: { Length: > 0 } id, KeyType: { Length: > 0 } type, Scheme: { Length: > 0 } scheme, Key: { Length: > 0 } text })
+            {
+                return null;
+            }
+
+            var spki = new byte[text.Length];
+            if (!Convert.TryFromBase64String(text, spki, out var n) || n == 0)
+            {
+                return null;
+            }
+
+            result.Add(new RegistryKey { KeyId = id, KeyType = type, Scheme = scheme, PublicKeySpki = spki[..n], Expires = k.Expires });
+        }
+
+        return result;
     }
 
     private static bool IsKey(string key) => key.Length == 64 && key.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
@@ -167,19 +223,25 @@ public sealed class EvidencePack
     }
 
     /// <summary>
-    /// When this pack last recorded that <paramref name="registry"/> publishes signing keys (so a
-    /// version without a signature fails), or null. Only that answer is kept: "no keys" would weaken
-    /// the check, so it is asked for on every run.
+    /// The signing keys <paramref name="registry"/> last served (at <c>/-/npm/v1/keys</c>) and when, or
+    /// null. Only a non-empty list is kept: it means "the registry signs" (the stricter answer: an
+    /// unsigned version fails) and names the keys it signs with; "no keys" would weaken the check,
+    /// so it is asked for on every run.
     /// </summary>
-    internal DateTimeOffset? SignsCheckedAt(Uri registry) => _loadedSigns.TryGetValue(registry.AbsoluteUri, out var at) ? at : null;
+    internal ServedKeys? ServedKeysFor(Uri registry) => _loadedKeys.GetValueOrDefault(registry.AbsoluteUri);
 
-    /// <summary>Keeps a loaded "signs" record that this run relied on.</summary>
-    internal void KeepSigns(Uri registry, DateTimeOffset at) => _nextSigns.TryAdd(registry.AbsoluteUri, at);
+    /// <summary>Keeps a loaded key list that this run relied on.</summary>
+    internal void KeepServedKeys(Uri registry, ServedKeys keys) => _nextKeys.TryAdd(registry.AbsoluteUri, keys);
 
-    /// <summary>Records that <paramref name="registry"/> served signing keys at <paramref name="at"/>.</summary>
-    internal void PutSigns(Uri registry, DateTimeOffset at)
+    /// <summary>Records the non-empty key list <paramref name="registry"/> served at <paramref name="at"/>.</summary>
+    internal void PutServedKeys(Uri registry, DateTimeOffset at, IReadOnlyList<RegistryKey> keys)
     {
-        _nextSigns[registry.AbsoluteUri] = at;
+        if (keys.Count is 0 or > AuditLimits.MaxServedKeys)
+        {
+            return;
+        }
+
+        _nextKeys[registry.AbsoluteUri] = new ServedKeys(at, keys);
         Interlocked.Exchange(ref _changed, 1);
     }
 
@@ -191,7 +253,7 @@ public sealed class EvidencePack
     /// </summary>
     public void Save()
     {
-        if (Volatile.Read(ref _changed) == 0 && _next.Count == _loaded.Count && _nextSigns.Count == _loadedSigns.Count)
+        if (Volatile.Read(ref _changed) == 0 && _next.Count == _loaded.Count && _nextKeys.Count == _loadedKeys.Count)
         {
             return;
         }
@@ -200,11 +262,16 @@ public sealed class EvidencePack
         {
             Format = FormatName,
             Entries = [.. _next.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new PackEntry { Key = e.Key, Value = e.Value })],
-            RegistrySigns = [.. _nextSigns.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new SignsRecord { Registry = e.Key, CheckedAt = e.Value })],
+            RegistryKeys = [.. _nextKeys.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => new KeysRecord
+            {
+                Registry = e.Key,
+                CheckedAt = e.Value.CheckedAt,
+                Keys = [.. e.Value.Keys.Select(k => new ServedKey { KeyId = k.KeyId, KeyType = k.KeyType, Scheme = k.Scheme, Key = Convert.ToBase64String(k.PublicKeySpki), Expires = k.Expires })],
+            })],
         };
         try
         {
-            var payload = JsonSerializer.SerializeToUtf8Bytes(file, EvidenceCache.Json);
+            var payload = JsonSerializer.SerializeToUtf8Bytes(file, AuditCacheJson.Default.PackFile);
             if (payload.LongLength + 65 > AuditLimits.MaxPackBytes)
             {
                 // It would be refused on reading: not worth the disk.
@@ -226,15 +293,31 @@ public sealed class EvidencePack
 
         public List<PackEntry?>? Entries { get; init; }
 
-        /// <summary>Registries seen publishing signing keys, and when.</summary>
-        public List<SignsRecord?>? RegistrySigns { get; init; }
+        /// <summary>The signing keys registries served, and when.</summary>
+        public List<KeysRecord?>? RegistryKeys { get; init; }
     }
 
-    internal sealed record SignsRecord
+    internal sealed record KeysRecord
     {
         public string? Registry { get; init; }
 
         public DateTimeOffset? CheckedAt { get; init; }
+
+        public List<ServedKey?>? Keys { get; init; }
+    }
+
+    /// <summary>One key as <c>/-/npm/v1/keys</c> serves it (the key in base64 DER SubjectPublicKeyInfo).</summary>
+    internal sealed record ServedKey
+    {
+        public string? KeyId { get; init; }
+
+        public string? KeyType { get; init; }
+
+        public string? Scheme { get; init; }
+
+        public string? Key { get; init; }
+
+        public DateTimeOffset? Expires { get; init; }
     }
 
     internal sealed record PackEntry
@@ -243,4 +326,26 @@ public sealed class EvidencePack
 
         public CachedEvidence? Value { get; init; }
     }
+}
+
+/// <summary>A registry's served signing keys as recorded in a pack, and when they were read.</summary>
+internal sealed record ServedKeys(DateTimeOffset CheckedAt, IReadOnlyList<RegistryKey> Keys);
+
+/// <summary>A lockfile's pack being read ahead of the audit (<see cref="EvidencePack.Preload"/>).</summary>
+public sealed class PackPreload
+{
+    internal PackPreload(string directory, string lockfilePath, Task<(CacheSeal Seal, EvidencePack.Loaded Loaded)> reading)
+    {
+        Directory = directory;
+        LockfilePath = lockfilePath;
+        Reading = reading;
+    }
+
+    /// <summary>The evidence-cache directory, full path.</summary>
+    public string Directory { get; }
+
+    /// <summary>The lockfile whose pack is read, full path.</summary>
+    public string LockfilePath { get; }
+
+    internal Task<(CacheSeal Seal, EvidencePack.Loaded Loaded)> Reading { get; }
 }

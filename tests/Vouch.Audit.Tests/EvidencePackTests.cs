@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Vouch.Npm;
 using Vouch.Npm.Lockfiles;
 
 namespace Vouch.Audit.Tests;
@@ -248,33 +249,109 @@ public sealed class EvidencePackTests : IAsyncLifetime
         Assert.DoesNotContain(Directory.EnumerateFiles(CacheDir, "*", SearchOption.AllDirectories), f => Path.GetFileName(f).StartsWith('.'));
     }
 
+    /// <summary>Counts every request the registry client sends, at its HTTP handler.</summary>
+    private sealed class CountingHandler() : DelegatingHandler(new SocketsHttpHandler { AllowAutoRedirect = false })
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public List<string> Paths { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _count);
+            lock (Paths)
+            {
+                Paths.Add(request.RequestUri!.AbsolutePath);
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    /// <summary>An audit through a client whose every request <paramref name="handler"/> counts.</summary>
+    private async Task<AuditReport> AuditCounted(Lockfile lockfile, AuditOptions options, CountingHandler handler)
+    {
+        using var client = new RegistryClient(handler, NpmConfig.ForRegistry(_registry.BaseUrl), null, TimeProvider.System, new RegistryClientOptions { MaxRetries = 0, MaxConcurrency = 16 }, disposeHandler: true);
+        return await new AuditPipeline(client, _registry.Verifier(client), options).RunAsync(lockfile);
+    }
+
     [Fact]
-    public async Task Run_WhenTheRegistrySignedWithinMaxAge_DoesNotAskForItsKeysAgain()
+    public async Task Run_WhenTheServedKeysWereReadWithinMaxAge_MakesNoRequestAndAfterItRevalidates()
     {
         var (bad, good) = Pair();
         var lockfile = Lock("app", bad, good);
         var clock = new Clock(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
-        await Audit(lockfile, Options(time: clock));
-        // Two asks cold: the verifier's (a private registry's own keys extend the trusted set) and the signing check's.
-        var cold = _registry.Count("keys");
-        Assert.Equal(2, cold);
+
+        // Trusting no key of its own: the registry's served key is what verifies (a private registry, as npm trusts it).
+        AuditOptions KeyedOptions() => Options(time: clock) with { TrustedRegistryKeys = Vouch.Provenance.RegistryKeys.Empty("none") };
+        var cold = new CountingHandler();
+        var first = await AuditCounted(lockfile, KeyedOptions(), cold);
+        Assert.Equal(1, cold.Paths.Count(p => p.EndsWith("/-/npm/v1/keys", StringComparison.Ordinal)));
+        Assert.Equal(AuditStatus.Passed, first.Entries.Single(e => e.Package.Name == "plain").Status);
 
         clock.Now += TimeSpan.FromMinutes(1);
-        var warm = await Audit(lockfile, Options(time: clock));
-        Assert.Equal(cold + 1, _registry.Count("keys"));
+        var warm = new CountingHandler();
+        var second = await AuditCounted(lockfile, KeyedOptions(), warm);
+        Assert.Equal(0, warm.Count);
+        Assert.All(second.Entries, e => Assert.True(e.FromCache, e.Id));
 
-        // The kept answer still makes the unsigned version fail.
-        Assert.Contains(AuditCodes.SignatureMissing, Codes(warm.Entries.Single(e => e.Package.Name == "unsigned")));
+        // The kept list still says the registry signs: the unsigned version fails, the signed one passes.
+        Assert.Contains(AuditCodes.SignatureMissing, Codes(second.Entries.Single(e => e.Package.Name == "unsigned")));
+        Assert.Equal(AuditStatus.Passed, second.Entries.Single(e => e.Package.Name == "plain").Status);
 
+        // After the max-age: asked again (once), and the evidence is still read from the pack.
         clock.Now += AuditOptions.DefaultMaxAge;
-        await Audit(lockfile, Options(time: clock));
-        var stale = _registry.Count("keys");
-        Assert.Equal(cold + 1 + 2, stale);
+        var stale = new CountingHandler();
+        await AuditCounted(lockfile, KeyedOptions(), stale);
+        Assert.Equal(["/-/npm/v1/keys"], stale.Paths);
+
+        // --prefer-online (max-age 0) asks on every run.
+        var online = new CountingHandler();
+        await AuditCounted(lockfile, KeyedOptions() with { MaxAge = TimeSpan.Zero }, online);
+        Assert.Equal(["/-/npm/v1/keys"], online.Paths);
 
         // A record from the future (a clock set back, an edited pack resealed) is not trusted either.
         clock.Now -= TimeSpan.FromHours(1);
-        await Audit(lockfile, Options(time: clock));
-        Assert.Equal(stale + 2, _registry.Count("keys"));
+        var future = new CountingHandler();
+        await AuditCounted(lockfile, KeyedOptions(), future);
+        Assert.Equal(["/-/npm/v1/keys"], future.Paths);
+    }
+
+    [Fact]
+    public async Task Run_WhenTheKeptKeyListIsEdited_ThePackIsRefusedAndTheRegistryAskedAgain()
+    {
+        var (bad, good) = Pair();
+        var lockfile = Lock("app", bad, good);
+        var clock = new Clock(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
+        AuditOptions KeyedOptions() => Options(time: clock) with { TrustedRegistryKeys = Vouch.Provenance.RegistryKeys.Empty("none") };
+        await AuditCounted(lockfile, KeyedOptions(), new CountingHandler());
+        var path = PackPath();
+        var (mac, payload) = Split(path);
+        Assert.Equal(_registry.BaseUrl.AbsoluteUri, payload["registryKeys"]![0]!["registry"]!.GetValue<string>());
+
+        // An attacker's key put in place of the registry's, without the cache's key to reseal.
+        using var attacker = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        payload["registryKeys"]![0]!["keys"]![0]!["key"] = Convert.ToBase64String(attacker.ExportSubjectPublicKeyInfo());
+        File.WriteAllText(path, mac + "\n" + payload.ToJsonString());
+
+        var handler = new CountingHandler();
+        var after = await AuditCounted(lockfile, KeyedOptions(), handler);
+        Assert.Contains("/-/npm/v1/keys", handler.Paths);
+        Assert.All(after.Entries, e => Assert.False(e.FromCache, e.Id));
+        Assert.Equal(AuditStatus.Passed, after.Entries.Single(e => e.Package.Name == "plain").Status);
+
+        // Control: the same edit sealed with the cache's key is read without a request (so the seal
+        // refused it above), and the versions it would judge are re-verified under the key it names
+        // (another trust fingerprint): the registry's signature does not verify with the attacker's key.
+        (mac, payload) = Split(path);
+        payload["registryKeys"]![0]!["keys"]![0]!["key"] = Convert.ToBase64String(attacker.ExportSubjectPublicKeyInfo());
+        Reseal(path, "app", payload.ToJsonString());
+        var resealed = new CountingHandler();
+        var forged = await AuditCounted(lockfile, KeyedOptions(), resealed);
+        Assert.DoesNotContain("/-/npm/v1/keys", resealed.Paths);
+        Assert.Equal(AuditStatus.Failed, forged.Entries.Single(e => e.Package.Name == "plain").Status);
     }
 
     [Fact]
@@ -292,12 +369,19 @@ public sealed class EvidencePackTests : IAsyncLifetime
         Assert.Null(EvidencePack.Validate(File((EvidencePack.PackEntry?)null)));
         Assert.Null(EvidencePack.Validate(File(new EvidencePack.PackEntry { Key = key, Value = entry with { Report = entry.Report with { NetworkError = "refused" } } })));
         Assert.Null(EvidencePack.Validate(new EvidencePack.PackFile { Format = "vouch-audit-pack-0", Entries = [new EvidencePack.PackEntry { Key = key, Value = entry }] }));
-        EvidencePack.PackFile Signs(string? registry) => new() { Format = "vouch-audit-pack-1", Entries = [], RegistrySigns = [new EvidencePack.SignsRecord { Registry = registry, CheckedAt = DateTimeOffset.UnixEpoch }] };
-        Assert.NotNull(EvidencePack.Validate(Signs("http://127.0.0.1:4873/")));
-        Assert.Null(EvidencePack.Validate(Signs("http://127.0.0.1:4873/../x")));
-        Assert.Null(EvidencePack.Validate(Signs("file:///etc/passwd")));
-        Assert.Null(EvidencePack.Validate(Signs("registry")));
-        Assert.Null(EvidencePack.Validate(Signs(null)));
+        var spki = Convert.ToBase64String(System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256).ExportSubjectPublicKeyInfo());
+        EvidencePack.ServedKey Key(string? text = null) => new() { KeyId = "SHA256:k", KeyType = "ecdsa-sha2-nistp256", Scheme = "ecdsa-sha2-nistp256", Key = text ?? spki };
+        EvidencePack.PackFile Keys(string? registry, params EvidencePack.ServedKey?[] keys) => new() { Format = "vouch-audit-pack-1", Entries = [], RegistryKeys = [new EvidencePack.KeysRecord { Registry = registry, CheckedAt = DateTimeOffset.UnixEpoch, Keys = [.. keys] }] };
+        Assert.NotNull(EvidencePack.Validate(Keys("http://127.0.0.1:4873/", Key())));
+        Assert.Null(EvidencePack.Validate(Keys("http://127.0.0.1:4873/../x", Key())));
+        Assert.Null(EvidencePack.Validate(Keys("file:///etc/passwd", Key())));
+        Assert.Null(EvidencePack.Validate(Keys("registry", Key())));
+        Assert.Null(EvidencePack.Validate(Keys(null, Key())));
+        Assert.Null(EvidencePack.Validate(Keys("http://127.0.0.1:4873/")));
+        Assert.Null(EvidencePack.Validate(Keys("http://127.0.0.1:4873/", Key("not base64!"))));
+        Assert.Null(EvidencePack.Validate(Keys("http://127.0.0.1:4873/", Key() with { KeyId = "" })));
+        Assert.Null(EvidencePack.Validate(Keys("http://127.0.0.1:4873/", (EvidencePack.ServedKey?)null)));
+        Assert.Null(EvidencePack.Validate(Keys("http://127.0.0.1:4873/", [.. Enumerable.Repeat(Key(), AuditLimits.MaxServedKeys + 1)])));
         Assert.Null(EvidencePack.Validate(new EvidencePack.PackFile { Format = "vouch-audit-pack-1", Entries = [.. Enumerable.Repeat<EvidencePack.PackEntry?>(new EvidencePack.PackEntry { Key = key, Value = entry }, AuditLimits.MaxPackEntries + 1)] }));
     }
 }

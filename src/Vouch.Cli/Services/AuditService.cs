@@ -30,6 +30,9 @@ internal sealed record AuditRequest
 
     /// <summary>Time by stage (<c>--profile</c>, <c>VOUCH_PROFILE=1</c>); null: not measured.</summary>
     public AuditProfile? Profile { get; init; }
+
+    /// <summary>The lockfile's evidence pack, read ahead (set by the service, not by the command).</summary>
+    public PackPreload? PackPreload { get; init; }
 }
 
 /// <summary>
@@ -87,7 +90,9 @@ internal static class AuditService
 
         request.Profile?.Add(AuditStage.Lockfile, lockfileStarted);
 
-        var (services, pipeline, registries) = await BuildAsync(request, settings, lockfile, ct).ConfigureAwait(false);
+        // The lockfile's evidence pack is read while trust material, policy and configuration load.
+        var preload = EvidencePack.Preload(EvidenceDirectory(settings), lockfile.Path);
+        var (services, pipeline, registries) = await BuildAsync(request with { PackPreload = preload }, settings, lockfile, ct).ConfigureAwait(false);
         using (services)
         {
             var lint = AuditLint.Check(lockfile, registries);
@@ -124,7 +129,8 @@ internal static class AuditService
             var options = new AuditOptions
             {
                 Concurrency = request.Concurrency,
-                EvidenceCacheDirectory = System.IO.Path.Combine(services.CacheDirectory, "audit-evidence"),
+                EvidenceCacheDirectory = EvidenceDirectory(settings),
+                PackPreload = request.PackPreload,
                 EvidencePack = true,
                 Policy = judge is null ? null : input => Judge(judge, input),
                 PolicyNeedsPackument = judge is not null,
@@ -138,6 +144,7 @@ internal static class AuditService
                 CheckResolvedHost = false,
                 ScopedRegistryKeys = ScopedKeys(request.RegistryKeysFor, config),
                 PublicRegistryKeys = PublicKeysForScopes(settings, services),
+                TrustedRegistryKeys = services.Trust.Keys,
             };
             var pipeline = new AuditPipeline(services.Registry, services.Verifier, options);
             return (services, pipeline, registries);
@@ -148,6 +155,8 @@ internal static class AuditService
             throw;
         }
     }
+
+    private static string EvidenceDirectory(ServiceSettings settings) => System.IO.Path.Combine(VouchPaths.CacheDirectory(settings.CacheDirectory), "audit-evidence");
 
     /// <summary>
     /// The public registry's keys for scopes mapped to registry.npmjs.org while the default registry
