@@ -34,6 +34,8 @@ internal sealed class GateFront(NpmRoutes npm, TextWriter? log, Observability.Ga
 
     private async Task HandleAsync(HttpContext ctx, RequestDelegate next)
     {
+        // Every answer is JSON, a tarball or a page that says its type: never sniffed into HTML.
+        ctx.Response.Headers.XContentTypeOptions = "nosniff";
         try
         {
             var raw = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
