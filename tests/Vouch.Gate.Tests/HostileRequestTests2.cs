@@ -149,6 +149,32 @@ public class HostileRequestTests2
         Assert.DoesNotContain("\"other\"", body, StringComparison.Ordinal);
     }
 
+    // Finding 5: a package the registry removed (404: what npm answers for a package taken down as
+    // malware) kept its last good copy on disk, and the gate served it again once the upstream was down.
+    [Fact]
+    public async Task Packument_WhenUpstreamRemovedThePackageThenGoesDown_DoesNotServeTheOldCopy()
+    {
+        await using var gate = await GateFixture.StartAsync(u => u.AddVersion("plain", "1.0.0", Published), configure: o => o with { PackumentMaxAge = TimeSpan.Zero });
+        using (var first = await gate.SendAsync(HttpMethod.Get, "plain"))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        gate.Upstream.Packuments.TryRemove("plain", out _);
+        using (var removed = await gate.SendAsync(HttpMethod.Get, "plain"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, removed.StatusCode);
+        }
+
+        gate.Upstream.Mode = UpstreamMode.Down;
+        using var down = await gate.SendAsync(HttpMethod.Get, "plain");
+        using var tarball = await gate.SendAsync(HttpMethod.Get, "plain/-/plain-1.0.0.tgz");
+
+        Assert.Equal(HttpStatusCode.BadGateway, down.StatusCode);
+        Assert.NotEqual(HttpStatusCode.OK, tarball.StatusCode);
+        Assert.False(File.Exists(DiskCopy(gate.Directory, "plain")));
+    }
+
     // Finding 3: the last-good copy is an aid for outages; when it cannot be written or read (its path
     // taken by a directory, a read-only data directory) the gate answered 500.
     [Fact]

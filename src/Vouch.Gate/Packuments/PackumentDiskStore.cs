@@ -57,6 +57,9 @@ internal sealed class PackumentDiskStore
         }
     }
 
+    /// <summary>Forgets the copy of a package the upstream no longer has.</summary>
+    public void Delete(string name) => TryDelete(PathOf(name));
+
     public (byte[] Raw, DateTimeOffset FetchedAt)? Load(string name)
     {
         var path = PathOf(name);
