@@ -175,6 +175,79 @@ public class HostileRequestTests2
         Assert.False(File.Exists(DiskCopy(gate.Directory, "plain")));
     }
 
+    // Finding 6: verifications were shared by name@version alone, so a request made under a newer
+    // packument (other integrity) joined one still running for the older bytes and was answered with them.
+    [Fact]
+    public async Task Tarball_WhenThePackumentChangesIntegrityWhileAVerificationRuns_EachIsAnsweredWithItsOwnBytes()
+    {
+        var oldBytes = TestUpstream.MakeTarball("plain", "1.0.0");
+        var newBytes = TestUpstream.MakeTarball("plain", "1.0.0").Concat(new byte[16]).ToArray();
+        var packuments = 0;
+        var tarballs = 0;
+        using var slowStarted = new SemaphoreSlim(0);
+        Uri? self = null;
+        await using var hostile = await Hostile.StartAsync(async ctx =>
+        {
+            var path = ctx.Request.Path.Value!;
+            if (path == "/plain")
+            {
+                var bytes = Interlocked.Increment(ref packuments) == 1 ? oldBytes : newBytes;
+                ctx.Response.ContentType = "application/json";
+                await ctx.Response.WriteAsync(new JsonObject
+                {
+                    ["name"] = "plain",
+                    ["dist-tags"] = new JsonObject { ["latest"] = "1.0.0" },
+                    ["versions"] = new JsonObject
+                    {
+                        ["1.0.0"] = new JsonObject
+                        {
+                            ["name"] = "plain",
+                            ["version"] = "1.0.0",
+                            ["dist"] = new JsonObject
+                            {
+                                ["integrity"] = "sha512-" + Convert.ToBase64String(SHA512.HashData(bytes)),
+                                ["tarball"] = new Uri(self!, "plain/-/plain-1.0.0.tgz").ToString(),
+                            },
+                        },
+                    },
+                    ["time"] = new JsonObject { ["created"] = Published, ["1.0.0"] = Published },
+                }.ToJsonString());
+                return;
+            }
+
+            if (path == "/plain/-/plain-1.0.0.tgz")
+            {
+                if (Interlocked.Increment(ref tarballs) == 1)
+                {
+                    // The first download (of the old bytes) is slow: the second request arrives meanwhile.
+                    slowStarted.Release();
+                    await Task.Delay(TimeSpan.FromSeconds(2));
+                    await ctx.Response.Body.WriteAsync(oldBytes);
+                    return;
+                }
+
+                await ctx.Response.Body.WriteAsync(newBytes);
+                return;
+            }
+
+            ctx.Response.StatusCode = 404;
+        });
+        self = hostile.Url;
+        await using var gate = await hostile.GateAsync(o => o with { PackumentMaxAge = TimeSpan.Zero });
+        using var first = new HttpClient { BaseAddress = gate.Url };
+        using var second = new HttpClient { BaseAddress = gate.Url };
+
+        var slow = first.GetAsync("plain/-/plain-1.0.0.tgz");
+        Assert.True(await slowStarted.WaitAsync(TimeSpan.FromSeconds(30)));
+        using var later = await second.GetAsync("plain/-/plain-1.0.0.tgz");
+        using var earlier = await slow;
+
+        Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+        Assert.Equal(newBytes, await later.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.OK, earlier.StatusCode);
+        Assert.Equal(oldBytes, await earlier.Content.ReadAsByteArrayAsync());
+    }
+
     // Finding 3: the last-good copy is an aid for outages; when it cannot be written or read (its path
     // taken by a directory, a read-only data directory) the gate answered 500.
     [Fact]

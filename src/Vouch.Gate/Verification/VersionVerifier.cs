@@ -22,7 +22,9 @@ internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarbal
 
     /// <param name="allowDownload">False while the upstream is failing: only a version verified before is answered.</param>
     public Task<TarballResult> EnsureVerifiedAsync(Packument packument, PackageVersion version, bool allowDownload) =>
-        _inflight.RunAsync($"{version.Name}@{version.Version}", () => VerifyOnceAsync(packument, version, allowDownload, _stopping.Token));
+        // Keyed by the bytes too: a request made under a packument that names other bytes must not
+        // be answered with a verification (and file) of the old ones.
+        _inflight.RunAsync($"{version.Name}@{version.Version}\n{IntegrityKey(version)}", () => VerifyOnceAsync(packument, version, allowDownload, _stopping.Token));
 
     public static string IntegrityKey(PackageVersion version) => !string.IsNullOrEmpty(version.Dist.Integrity) ? version.Dist.Integrity : "sha1:" + version.Dist.Shasum;
 
