@@ -486,6 +486,36 @@ public class HostileRequestTests2
     }
 
     [Fact]
+    public async Task AdminApi_WhenAPublisherTokenTriesEveryWriteOrReadRoute_IsForbiddenAndNothingChanges()
+    {
+        const string Publisher = "publisher-secret-0123456789";
+        await using var gate = await GateFixture.StartAsync(configure: o => o with { Tokens = [.. GateFixture.Tokens, new GateToken("ci", GateRole.Publisher, Publisher)] });
+        var id = await RequestAsync(gate);
+        var routes = new (HttpMethod Method, string Path, object? Body)[]
+        {
+            (HttpMethod.Post, $"-/vouch/v1/approvals/{id}/grant", new { reason = "x" }),
+            (HttpMethod.Post, $"-/vouch/v1/approvals/{id}/deny", new { reason = "x" }),
+            (HttpMethod.Post, "-/vouch/v1/approvals", new { name = "plain", version = "1.0.0", rule = "x" }),
+            (HttpMethod.Post, "-/vouch/v1/reviews", new { payload = "x" }),
+            (HttpMethod.Post, "-/vouch/v1/reverify", new { name = "plain" }),
+            (HttpMethod.Get, "-/vouch/v1/approvals", null),
+            (HttpMethod.Get, "-/vouch/v1/audit", null),
+            (HttpMethod.Get, "-/vouch/v1/packages", null),
+            (HttpMethod.Get, "-/vouch/v1/publish/staged", null),
+            (HttpMethod.Get, "-/vouch/v1/whoami", null),
+        };
+
+        foreach (var (method, path, body) in routes)
+        {
+            using var response = await gate.SendAsync(method, path, Publisher, body);
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{method} {path}: {response.StatusCode}");
+        }
+
+        Assert.Equal("pending", await StatusOfAsync(gate, id));
+        Assert.Single(await gate.Host.Store.ListApprovalsAsync(null));
+    }
+
+    [Fact]
     public async Task Reverify_WhenAReaderOrApproverAsks_IsForbiddenAndForgetsNothing()
     {
         await using var gate = await GateFixture.StartAsync(u => u.AddVersion("plain", "1.0.0", Published));
