@@ -348,6 +348,75 @@ public class HostileRequestTests2
         Assert.True((int)response.StatusCode is 404 or 502, $"{response.StatusCode}");
     }
 
+    // Finding 7: Uri keeps "..%2f" as it is, so a tarball URL under a path-prefixed upstream could walk
+    // out of that path at a server that decodes encoded slashes (nginx does) and still pass the check.
+    [Theory]
+    [InlineData("https://r.example/npm/..%2f..%2fadmin/x.tgz", false)]
+    [InlineData("https://r.example/npm/..%2F..%2Fadmin/x.tgz", false)]
+    [InlineData("https://r.example/npm/x/-/..%5c..%5cadmin.tgz", false)]
+    [InlineData("https://r.example/npm/%2e%2e%2fadmin/x.tgz", false)]
+    [InlineData("https://r.example/npm/x%2f.%2f/x.tgz", false)]
+    [InlineData("https://r.example/npm/@scope%2fname", true)]
+    [InlineData("https://r.example/npm/@scope/name/-/name-1.0.0.tgz", true)]
+    [InlineData("https://r.example/npm/a..b%2fc/-/a-1.0.0.tgz", true)]
+    [InlineData("https://r.example/npm/x/-/x-1.0.0..tgz", true)]
+    public void Allows_WhenAnEncodedSlashHidesADotSegment_IsFalse(string url, bool allowed)
+    {
+        var upstream = new Uri("https://r.example/npm/");
+        using var client = new Vouch.Gate.Upstream.UpstreamClient(new HttpClientHandler(), upstream, TimeSpan.FromSeconds(1), new Vouch.Gate.Upstream.CircuitBreaker(TimeProvider.System));
+
+        Assert.Equal(allowed, new Vouch.Gate.Upstream.OutboundPolicy(upstream).Allows(new Uri(url)));
+        Assert.Equal(allowed, client.IsUpstreamUrl(new Uri(url)));
+    }
+
+    [Fact]
+    public async Task Tarball_WhenAPathPrefixedUpstreamPointsOutOfItsPathThroughEncodedSlashes_IsRefusedAndNeverRequested()
+    {
+        var bytes = TestUpstream.MakeTarball("plain", "1.0.0");
+        var seen = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Uri? self = null;
+        await using var hostile = await Hostile.StartAsync(async ctx =>
+        {
+            var raw = ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
+            seen.Add(raw);
+            if (raw == "/npm/plain")
+            {
+                ctx.Response.ContentType = "application/json";
+                await ctx.Response.WriteAsync(new JsonObject
+                {
+                    ["name"] = "plain",
+                    ["dist-tags"] = new JsonObject { ["latest"] = "1.0.0" },
+                    ["versions"] = new JsonObject
+                    {
+                        ["1.0.0"] = new JsonObject
+                        {
+                            ["name"] = "plain",
+                            ["version"] = "1.0.0",
+                            ["dist"] = new JsonObject
+                            {
+                                ["integrity"] = "sha512-" + Convert.ToBase64String(SHA512.HashData(bytes)),
+                                ["tarball"] = new Uri(self!, "npm/").AbsoluteUri + "..%2f..%2fprivate/plain/-/plain-1.0.0.tgz",
+                            },
+                        },
+                    },
+                    ["time"] = new JsonObject { ["created"] = Published, ["1.0.0"] = Published },
+                }.ToJsonString());
+                return;
+            }
+
+            ctx.Response.StatusCode = 404;
+        });
+        self = hostile.Url;
+        await using var gate = await hostile.GateAsync(o => o with { Upstream = new Uri(hostile.Url, "npm/") });
+        using var client = new HttpClient { BaseAddress = gate.Url };
+
+        using var response = await client.GetAsync("plain/-/plain-1.0.0.tgz");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal(GateCodes.ForeignUrl, (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["code"]!);
+        Assert.DoesNotContain(seen, s => s.Contains("private", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Packument_WhenUpstreamSendsAGzipBomb_Answers502WithoutHoldingIt()
     {
