@@ -134,11 +134,10 @@ internal sealed class TarballStore
 
             var path = ContentPath(Convert.ToHexStringLower(hashes.Sha512));
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            if (!File.Exists(path))
-            {
-                // The store is what every later request trusts without hashing again: on disk before it is named.
-                AtomicFile.Replace(temp, path, Durability.Durable);
-            }
+            // On disk before it is named; always put in place, even over a file already there: that
+            // one may be the damaged copy ReadStoredAsync could not remove, and the same bytes renamed
+            // over the same bytes change nothing for a reader.
+            AtomicFile.Replace(temp, path, Durability.Durable);
 
             return new TarballResult(TarballStatus.Ok, path, download.Length, Name: name, Version: v, Hashes: hashes);
         }
