@@ -584,6 +584,21 @@ public class HostileRequestTests2
         Assert.Single(await gate.Host.Store.ListApprovalsAsync(null));
     }
 
+    [Theory]
+    [InlineData("-/vouch/v1/approvals")]
+    [InlineData("-/vouch/v1/audit")]
+    [InlineData("-/vouch/v1/packages")]
+    [InlineData("-/vouch/v1/whoami")]
+    [InlineData("-/vouch/v1/reviews")]
+    public async Task AdminApi_WhenAnsweredToAToken_IsNeverStoredByACacheInFront(string path)
+    {
+        await using var gate = await GateFixture.StartAsync();
+        using var response = await gate.SendAsync(HttpMethod.Get, path, GateFixture.ReaderToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore, $"{path}: Cache-Control {response.Headers.CacheControl}");
+    }
+
     [Fact]
     public async Task Reverify_WhenAReaderOrApproverAsks_IsForbiddenAndForgetsNothing()
     {

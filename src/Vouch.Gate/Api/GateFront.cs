@@ -48,6 +48,8 @@ internal sealed class GateFront(NpmRoutes npm, TextWriter? log, Observability.Ga
 
             if (route.Kind == RouteKind.Vouch)
             {
+                // Approvals, audit rows, evidence and pages are per token: no cache in front may keep them.
+                ctx.Response.Headers.CacheControl = "no-store";
                 ctx.Features.Set(route);
                 ctx.Request.Path = new PathString(route.VouchPath);
                 await next(ctx).ConfigureAwait(false);
