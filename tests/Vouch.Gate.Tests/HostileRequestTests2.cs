@@ -85,6 +85,26 @@ public class HostileRequestTests2
     }
 
     [Fact]
+    public async Task Verify_WhenTheStoredFileChangesWhileTheGateRuns_HashesItAgainAndRestoresTheCheckedBytes()
+    {
+        byte[] original = [];
+        await using var gate = await GateFixture.StartAsync(u => original = u.AddVersion("plain", "1.0.0", Published));
+        using (var warm = await gate.SendAsync(HttpMethod.Get, "plain/-/plain-1.0.0.tgz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+
+        var stored = Assert.Single(Directory.GetFiles(Path.Combine(gate.Directory, "tarballs"), "*", SearchOption.AllDirectories));
+        File.WriteAllBytes(stored, original[..(original.Length / 2)]);
+
+        using var verify = await gate.SendAsync(HttpMethod.Get, "-/vouch/v1/verify/plain/1.0.0");
+
+        Assert.Equal(HttpStatusCode.OK, verify.StatusCode);
+        Assert.Equal(original, File.ReadAllBytes(stored));
+        Assert.Equal(2, gate.Upstream.Hits("plain/-/plain-1.0.0.tgz"));
+    }
+
+    [Fact]
     public async Task Tarball_WhenStoredFileWasDamagedAndUpstreamIsDown_IsNotServed()
     {
         var upstream = await TestUpstream.StartAsync();

@@ -12,6 +12,10 @@ internal sealed class TarballStore
     private readonly string _dir;
     private readonly string _temp;
 
+    // Files hashed and found intact by this process, with the length and time they had then.
+    private const int MaxChecked = 100_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Length, DateTime Modified)> _checked = new(StringComparer.Ordinal);
+
     public TarballStore(GateOptions options, UpstreamClient upstream)
     {
         _options = options;
@@ -45,13 +49,26 @@ internal sealed class TarballStore
     }
 
     /// <summary>
-    /// The hashes of a stored tarball, read again from disk, when its bytes still match the version's
-    /// integrity; a file that does not (cut short, changed on disk) is removed and null returned, so it
-    /// is downloaded again rather than served. Run once per version and process (later requests are
-    /// answered from the release decision cache).
+    /// A stored tarball, checked again against the version's integrity before it is trusted: a file
+    /// that no longer matches (cut short, changed on disk) is removed and null returned, so it is
+    /// downloaded again rather than served. A file this process hashed already, unchanged since
+    /// (length and modification time), is not hashed again unless its hashes are needed: the verify
+    /// API, which anyone may call, must not make the gate hash a large tarball per request.
     /// </summary>
-    public async Task<(TarballHashes Hashes, long Length)?> ReadStoredAsync(string path, PackageVersion version, CancellationToken ct)
+    public async Task<(TarballHashes? Hashes, long Length)?> ReadStoredAsync(string path, PackageVersion version, bool needHashes, CancellationToken ct)
     {
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            return null;
+        }
+
+        var stamp = (info.Length, info.LastWriteTimeUtc);
+        if (!needHashes && _checked.TryGetValue(path, out var seen) && seen == stamp)
+        {
+            return (null, info.Length);
+        }
+
         TarballHashes hashes;
         long length = 0;
         try
@@ -75,9 +92,16 @@ internal sealed class TarballStore
 
         if (Check(version, hashes).Status == IntegrityStatus.Match)
         {
+            if (_checked.Count >= MaxChecked)
+            {
+                _checked.Clear();
+            }
+
+            _checked[path] = stamp;
             return (hashes, length);
         }
 
+        _checked.TryRemove(path, out _);
         try
         {
             File.Delete(path);
@@ -138,6 +162,8 @@ internal sealed class TarballStore
             // one may be the damaged copy ReadStoredAsync could not remove, and the same bytes renamed
             // over the same bytes change nothing for a reader.
             AtomicFile.Replace(temp, path, Durability.Durable);
+            var stored = new FileInfo(path);
+            _checked[path] = (stored.Length, stored.LastWriteTimeUtc);
 
             return new TarballResult(TarballStatus.Ok, path, download.Length, Name: name, Version: v, Hashes: hashes);
         }

@@ -49,9 +49,9 @@ internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarbal
             return Incomplete(name, v, known);
         }
 
-        // A stored file is hashed again before it is trusted (once per version and process: later
-        // requests hit the release decision cache); one that no longer matches is dropped and fetched again.
-        var stored = path is not null && File.Exists(path) ? await tarballs.ReadStoredAsync(path, version, ct).ConfigureAwait(false) : null;
+        // A stored file is hashed again before it is trusted (once per process while it is unchanged;
+        // later requests hit the release decision cache); one that no longer matches is dropped and fetched again.
+        var stored = path is not null ? await tarballs.ReadStoredAsync(path, version, needHashes: known.State != LedgerState.Complete, ct).ConfigureAwait(false) : null;
         if (stored is { } intact)
         {
             hashes = intact.Hashes;
