@@ -31,7 +31,15 @@ public sealed class CacheSeal
         var path = Path.Combine(directory, "seal.key");
         if (ReadKey(path) is { } existing)
         {
-            return new CacheSeal(existing);
+            if (!OpenToOthers(path))
+            {
+                return new CacheSeal(existing);
+            }
+
+            // A key another local user could have written or read (or one reached through a link) proves
+            // nothing about who sealed an entry: it is dropped (a link, not its target) and a private key
+            // made below; entries sealed under it become misses, which costs one re-verification.
+            TryDelete(path);
         }
 
         var fresh = RandomNumberGenerator.GetBytes(KeyBytes);
@@ -39,7 +47,7 @@ public sealed class CacheSeal
         {
             if (!AtomicFile.TryCreate(path, fresh, Durability.Atomic, unixMode: UnixFileMode.UserRead | UnixFileMode.UserWrite))
             {
-                if (ReadKey(path) is { } winner)
+                if (ReadKey(path) is { } winner && !OpenToOthers(path))
                 {
                     return new CacheSeal(winner);
                 }
@@ -59,6 +67,37 @@ public sealed class CacheSeal
         }
 
         return new CacheSeal(ReadKey(path) ?? fresh);
+    }
+
+    /// <summary>True when the key file is a link, or has any permission for its group or others (it is created 0600).</summary>
+    private static bool OpenToOthers(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return false;
+        }
+
+        try
+        {
+            var info = new FileInfo(path);
+            const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+            return info.LinkTarget is not null || (info.UnixFileMode & others) != 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     private static byte[]? ReadKey(string path)

@@ -34,6 +34,8 @@ internal sealed class GateFront(NpmRoutes npm, TextWriter? log, Observability.Ga
 
     private async Task HandleAsync(HttpContext ctx, RequestDelegate next)
     {
+        // Every answer is JSON, a tarball or a page that says its type: never sniffed into HTML.
+        ctx.Response.Headers.XContentTypeOptions = "nosniff";
         try
         {
             var raw = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
@@ -46,6 +48,8 @@ internal sealed class GateFront(NpmRoutes npm, TextWriter? log, Observability.Ga
 
             if (route.Kind == RouteKind.Vouch)
             {
+                // Approvals, audit rows, evidence and pages are per token: no cache in front may keep them.
+                ctx.Response.Headers.CacheControl = "no-store";
                 ctx.Features.Set(route);
                 ctx.Request.Path = new PathString(route.VouchPath);
                 await next(ctx).ConfigureAwait(false);

@@ -250,8 +250,10 @@ internal sealed class NpmRoutes(GateService gate, KeysCache keys, UpstreamUrls u
             return;
         }
 
+        // npm reads JSON here; the upstream's own Content-Type is not relayed, so a hostile upstream
+        // cannot have the gate's origin serve HTML or script next to the dashboard's cookies.
         ctx.Response.StatusCode = r.HttpStatus ?? 200;
-        ctx.Response.ContentType = r.ContentType ?? "application/json";
+        ctx.Response.ContentType = "application/json";
         await ctx.Response.Body.WriteAsync(r.Body!, ctx.RequestAborted).ConfigureAwait(false);
     }
 

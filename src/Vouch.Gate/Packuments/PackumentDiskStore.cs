@@ -35,11 +35,30 @@ internal sealed class PackumentDiskStore
             File.SetLastWriteTimeUtc(temp, fetchedAt.UtcDateTime);
             AtomicFile.Replace(temp, path);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The copy only helps during an outage: a data directory that cannot take it (full,
+            // read-only, its path taken by a directory) must not fail the answer the upstream just gave.
+        }
         finally
         {
-            File.Delete(temp);
+            TryDelete(temp);
         }
     }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Forgets the copy of a package the upstream no longer has.</summary>
+    public void Delete(string name) => TryDelete(PathOf(name));
 
     public (byte[] Raw, DateTimeOffset FetchedAt)? Load(string name)
     {
@@ -49,8 +68,9 @@ internal sealed class PackumentDiskStore
             var raw = File.ReadAllBytes(path);
             return (raw, new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero));
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Missing, unreadable or not a file: no last good copy (the parser refuses a damaged one).
             return null;
         }
     }

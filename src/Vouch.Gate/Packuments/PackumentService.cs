@@ -143,7 +143,10 @@ internal sealed class PackumentService(
             case UpstreamStatus.Ok:
                 return Accept(name, response.Body!, response.ETag, now, snapshot, persist: true);
             case UpstreamStatus.NotFound:
+                // The registry says the package is gone (npm's answer to a removed malicious package):
+                // no copy of it, in memory or on disk, may come back while the upstream is down later.
                 cache.Remove(name);
+                disk.Delete(name);
                 return new PackumentResult(PackumentStatus.NotFound, Error: response.Error);
             default:
                 var fallback = previous ?? LoadPersisted(name, snapshot);

@@ -25,7 +25,29 @@ internal sealed class OutboundPolicy(Uri upstream)
         && string.IsNullOrEmpty(url.UserInfo)
         && url.AbsolutePath.StartsWith(upstream.AbsolutePath, StringComparison.Ordinal)
         && !url.AbsolutePath.Contains("/../", StringComparison.Ordinal)
-        && !url.AbsolutePath.Contains("/./", StringComparison.Ordinal);
+        && !url.AbsolutePath.Contains("/./", StringComparison.Ordinal)
+        && !HidesDotSegment(url.AbsolutePath);
+
+    /// <summary>
+    /// True when the path holds a <c>.</c> or <c>..</c> segment once an encoded slash or backslash
+    /// (<c>%2f</c>, <c>%5c</c>) is read as one: <see cref="Uri"/> leaves <c>..%2f..%2fx</c> as it is, a
+    /// server or proxy that decodes it (nginx does) walks out of the upstream's path. An encoded slash
+    /// inside a segment (<c>@scope%2fname</c>, as packument URLs are built) is fine.
+    /// </summary>
+    public static bool HidesDotSegment(string absolutePath)
+    {
+        if (!absolutePath.Contains('%', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var decoded = absolutePath
+            .Replace("%2f", "/", StringComparison.OrdinalIgnoreCase)
+            .Replace("%5c", "/", StringComparison.OrdinalIgnoreCase)
+            .Replace("%2e", ".", StringComparison.OrdinalIgnoreCase)
+            .Replace('\\', '/');
+        return decoded.Split('/').Any(segment => segment is "." or "..");
+    }
 
     internal OutboundRefusedException Refuse(string message)
     {

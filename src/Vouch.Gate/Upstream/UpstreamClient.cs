@@ -78,7 +78,8 @@ internal sealed class UpstreamClient : IDisposable
         && url.Port == _upstream.Port
         && string.IsNullOrEmpty(url.UserInfo)
         && url.AbsolutePath.StartsWith(_upstream.AbsolutePath, StringComparison.Ordinal)
-        && !url.AbsolutePath.Contains("/../", StringComparison.Ordinal);
+        && !url.AbsolutePath.Contains("/../", StringComparison.Ordinal)
+        && !OutboundPolicy.HidesDotSegment(url.AbsolutePath);
 
     public async Task<UpstreamResponse> GetAsync(Uri url, string accept, long maxBytes, string? etag, CancellationToken ct)
     {

@@ -22,7 +22,9 @@ internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarbal
 
     /// <param name="allowDownload">False while the upstream is failing: only a version verified before is answered.</param>
     public Task<TarballResult> EnsureVerifiedAsync(Packument packument, PackageVersion version, bool allowDownload) =>
-        _inflight.RunAsync($"{version.Name}@{version.Version}", () => VerifyOnceAsync(packument, version, allowDownload, _stopping.Token));
+        // Keyed by the bytes too: a request made under a packument that names other bytes must not
+        // be answered with a verification (and file) of the old ones.
+        _inflight.RunAsync($"{version.Name}@{version.Version}\n{IntegrityKey(version)}", () => VerifyOnceAsync(packument, version, allowDownload, _stopping.Token));
 
     public static string IntegrityKey(PackageVersion version) => !string.IsNullOrEmpty(version.Dist.Integrity) ? version.Dist.Integrity : "sha1:" + version.Dist.Shasum;
 
@@ -31,6 +33,11 @@ internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarbal
         var name = version.Name;
         var v = version.Version.ToString();
         var integrityKey = IntegrityKey(version);
+        if (TarballStore.Ambiguity(version) is { } ambiguous)
+        {
+            return new TarballResult(TarballStatus.IntegrityMismatch, Name: name, Version: v, Error: ambiguous);
+        }
+
         var path = tarballs.PathFor(version);
         TarballHashes? hashes = null;
         long length;
@@ -42,9 +49,13 @@ internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarbal
             return Incomplete(name, v, known);
         }
 
-        if (path is not null && File.Exists(path))
+        // A stored file is hashed again before it is trusted (once per process while it is unchanged;
+        // later requests hit the release decision cache); one that no longer matches is dropped and fetched again.
+        var stored = path is not null ? await tarballs.ReadStoredAsync(path, version, needHashes: known.State != LedgerState.Complete, ct).ConfigureAwait(false) : null;
+        if (stored is { } intact)
         {
-            length = new FileInfo(path).Length;
+            hashes = intact.Hashes;
+            length = intact.Length;
             if (known.State == LedgerState.Complete)
             {
                 return new TarballResult(TarballStatus.Ok, path, length, known.Report, Name: name, Version: v);
@@ -83,9 +94,8 @@ internal sealed class VersionVerifier(EvidenceLedger ledger, TarballStore tarbal
         }
 
         var started = Observability.UpstreamMetrics.Start();
-        hashes ??= TarballHashes.Compute(await File.ReadAllBytesAsync(path!, ct).ConfigureAwait(false));
         var registryKeys = await keys.VerificationKeysAsync(ct).ConfigureAwait(false);
-        var report = await verifier.VerifyVersionAsync(packument, version, hashes, registryKeys, ct).ConfigureAwait(false);
+        var report = await verifier.VerifyVersionAsync(packument, version, hashes!, registryKeys, ct).ConfigureAwait(false);
         if (report.NetworkError is not null)
         {
             // The attestations and keys come from the same upstream: its failures here count toward
