@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Vouch.Watch.Storage;
 
 namespace Vouch.Watch;
@@ -74,7 +75,7 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
                 lastFailures = result.Failures;
                 foreach (var f in result.Failures)
                 {
-                    OnLog($"{WatchCodes.RegistryFailed}: {f.Package}: {f.Message} (checked again next cycle)");
+                    OnLog($"{f.Code}: {f.Package}: {f.Message} (checked again next cycle)");
                 }
 
                 if (result.Events.Count > 0)
@@ -92,7 +93,15 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
                 if (followed && (first || nextSince is not null))
                 {
                     since = nextSince ?? since;
-                    store.SetMeta(ChangesKey, since!);
+                    try
+                    {
+                        store.SetMeta(ChangesKey, since!);
+                    }
+                    catch (DbException e)
+                    {
+                        // Not stored: a restart reads the feed from the older position, which only rechecks packages.
+                        OnLog($"{WatchCodes.StoreUnavailable}: the changes-feed position was not stored ({e.Message})");
+                    }
                 }
 
                 first = false;
@@ -146,7 +155,18 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
             return 0;
         }
 
-        var round = await webhook.DeliverDueAsync(ct).ConfigureAwait(false);
+        DeliveryRound round;
+        try
+        {
+            round = await webhook.DeliverDueAsync(ct).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            // The outbox is still there: the deliveries are tried again after the next cycle.
+            OnLog($"{WatchCodes.StoreUnavailable}: webhook deliveries postponed ({e.Message})");
+            return 0;
+        }
+
         foreach (var f in round.Failures)
         {
             OnLog($"webhook delivery failed, will retry: {f}");
@@ -158,6 +178,18 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
         }
 
         return round.GaveUp.Count;
+    }
+
+    private DateTimeOffset? NextDue()
+    {
+        try
+        {
+            return store.NextDeliveryDue();
+        }
+        catch (DbException)
+        {
+            return null; // the retries wait for the next cycle
+        }
     }
 
     /// <summary>Sleeps until the next cycle, waking for webhook retries that fall due before it.</summary>
@@ -174,7 +206,7 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
             }
 
             var wake = until;
-            if (webhook is not null && store.NextDeliveryDue() is { } due && due < wake)
+            if (webhook is not null && NextDue() is { } due && due < wake)
             {
                 // At least a second apart: a delivery another process holds must not make this spin.
                 wake = due > now + TimeSpan.FromSeconds(1) ? due : now + TimeSpan.FromSeconds(1);
