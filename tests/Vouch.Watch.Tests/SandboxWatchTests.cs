@@ -23,7 +23,7 @@ namespace Vouch.Watch.Tests;
 /// a lottie-like version is published (token, no provenance, install script), and exactly one
 /// signed webhook reaches a loopback receiver, across a restart of watch.
 /// </summary>
-public sealed class SandboxWatchTests : IAsyncLifetime
+public class SandboxWatchTests : IAsyncLifetime
 {
     private const string Package = "@lottiefiles/lottie-player";
     private const string Other = "quiet-lib";
@@ -61,12 +61,32 @@ public sealed class SandboxWatchTests : IAsyncLifetime
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "vouch-watch-e2e-" + Guid.NewGuid().ToString("N")[..10]);
     private SandboxRegistry? _sandbox;
 
+    private readonly List<WatchStore> _stores = [];
+
     private SandboxRegistry Sandbox => _sandbox!;
+
+    /// <summary>False when the backend a subclass runs these tests on is not configured (the tests report Skipped).</summary>
+    protected virtual bool StoreAvailable => true;
+
+    /// <summary>A new handle on the store, as a new watch process would open it (SQLite here; PostgreSQL in <see cref="PostgresSandboxWatchTests"/>).</summary>
+    protected virtual WatchStore OpenBackend() => WatchStore.Open(StorePath);
+
+    private WatchStore OpenStore()
+    {
+        var store = OpenBackend();
+        _stores.Add(store);
+        return store;
+    }
 
     public async Task InitializeAsync() => _sandbox = await SandboxRegistry.StartAsync(Vouch.Sandbox.Scenario.Parse(ScenarioYaml, "watch-lottie.yml"), new SandboxOptions());
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
+        foreach (var store in _stores)
+        {
+            store.Dispose();
+        }
+
         await Sandbox.DisposeAsync();
         SqliteConnection.ClearAllPools();
         if (Directory.Exists(_dir))
@@ -75,9 +95,10 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Watch_WhenLottieLikeVersionIsPublishedAcrossARestart_DeliversExactlyOneSignedWebhook()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         var receiver = new Receiver();
         var (app, hookUrl) = await LoopbackHost.StartAsync(receiver.HandleAsync);
         await using var _ = app;
@@ -106,7 +127,7 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.All(delivery.Events, e => Assert.Equal("2.0.4", e["previousVersion"]!.GetValue<string>()));
         Assert.Equal(4, printed.Count);
         Assert.Equal(printed.Select(e => e.Id).Order(), delivery.Events.Select(e => e["id"]!.GetValue<string>()).Order());
-        Assert.Equal(4, WatchStore.Open(StorePath).ReadEvents(0, 100).Count);
+        Assert.Equal(4, OpenStore().ReadEvents(0, 100).Count);
 
         // Tamper: the same request checked with a wrong secret fails; a replay is recognisable by its ids.
         Assert.Equal(SignatureCheck.Mismatch, WebhookSignature.Verify(Encoding.UTF8.GetBytes("not-the-secret"), delivery.Signature, delivery.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
@@ -122,9 +143,10 @@ public sealed class SandboxWatchTests : IAsyncLifetime
     /// receiver relays the exact request to a gate, which quarantines the version (served before the
     /// event under a policy that would let it through, withheld after it, served again once granted).
     /// </summary>
-    [Fact]
+    [SkippableFact]
     public async Task Watch_WhenLottieLikeVersionIsPublishedAcrossARestart_OneSignedWebhookAndAQuarantineInTheGate()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         Directory.CreateDirectory(_dir);
         var policy = Path.Combine(_dir, "permissive.policy.yml");
         await File.WriteAllTextAsync(policy, "version: 1\nrules:\n  trust-downgrade: off\n  install-scripts: off\n");
@@ -243,9 +265,10 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Watch_WhenRegistryServesAChangesFeed_ChecksOnlyThePackagesItNames()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         var checkedPerCycle = new ConcurrentQueue<int>();
         var published = false;
         var found = new ConcurrentQueue<WatchEvent>();
@@ -267,9 +290,10 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.Contains(found, e => e.Kind == "provenance-lost");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Check_WhenNothingChanged_MakesOneConditionalRequestPerPackageAndWritesNothing()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         var counter = new CountingHandler(RegistryClient.CreateDefaultHandler());
         var (engine, store, client) = Build(counter);
         using var _ = client;
@@ -285,9 +309,10 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.Equal(1, store.ReadState(Package)!.Value.Revision);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Check_WhenTwoProcessesShareTheStore_RecordsAndEmitsEachEventOnce()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         var (first, store, c1) = Build();
         var (second, _, c2) = Build();
         using var _1 = c1;
@@ -305,9 +330,10 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.Equal(4, store.ClaimDue(DateTimeOffset.UtcNow, 100).Sum(d => System.Text.Json.Nodes.JsonNode.Parse(d.Body)!["events"]!.AsArray().Count));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Check_WhenStoppedBeforeItStarts_ReturnsCancelledWithoutThrowing()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         var (engine, _, client) = Build();
         using var _1 = client;
 
@@ -339,7 +365,7 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         var client = new RegistryClient(handler ?? RegistryClient.CreateDefaultHandler(), config, Path.Combine(_dir, "cache"), TimeProvider.System, new RegistryClientOptions { MaxRetries = 0 }, disposeHandler: true);
         var keys = RegistryKeys.Parse(Encoding.UTF8.GetBytes(Sandbox.RegistryKeysJson), "sandbox registry keys").WithV1KeysForAttestations();
         var verifier = new PackageVerifier(client, new SigstoreVerifier(TrustedRoot.Parse(Encoding.UTF8.GetBytes(Sandbox.TrustedRootJson))), keys);
-        var store = WatchStore.Open(StorePath);
+        var store = OpenStore();
         return (new WatchEngine(client, verifier, PolicyDocument.Default, store, TimeProvider.System, outbox: true, parallelism: 2), store, client);
     }
 
@@ -480,5 +506,21 @@ public sealed class SandboxWatchTests : IAsyncLifetime
 
             ctx.Response.StatusCode = 204;
         }
+    }
+}
+
+/// <summary>The same end-to-end runs with the store in PostgreSQL (restarts, two processes, the changes-feed position).</summary>
+public sealed class PostgresSandboxWatchTests : SandboxWatchTests
+{
+    private readonly TestPostgres? _db = TestPostgres.Create();
+
+    protected override bool StoreAvailable => _db is not null;
+
+    protected override WatchStore OpenBackend() => WatchStore.OpenPostgres(_db!.ConnectionString);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _db?.Dispose();
     }
 }
