@@ -15,6 +15,13 @@ public sealed record WatchRunOptions
 
     /// <summary>Follow the registry's `/_changes` feed when it serves one (the default); false always polls.</summary>
     public bool FollowChanges { get; init; } = true;
+
+    /// <summary>
+    /// Called before each cycle after the first (daemon mode): the watchlist now (e.g. the gate's
+    /// packages read again), or null to keep the current one (the source failed; it says why).
+    /// Packages new to the list are checked in that cycle whatever the changes feed says.
+    /// </summary>
+    public Func<CancellationToken, Task<IReadOnlyList<string>?>>? Refresh { get; init; }
 }
 
 /// <summary>What a run did (since it started).</summary>
@@ -59,13 +66,23 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
 
             followed = options.FollowChanges && !options.Once && since is not null;
             var first = true;
+            var watched = options.Packages;
             while (true)
             {
-                IReadOnlyList<string> targets = options.Packages;
+                IReadOnlyList<string> added = [];
+                if (!first && options.Refresh is not null && await options.Refresh(ct).ConfigureAwait(false) is { } now)
+                {
+                    var before = watched.ToHashSet(StringComparer.Ordinal);
+                    added = [.. now.Where(p => !before.Contains(p))];
+                    watched = now;
+                }
+
+                IReadOnlyList<string> targets = watched;
                 string? nextSince = null;
                 if (!first && followed)
                 {
-                    (targets, nextSince) = await ChangedAsync(options.Packages, since!, ct).ConfigureAwait(false);
+                    (targets, nextSince) = await ChangedAsync(watched, since!, ct).ConfigureAwait(false);
+                    targets = [.. targets.Union(added, StringComparer.Ordinal).Order(StringComparer.Ordinal)];
                 }
 
                 var result = await engine.CheckAsync(targets, ct).ConfigureAwait(false);
