@@ -290,6 +290,46 @@ public class SandboxWatchTests : IAsyncLifetime
         Assert.Contains(found, e => e.Kind == "provenance-lost");
     }
 
+    /// <summary>
+    /// A watchlist that grows while the daemon follows the changes feed (the gate's packages read
+    /// again each cycle): a package new to the list is checked in the next cycle, though the feed
+    /// never names it, so it gets its baseline before its first change.
+    /// </summary>
+    [SkippableFact]
+    public async Task Watch_WhenTheWatchlistGrowsWhileFollowingTheFeed_ChecksTheNewPackageAtOnce()
+    {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
+        var (engine, store, client) = Build();
+        using var __ = client;
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var refreshes = 0;
+        var checkedPerCycle = new List<int>();
+        var runner = new WatchRunner(engine, store, new ChangesFeed(client), null, TimeProvider.System)
+        {
+            OnCycle = (cycle, _) =>
+            {
+                checkedPerCycle.Add(cycle.Checked);
+                if (checkedPerCycle.Count == 4)
+                {
+                    cts.Cancel();
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+
+        var summary = await runner.RunAsync(new WatchRunOptions
+        {
+            Packages = [Other],
+            Interval = TimeSpan.FromMilliseconds(200),
+            Refresh = _ => Task.FromResult<IReadOnlyList<string>?>(++refreshes == 1 ? [Other] : [Other, Package]),
+        }, cts.Token);
+
+        Assert.True(summary.FollowedChanges);
+        Assert.Equal([1, 0, 1, 0], checkedPerCycle);
+        Assert.NotNull(store.ReadState(Package));
+    }
+
     [SkippableFact]
     public async Task Check_WhenNothingChanged_MakesOneConditionalRequestPerPackageAndWritesNothing()
     {
