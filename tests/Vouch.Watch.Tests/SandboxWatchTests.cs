@@ -370,6 +370,73 @@ public class SandboxWatchTests : IAsyncLifetime
         Assert.Equal(4, store.ClaimDue(DateTimeOffset.UtcNow, 100).Sum(d => System.Text.Json.Nodes.JsonNode.Parse(d.Body)!["events"]!.AsArray().Count));
     }
 
+    /// <summary>The store fails in the middle of a commit (a PostgreSQL restart): that package is retried next cycle, and nothing is lost or doubled.</summary>
+    [SkippableFact]
+    public async Task Check_WhenTheStoreFailsDuringACommit_ThePackageIsCheckedAgainNextCycle()
+    {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
+        var (baseline, _, c0) = Build();
+        using var _0 = c0;
+        string[] watched = [Package, "lottie-web", Other];
+        await baseline.CheckAsync(watched, CancellationToken.None);
+        await PublishAsync(Package, "2.0.5", scripts: new JsonObject { ["postinstall"] = "node collect.js" });
+        FlakyStore? flaky = null;
+        var (engine, _, client) = Build(wrap: s => flaky = new FlakyStore(s));
+        using var _1 = client;
+
+        var failed = await engine.CheckAsync(watched, CancellationToken.None);
+        var retried = await engine.CheckAsync(watched, CancellationToken.None);
+
+        var failure = Assert.Single(failed.Failures);
+        Assert.Equal((Package, WatchCodes.StoreUnavailable), (failure.Package, failure.Code));
+        Assert.Empty(failed.Events);
+        Assert.Equal(1, flaky!.Failed);
+        Assert.Equal(4, retried.Events.Count);
+        Assert.Empty(retried.Failures);
+        Assert.Equal(4, flaky.ReadEvents(0, 100).Count);
+    }
+
+    /// <summary>A store whose first commit with events fails after the transaction began, as a dropped connection would.</summary>
+    private sealed class FlakyStore(WatchStore inner) : WatchStore
+    {
+        public int Failed { get; private set; }
+
+        public override string Description => inner.Description;
+
+        public override CommitResult Commit(string package, long? expectedRevision, PackageState next, IReadOnlyList<WatchEvent> events, bool outbox, DateTimeOffset now)
+        {
+            if (events.Count > 0 && Failed == 0)
+            {
+                Failed++;
+                throw new Npgsql.NpgsqlException("connection to the server was lost");
+            }
+
+            return inner.Commit(package, expectedRevision, next, events, outbox, now);
+        }
+
+        public override (long Revision, PackageState State)? ReadState(string package) => inner.ReadState(package);
+
+        public override string? GetMeta(string key) => inner.GetMeta(key);
+
+        public override void SetMeta(string key, string value) => inner.SetMeta(key, value);
+
+        public override IReadOnlyList<Delivery> ClaimDue(DateTimeOffset now, int max) => inner.ClaimDue(now, max);
+
+        public override void MarkDelivered(string id, DateTimeOffset now) => inner.MarkDelivered(id, now);
+
+        public override void ReleaseLease(string id) => inner.ReleaseLease(id);
+
+        public override void MarkFailed(string id, string error, DateTimeOffset nextAttempt, bool giveUp, DateTimeOffset now) => inner.MarkFailed(id, error, nextAttempt, giveUp, now);
+
+        public override int PendingDeliveries() => inner.PendingDeliveries();
+
+        public override DateTimeOffset? NextDeliveryDue() => inner.NextDeliveryDue();
+
+        public override IReadOnlyList<WatchEvent> ReadEvents(long afterSequence, int max) => inner.ReadEvents(afterSequence, max);
+
+        internal override void ExecuteRaw(string sql) => inner.ExecuteRaw(sql);
+    }
+
     [SkippableFact]
     public async Task Check_WhenStoppedBeforeItStarts_ReturnsCancelledWithoutThrowing()
     {
@@ -397,7 +464,7 @@ public class SandboxWatchTests : IAsyncLifetime
 
     private string StorePath => Path.Combine(_dir, "watch.db");
 
-    private (WatchEngine Engine, WatchStore Store, RegistryClient Client) Build(HttpMessageHandler? handler = null)
+    private (WatchEngine Engine, WatchStore Store, RegistryClient Client) Build(HttpMessageHandler? handler = null, Func<WatchStore, WatchStore>? wrap = null)
     {
         var home = Path.Combine(_dir, "home");
         Directory.CreateDirectory(home);
@@ -405,7 +472,7 @@ public class SandboxWatchTests : IAsyncLifetime
         var client = new RegistryClient(handler ?? RegistryClient.CreateDefaultHandler(), config, Path.Combine(_dir, "cache"), TimeProvider.System, new RegistryClientOptions { MaxRetries = 0 }, disposeHandler: true);
         var keys = RegistryKeys.Parse(Encoding.UTF8.GetBytes(Sandbox.RegistryKeysJson), "sandbox registry keys").WithV1KeysForAttestations();
         var verifier = new PackageVerifier(client, new SigstoreVerifier(TrustedRoot.Parse(Encoding.UTF8.GetBytes(Sandbox.TrustedRootJson))), keys);
-        var store = OpenStore();
+        var store = wrap is null ? OpenStore() : wrap(OpenStore());
         return (new WatchEngine(client, verifier, PolicyDocument.Default, store, TimeProvider.System, outbox: true, parallelism: 2), store, client);
     }
 
