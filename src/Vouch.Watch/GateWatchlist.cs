@@ -35,9 +35,15 @@ public sealed class GateWatchlist : IDisposable
     internal const string PackagesPath = "-/vouch/v1/packages";
 
     private readonly HttpClient _http;
+    private readonly TimeSpan _timeout;
 
     /// <param name="handler">Must not follow redirects (<see cref="CreateDefaultHandler"/>); a followed one is refused anyway.</param>
-    public GateWatchlist(HttpMessageHandler handler) => _http = new HttpClient(handler, disposeHandler: false) { Timeout = Limits.GateTimeout };
+    /// <param name="timeout">For the whole exchange, body included (default <see cref="Limits.GateTimeout"/>).</param>
+    public GateWatchlist(HttpMessageHandler handler, TimeSpan? timeout = null)
+    {
+        _timeout = timeout ?? Limits.GateTimeout;
+        _http = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+    }
 
     public static HttpMessageHandler CreateDefaultHandler() => new SocketsHttpHandler
     {
@@ -91,6 +97,17 @@ public sealed class GateWatchlist : IDisposable
 
     public async Task<GatePackagesResult> ReadAsync(Uri gate, string token, CancellationToken ct)
     {
+        // HttpClient.Timeout stops at the headers; a gate trickling its body one byte at a time is cut here.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(_timeout);
+        var result = await ReadCoreAsync(gate, token, deadline.Token).ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested(); // a stop, not a slow gate
+        return result ?? GatePackagesResult.Fail(WatchCodes.GateFailed, $"{new Uri(gate, PackagesPath)}: no complete answer within {_timeout.TotalSeconds:0.#} s");
+    }
+
+    /// <summary>Null when <paramref name="ct"/> (the deadline) cut the exchange.</summary>
+    private async Task<GatePackagesResult?> ReadCoreAsync(Uri gate, string token, CancellationToken ct)
+    {
         var url = new Uri(gate, PackagesPath);
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -137,9 +154,13 @@ public sealed class GateWatchlist : IDisposable
 
             body = bytes;
         }
-        catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            return GatePackagesResult.Fail(WatchCodes.GateFailed, $"{url}: the gate could not be reached: {(e is TaskCanceledException ? $"no answer within {Limits.GateTimeout.TotalSeconds:0} s" : e.Message)}");
+            return null;
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            return GatePackagesResult.Fail(WatchCodes.GateFailed, $"{url}: the gate could not be reached: {e.Message}");
         }
 
         var (names, problems) = Parse(body);

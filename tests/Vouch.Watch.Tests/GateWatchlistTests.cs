@@ -83,6 +83,19 @@ public sealed class GateWatchlistTests
     }
 
     [Fact]
+    public async Task ReadAsync_WhenTheBodyTricklesForever_GivesUpAtTheDeadline()
+    {
+        var content = new StreamContent(new StalledStream());
+        content.Headers.ContentType = new("application/json");
+        using var reader = new GateWatchlist(new Fake(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = content }), TimeSpan.FromMilliseconds(300));
+
+        var result = await reader.ReadAsync(Gate, "t", CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(WatchCodes.GateFailed, result.Code);
+        Assert.Contains("no complete answer within", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ReadAsync_WhenContentLengthIsOverTheCap_RefusesBeforeReading()
     {
         var endless = new EndlessStream();
@@ -207,6 +220,47 @@ public sealed class GateWatchlistTests
             response.RequestMessage ??= request;
             return Task.FromResult(response);
         }
+    }
+
+    /// <summary>A body that sends one byte and then nothing, without closing (a slow-loris gate).</summary>
+    private sealed class StalledStream : Stream
+    {
+        private bool _sent;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => 0; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (!_sent)
+            {
+                _sent = true;
+                buffer.Span[0] = (byte)'{';
+                return 1;
+            }
+
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return 0;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A body that never ends (a hostile gate streaming forever); counts what was read.</summary>
