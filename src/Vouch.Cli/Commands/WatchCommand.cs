@@ -74,7 +74,7 @@ internal static class WatchCommand
                     return read.BadInput ? ExitCodes.BadInput : ExitCodes.NetworkFailed;
                 }
 
-                watchlist = Merge(listed, read.Packages);
+                watchlist = Merge(listed, read.Packages, stderr);
             }
 
             using var services = VouchServices.Create(settings);
@@ -144,7 +144,7 @@ internal static class WatchCommand
                     return null;
                 }
 
-                return Merge(listed, again.Packages);
+                return Merge(listed, again.Packages, stderr);
             };
 
             WatchRunSummary summary;
@@ -198,9 +198,18 @@ internal static class WatchCommand
         return span;
     }
 
-    /// <summary>The static watchlist and the gate's packages, deduplicated and sorted; the gate's share is cut at the cap (said on stderr by the caller's count).</summary>
-    private static IReadOnlyList<string> Merge(IReadOnlyList<string> listed, IReadOnlyList<string> fromGate) =>
-        [.. listed.Union(fromGate, StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(Vouch.Watch.Limits.MaxWatchedPackages)];
+    /// <summary>The static watchlist and the gate's packages, deduplicated and sorted, cut at the cap (and said so).</summary>
+    private static IReadOnlyList<string> Merge(IReadOnlyList<string> listed, IReadOnlyList<string> fromGate, TextWriter stderr)
+    {
+        var all = listed.Union(fromGate, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (all.Count <= Vouch.Watch.Limits.MaxWatchedPackages)
+        {
+            return all;
+        }
+
+        stderr.WriteLine($"vouch watch: {all.Count} packages named with the gate's; watching the first {Vouch.Watch.Limits.MaxWatchedPackages} in name order");
+        return all[..Vouch.Watch.Limits.MaxWatchedPackages];
+    }
 
     private static (Uri Url, string Token)? BindGate(string? url, string? tokenEnv)
     {
