@@ -62,4 +62,10 @@ public static class Limits
 
     /// <summary>Shortest `--interval` (politeness towards the registry).</summary>
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest answer read from the gate's <c>GET /-/vouch/v1/packages</c> (`--gate`).</summary>
+    public const long MaxGateAnswerBytes = 32L * 1024 * 1024;
+
+    /// <summary>Time allowed for the gate's packages answer, body included.</summary>
+    public static readonly TimeSpan GateTimeout = TimeSpan.FromSeconds(60);
 }

@@ -49,4 +49,16 @@ public static class WatchCodes
 
     /// <summary>The watch store is not a watch store, is newer than this build, or was tampered with.</summary>
     public const string StoreInvalid = "VOUCH_WATCH_STORE_INVALID";
+
+    /// <summary>The PostgreSQL store could not be reached (network, server down) at start or during a cycle; the package is checked again next cycle.</summary>
+    public const string StoreUnavailable = "VOUCH_WATCH_STORE_UNAVAILABLE";
+
+    /// <summary>`--gate`: the gate could not be reached, answered 5xx, or redirected (never followed).</summary>
+    public const string GateFailed = "VOUCH_WATCH_GATE_FAILED";
+
+    /// <summary>`--gate`: the gate refused the token (401) or its role (403).</summary>
+    public const string GateUnauthorized = "VOUCH_WATCH_GATE_UNAUTHORIZED";
+
+    /// <summary>`--gate`: the packages answer is not the documented shape, too large, or names something that is not a package name.</summary>
+    public const string GateInvalidResponse = "VOUCH_WATCH_GATE_INVALID_RESPONSE";
 }

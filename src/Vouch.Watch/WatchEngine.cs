@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Vouch.Npm;
 using Vouch.Policy;
 using Vouch.Provenance;
@@ -5,8 +6,11 @@ using Vouch.Watch.Storage;
 
 namespace Vouch.Watch;
 
-/// <summary>A package that could not be checked this cycle; it is checked again next cycle (nothing of it was committed).</summary>
-public sealed record PackageFailure(string Package, string Message);
+/// <summary>
+/// A package that could not be checked this cycle; it is checked again next cycle (nothing of it
+/// was committed). <see cref="Code"/> says whether the registry or the store failed.
+/// </summary>
+public sealed record PackageFailure(string Package, string Message, string Code = WatchCodes.RegistryFailed);
 
 /// <summary>What one cycle did.</summary>
 public sealed record CycleResult(IReadOnlyList<WatchEvent> Events, IReadOnlyList<PackageFailure> Failures, int Checked, int Conflicts)
@@ -74,6 +78,20 @@ public sealed class WatchEngine(RegistryClient client, PackageVerifier verifier,
     public bool OnDefaultRegistry(string package) => client.Config.GetRegistryFor(package) == client.Config.Registry;
 
     private async Task<(IReadOnlyList<WatchEvent> Events, PackageFailure? Failure, bool Conflict)> CheckPackageAsync(string name, Func<Task<RegistryKeys>> keys, CancellationToken ct)
+    {
+        try
+        {
+            return await CheckPackageCoreAsync(name, keys, ct).ConfigureAwait(false);
+        }
+        catch (DbException e) when (!ct.IsCancellationRequested)
+        {
+            // A store that is briefly unreachable (a PostgreSQL restart, a network blip) costs this
+            // package one cycle, not the run: its transaction rolled back, so the next cycle redoes it.
+            return ([], new PackageFailure(name, $"the watch store failed: {e.Message}", WatchCodes.StoreUnavailable), false);
+        }
+    }
+
+    private async Task<(IReadOnlyList<WatchEvent> Events, PackageFailure? Failure, bool Conflict)> CheckPackageCoreAsync(string name, Func<Task<RegistryKeys>> keys, CancellationToken ct)
     {
         var stored = store.ReadState(name);
         var fetched = await client.GetPackumentAsync(name, PackumentFormat.Full, ct).ConfigureAwait(false);

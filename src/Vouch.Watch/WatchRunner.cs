@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Vouch.Watch.Storage;
 
 namespace Vouch.Watch;
@@ -14,6 +15,13 @@ public sealed record WatchRunOptions
 
     /// <summary>Follow the registry's `/_changes` feed when it serves one (the default); false always polls.</summary>
     public bool FollowChanges { get; init; } = true;
+
+    /// <summary>
+    /// Called before each cycle after the first (daemon mode): the watchlist now (e.g. the gate's
+    /// packages read again), or null to keep the current one (the source failed; it says why).
+    /// Packages new to the list are checked in that cycle whatever the changes feed says.
+    /// </summary>
+    public Func<CancellationToken, Task<IReadOnlyList<string>?>>? Refresh { get; init; }
 }
 
 /// <summary>What a run did (since it started).</summary>
@@ -58,13 +66,23 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
 
             followed = options.FollowChanges && !options.Once && since is not null;
             var first = true;
+            var watched = options.Packages;
             while (true)
             {
-                IReadOnlyList<string> targets = options.Packages;
+                IReadOnlyList<string> added = [];
+                if (!first && options.Refresh is not null && await options.Refresh(ct).ConfigureAwait(false) is { } now)
+                {
+                    var before = watched.ToHashSet(StringComparer.Ordinal);
+                    added = [.. now.Where(p => !before.Contains(p))];
+                    watched = now;
+                }
+
+                IReadOnlyList<string> targets = watched;
                 string? nextSince = null;
                 if (!first && followed)
                 {
-                    (targets, nextSince) = await ChangedAsync(options.Packages, since!, ct).ConfigureAwait(false);
+                    (targets, nextSince) = await ChangedAsync(watched, since!, ct).ConfigureAwait(false);
+                    targets = [.. targets.Union(added, StringComparer.Ordinal).Order(StringComparer.Ordinal)];
                 }
 
                 var result = await engine.CheckAsync(targets, ct).ConfigureAwait(false);
@@ -74,7 +92,7 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
                 lastFailures = result.Failures;
                 foreach (var f in result.Failures)
                 {
-                    OnLog($"{WatchCodes.RegistryFailed}: {f.Package}: {f.Message} (checked again next cycle)");
+                    OnLog($"{f.Code}: {f.Package}: {f.Message} (checked again next cycle)");
                 }
 
                 if (result.Events.Count > 0)
@@ -92,7 +110,15 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
                 if (followed && (first || nextSince is not null))
                 {
                     since = nextSince ?? since;
-                    store.SetMeta(ChangesKey, since!);
+                    try
+                    {
+                        store.SetMeta(ChangesKey, since!);
+                    }
+                    catch (DbException e)
+                    {
+                        // Not stored: a restart reads the feed from the older position, which only rechecks packages.
+                        OnLog($"{WatchCodes.StoreUnavailable}: the changes-feed position was not stored ({e.Message})");
+                    }
                 }
 
                 first = false;
@@ -146,7 +172,18 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
             return 0;
         }
 
-        var round = await webhook.DeliverDueAsync(ct).ConfigureAwait(false);
+        DeliveryRound round;
+        try
+        {
+            round = await webhook.DeliverDueAsync(ct).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            // The outbox is still there: the deliveries are tried again after the next cycle.
+            OnLog($"{WatchCodes.StoreUnavailable}: webhook deliveries postponed ({e.Message})");
+            return 0;
+        }
+
         foreach (var f in round.Failures)
         {
             OnLog($"webhook delivery failed, will retry: {f}");
@@ -158,6 +195,18 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
         }
 
         return round.GaveUp.Count;
+    }
+
+    private DateTimeOffset? NextDue()
+    {
+        try
+        {
+            return store.NextDeliveryDue();
+        }
+        catch (DbException)
+        {
+            return null; // the retries wait for the next cycle
+        }
     }
 
     /// <summary>Sleeps until the next cycle, waking for webhook retries that fall due before it.</summary>
@@ -174,7 +223,7 @@ public sealed class WatchRunner(WatchEngine engine, WatchStore store, ChangesFee
             }
 
             var wake = until;
-            if (webhook is not null && store.NextDeliveryDue() is { } due && due < wake)
+            if (webhook is not null && NextDue() is { } due && due < wake)
             {
                 // At least a second apart: a delivery another process holds must not make this spin.
                 wake = due > now + TimeSpan.FromSeconds(1) ? due : now + TimeSpan.FromSeconds(1);

@@ -23,7 +23,7 @@ namespace Vouch.Watch.Tests;
 /// a lottie-like version is published (token, no provenance, install script), and exactly one
 /// signed webhook reaches a loopback receiver, across a restart of watch.
 /// </summary>
-public sealed class SandboxWatchTests : IAsyncLifetime
+public class SandboxWatchTests : IAsyncLifetime
 {
     private const string Package = "@lottiefiles/lottie-player";
     private const string Other = "quiet-lib";
@@ -61,12 +61,32 @@ public sealed class SandboxWatchTests : IAsyncLifetime
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "vouch-watch-e2e-" + Guid.NewGuid().ToString("N")[..10]);
     private SandboxRegistry? _sandbox;
 
+    private readonly List<WatchStore> _stores = [];
+
     private SandboxRegistry Sandbox => _sandbox!;
+
+    /// <summary>False when the backend a subclass runs these tests on is not configured (the tests report Skipped).</summary>
+    protected virtual bool StoreAvailable => true;
+
+    /// <summary>A new handle on the store, as a new watch process would open it (SQLite here; PostgreSQL in <see cref="PostgresSandboxWatchTests"/>).</summary>
+    protected virtual WatchStore OpenBackend() => WatchStore.Open(StorePath);
+
+    private WatchStore OpenStore()
+    {
+        var store = OpenBackend();
+        _stores.Add(store);
+        return store;
+    }
 
     public async Task InitializeAsync() => _sandbox = await SandboxRegistry.StartAsync(Vouch.Sandbox.Scenario.Parse(ScenarioYaml, "watch-lottie.yml"), new SandboxOptions());
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
+        foreach (var store in _stores)
+        {
+            store.Dispose();
+        }
+
         await Sandbox.DisposeAsync();
         SqliteConnection.ClearAllPools();
         if (Directory.Exists(_dir))
@@ -75,9 +95,10 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Watch_WhenLottieLikeVersionIsPublishedAcrossARestart_DeliversExactlyOneSignedWebhook()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         var receiver = new Receiver();
         var (app, hookUrl) = await LoopbackHost.StartAsync(receiver.HandleAsync);
         await using var _ = app;
@@ -106,7 +127,7 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.All(delivery.Events, e => Assert.Equal("2.0.4", e["previousVersion"]!.GetValue<string>()));
         Assert.Equal(4, printed.Count);
         Assert.Equal(printed.Select(e => e.Id).Order(), delivery.Events.Select(e => e["id"]!.GetValue<string>()).Order());
-        Assert.Equal(4, WatchStore.Open(StorePath).ReadEvents(0, 100).Count);
+        Assert.Equal(4, OpenStore().ReadEvents(0, 100).Count);
 
         // Tamper: the same request checked with a wrong secret fails; a replay is recognisable by its ids.
         Assert.Equal(SignatureCheck.Mismatch, WebhookSignature.Verify(Encoding.UTF8.GetBytes("not-the-secret"), delivery.Signature, delivery.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
@@ -122,9 +143,10 @@ public sealed class SandboxWatchTests : IAsyncLifetime
     /// receiver relays the exact request to a gate, which quarantines the version (served before the
     /// event under a policy that would let it through, withheld after it, served again once granted).
     /// </summary>
-    [Fact]
+    [SkippableFact]
     public async Task Watch_WhenLottieLikeVersionIsPublishedAcrossARestart_OneSignedWebhookAndAQuarantineInTheGate()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         Directory.CreateDirectory(_dir);
         var policy = Path.Combine(_dir, "permissive.policy.yml");
         await File.WriteAllTextAsync(policy, "version: 1\nrules:\n  trust-downgrade: off\n  install-scripts: off\n");
@@ -243,9 +265,10 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Watch_WhenRegistryServesAChangesFeed_ChecksOnlyThePackagesItNames()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         var checkedPerCycle = new ConcurrentQueue<int>();
         var published = false;
         var found = new ConcurrentQueue<WatchEvent>();
@@ -267,9 +290,50 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.Contains(found, e => e.Kind == "provenance-lost");
     }
 
-    [Fact]
+    /// <summary>
+    /// A watchlist that grows while the daemon follows the changes feed (the gate's packages read
+    /// again each cycle): a package new to the list is checked in the next cycle, though the feed
+    /// never names it, so it gets its baseline before its first change.
+    /// </summary>
+    [SkippableFact]
+    public async Task Watch_WhenTheWatchlistGrowsWhileFollowingTheFeed_ChecksTheNewPackageAtOnce()
+    {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
+        var (engine, store, client) = Build();
+        using var __ = client;
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var refreshes = 0;
+        var checkedPerCycle = new List<int>();
+        var runner = new WatchRunner(engine, store, new ChangesFeed(client), null, TimeProvider.System)
+        {
+            OnCycle = (cycle, _) =>
+            {
+                checkedPerCycle.Add(cycle.Checked);
+                if (checkedPerCycle.Count == 4)
+                {
+                    cts.Cancel();
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+
+        var summary = await runner.RunAsync(new WatchRunOptions
+        {
+            Packages = [Other],
+            Interval = TimeSpan.FromMilliseconds(200),
+            Refresh = _ => Task.FromResult<IReadOnlyList<string>?>(++refreshes == 1 ? [Other] : [Other, Package]),
+        }, cts.Token);
+
+        Assert.True(summary.FollowedChanges);
+        Assert.Equal([1, 0, 1, 0], checkedPerCycle);
+        Assert.NotNull(store.ReadState(Package));
+    }
+
+    [SkippableFact]
     public async Task Check_WhenNothingChanged_MakesOneConditionalRequestPerPackageAndWritesNothing()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         var counter = new CountingHandler(RegistryClient.CreateDefaultHandler());
         var (engine, store, client) = Build(counter);
         using var _ = client;
@@ -285,9 +349,10 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.Equal(1, store.ReadState(Package)!.Value.Revision);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Check_WhenTwoProcessesShareTheStore_RecordsAndEmitsEachEventOnce()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         var (first, store, c1) = Build();
         var (second, _, c2) = Build();
         using var _1 = c1;
@@ -305,9 +370,77 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         Assert.Equal(4, store.ClaimDue(DateTimeOffset.UtcNow, 100).Sum(d => System.Text.Json.Nodes.JsonNode.Parse(d.Body)!["events"]!.AsArray().Count));
     }
 
-    [Fact]
+    /// <summary>The store fails in the middle of a commit (a PostgreSQL restart): that package is retried next cycle, and nothing is lost or doubled.</summary>
+    [SkippableFact]
+    public async Task Check_WhenTheStoreFailsDuringACommit_ThePackageIsCheckedAgainNextCycle()
+    {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
+        var (baseline, _, c0) = Build();
+        using var _0 = c0;
+        string[] watched = [Package, "lottie-web", Other];
+        await baseline.CheckAsync(watched, CancellationToken.None);
+        await PublishAsync(Package, "2.0.5", scripts: new JsonObject { ["postinstall"] = "node collect.js" });
+        FlakyStore? flaky = null;
+        var (engine, _, client) = Build(wrap: s => flaky = new FlakyStore(s));
+        using var _1 = client;
+
+        var failed = await engine.CheckAsync(watched, CancellationToken.None);
+        var retried = await engine.CheckAsync(watched, CancellationToken.None);
+
+        var failure = Assert.Single(failed.Failures);
+        Assert.Equal((Package, WatchCodes.StoreUnavailable), (failure.Package, failure.Code));
+        Assert.Empty(failed.Events);
+        Assert.Equal(1, flaky!.Failed);
+        Assert.Equal(4, retried.Events.Count);
+        Assert.Empty(retried.Failures);
+        Assert.Equal(4, flaky.ReadEvents(0, 100).Count);
+    }
+
+    /// <summary>A store whose first commit with events fails after the transaction began, as a dropped connection would.</summary>
+    private sealed class FlakyStore(WatchStore inner) : WatchStore
+    {
+        public int Failed { get; private set; }
+
+        public override string Description => inner.Description;
+
+        public override CommitResult Commit(string package, long? expectedRevision, PackageState next, IReadOnlyList<WatchEvent> events, bool outbox, DateTimeOffset now)
+        {
+            if (events.Count > 0 && Failed == 0)
+            {
+                Failed++;
+                throw new Npgsql.NpgsqlException("connection to the server was lost");
+            }
+
+            return inner.Commit(package, expectedRevision, next, events, outbox, now);
+        }
+
+        public override (long Revision, PackageState State)? ReadState(string package) => inner.ReadState(package);
+
+        public override string? GetMeta(string key) => inner.GetMeta(key);
+
+        public override void SetMeta(string key, string value) => inner.SetMeta(key, value);
+
+        public override IReadOnlyList<Delivery> ClaimDue(DateTimeOffset now, int max) => inner.ClaimDue(now, max);
+
+        public override void MarkDelivered(string id, DateTimeOffset now) => inner.MarkDelivered(id, now);
+
+        public override void ReleaseLease(string id) => inner.ReleaseLease(id);
+
+        public override void MarkFailed(string id, string error, DateTimeOffset nextAttempt, bool giveUp, DateTimeOffset now) => inner.MarkFailed(id, error, nextAttempt, giveUp, now);
+
+        public override int PendingDeliveries() => inner.PendingDeliveries();
+
+        public override DateTimeOffset? NextDeliveryDue() => inner.NextDeliveryDue();
+
+        public override IReadOnlyList<WatchEvent> ReadEvents(long afterSequence, int max) => inner.ReadEvents(afterSequence, max);
+
+        internal override void ExecuteRaw(string sql) => inner.ExecuteRaw(sql);
+    }
+
+    [SkippableFact]
     public async Task Check_WhenStoppedBeforeItStarts_ReturnsCancelledWithoutThrowing()
     {
+        Skip.IfNot(StoreAvailable, TestPostgres.SkipReason);
         var (engine, _, client) = Build();
         using var _1 = client;
 
@@ -331,7 +464,7 @@ public sealed class SandboxWatchTests : IAsyncLifetime
 
     private string StorePath => Path.Combine(_dir, "watch.db");
 
-    private (WatchEngine Engine, WatchStore Store, RegistryClient Client) Build(HttpMessageHandler? handler = null)
+    private (WatchEngine Engine, WatchStore Store, RegistryClient Client) Build(HttpMessageHandler? handler = null, Func<WatchStore, WatchStore>? wrap = null)
     {
         var home = Path.Combine(_dir, "home");
         Directory.CreateDirectory(home);
@@ -339,7 +472,7 @@ public sealed class SandboxWatchTests : IAsyncLifetime
         var client = new RegistryClient(handler ?? RegistryClient.CreateDefaultHandler(), config, Path.Combine(_dir, "cache"), TimeProvider.System, new RegistryClientOptions { MaxRetries = 0 }, disposeHandler: true);
         var keys = RegistryKeys.Parse(Encoding.UTF8.GetBytes(Sandbox.RegistryKeysJson), "sandbox registry keys").WithV1KeysForAttestations();
         var verifier = new PackageVerifier(client, new SigstoreVerifier(TrustedRoot.Parse(Encoding.UTF8.GetBytes(Sandbox.TrustedRootJson))), keys);
-        var store = WatchStore.Open(StorePath);
+        var store = wrap is null ? OpenStore() : wrap(OpenStore());
         return (new WatchEngine(client, verifier, PolicyDocument.Default, store, TimeProvider.System, outbox: true, parallelism: 2), store, client);
     }
 
@@ -480,5 +613,21 @@ public sealed class SandboxWatchTests : IAsyncLifetime
 
             ctx.Response.StatusCode = 204;
         }
+    }
+}
+
+/// <summary>The same end-to-end runs with the store in PostgreSQL (restarts, two processes, the changes-feed position).</summary>
+public sealed class PostgresSandboxWatchTests : SandboxWatchTests
+{
+    private readonly TestPostgres? _db = TestPostgres.Create();
+
+    protected override bool StoreAvailable => _db is not null;
+
+    protected override WatchStore OpenBackend() => WatchStore.OpenPostgres(_db!.ConnectionString);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _db?.Dispose();
     }
 }
