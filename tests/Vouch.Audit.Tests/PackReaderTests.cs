@@ -170,4 +170,44 @@ public sealed class PackReaderTests
         var read = PackReader.ReadEntry(Encoding.UTF8.GetBytes("{\"report\":{\"name\":\"a\",\"version\":\"1.0.0\",\"future\":{\"x\":[1,2]},\"approver\":null}}"));
         Assert.Equal(("a", "1.0.0", null), (read.Report.Name, read.Report.Version, read.Report.Approver));
     }
+
+    private static string PackOf(IEnumerable<string> entries) =>
+        "{\"format\":\"vouch-audit-pack-1\",\"entries\":[" + string.Join(",", entries) + "]}";
+
+    private static string EntryJson(int i) =>
+        $"{{\"key\":\"k{i}\",\"value\":{{\"report\":{{\"name\":\"p{i}\",\"version\":\"1.0.{i}\"}}}}}}";
+
+    [Fact]
+    public void ReadPack_WhenEntriesAreReadInParallel_KeepsEveryEntryInItsOrder()
+    {
+        var pack = PackReader.ReadPack(Encoding.UTF8.GetBytes(PackOf(Enumerable.Range(0, 3000).Select(EntryJson))));
+
+        Assert.Equal(Enumerable.Range(0, 3000).Select(i => ($"k{i}", $"p{i}", $"1.0.{i}")), pack.Entries!.Select(e => (e!.Key!, e.Value!.Report.Name, e.Value.Report.Version)));
+    }
+
+    [Theory]
+    [InlineData("7")]
+    [InlineData("\"text\"")]
+    [InlineData("{\"key\":\"x\",\"value\":{\"report\":{\"name\":\"a\",\"version\":1}}}")]
+    [InlineData("{\"key\":\"x\",\"value\":[]}")]
+    public void ReadPack_WhenOneEntryAmongManyIsMalformed_ThrowsWhatTheCacheTreatsAsAMiss(string bad)
+    {
+        var entries = Enumerable.Range(0, 500).Select(EntryJson).ToList();
+        entries.Insert(250, bad);
+
+        var e = Record.Exception(() => PackReader.ReadPack(Encoding.UTF8.GetBytes(PackOf(entries))));
+
+        Assert.True(e is FormatException or JsonException, e?.ToString() ?? "no exception");
+    }
+
+    [Fact]
+    public void ReadPack_WhenAnEntryIsCutShort_ThrowsWhatTheCacheTreatsAsAMiss()
+    {
+        var text = PackOf(Enumerable.Range(0, 100).Select(EntryJson));
+        var cut = text.Remove(text.IndexOf("\"k50\"", StringComparison.Ordinal) + 10, 5);
+
+        var e = Record.Exception(() => PackReader.ReadPack(Encoding.UTF8.GetBytes(cut)));
+
+        Assert.True(e is FormatException or JsonException, e?.ToString() ?? "no exception");
+    }
 }

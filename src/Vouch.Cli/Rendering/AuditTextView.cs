@@ -10,11 +10,15 @@ internal static class AuditTextView
 {
     public static void Render(TextWriter writer, AuditReport report, string cwd)
     {
-        var console = ConsoleFactory.Create(writer);
+        // Plain lines go straight to the writer; the console (Spectre, which probes the terminal) is
+        // made only when there is a table to draw: a clean warm audit is mostly process start, and
+        // loading it cost about a tenth of that run.
+        IAnsiConsole? console = null;
+        IAnsiConsole Tables() => console ??= ConsoleFactory.Create(writer);
 
         foreach (var line in AuditText.Summary(report with { LockfilePath = AuditText.DisplayPath(report.LockfilePath, cwd) }))
         {
-            console.WriteLine(line);
+            writer.WriteLine(line);
         }
 
         var changes = report.Entries.Where(e => e.Diff is not null).ToList();
@@ -32,7 +36,7 @@ internal static class AuditTextView
                     Markup.Escape(d.Change is DiffChange.Removed ? "-" : Slsa(e)));
             }
 
-            console.Write(table);
+            Tables().Write(table);
         }
 
         var problems = report.LockfileFindings.Select(f => (Package: "(lockfile)", Line: 0, Finding: f, Slsa: ""))
@@ -52,10 +56,10 @@ internal static class AuditTextView
                     Markup.Escape(f.Fix is null ? f.Message : $"{f.Message} (fix: {f.Fix})"));
             }
 
-            console.Write(table);
+            Tables().Write(table);
         }
 
-        console.WriteLine(report.TrustSource ?? "");
+        writer.WriteLine(report.TrustSource ?? "");
     }
 
     // "L2", or "-" for a package without evidence (skipped, or the registry failed).
