@@ -271,7 +271,7 @@ public sealed class EvidencePack
         };
         try
         {
-            var payload = JsonSerializer.SerializeToUtf8Bytes(file, AuditCacheJson.Default.PackFile);
+            var payload = Serialize(file);
             if (payload.LongLength + 65 > AuditLimits.MaxPackBytes)
             {
                 // It would be refused on reading: not worth the disk.
@@ -284,6 +284,47 @@ public sealed class EvidencePack
         {
             // A cache that cannot be written only costs speed.
         }
+    }
+
+    /// <summary>
+    /// The document as <see cref="AuditCacheJson"/> writes it, with the entries (nearly all of it)
+    /// serialised on every core and joined in order: a cold audit waits for this before it reports.
+    /// </summary>
+    internal static byte[] Serialize(PackFile file)
+    {
+        var entries = file.Entries ?? [];
+        var parts = new byte[entries.Count][];
+        Parallel.For(0, entries.Count, i => parts[i] = JsonSerializer.SerializeToUtf8Bytes(entries[i], AuditCacheJson.Default.PackEntry));
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(parts.Sum(p => p.Length + 1) + 4096);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            if (file.Format is not null)
+            {
+                writer.WriteString("format", file.Format);
+            }
+
+            if (file.Entries is not null)
+            {
+                writer.WriteStartArray("entries");
+                foreach (var part in parts)
+                {
+                    writer.WriteRawValue(part, skipInputValidation: true);
+                }
+
+                writer.WriteEndArray();
+            }
+
+            if (file.RegistryKeys is not null)
+            {
+                writer.WritePropertyName("registryKeys");
+                JsonSerializer.Serialize(writer, file.RegistryKeys, AuditCacheJson.Default.ListKeysRecord);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>The pack's JSON document.</summary>

@@ -210,4 +210,22 @@ public sealed class PackReaderTests
 
         Assert.True(e is FormatException or JsonException, e?.ToString() ?? "no exception");
     }
+
+    public static TheoryData<int, bool> Packs => new() { { 0, false }, { 1, true }, { 700, true }, { 700, false } };
+
+    [Theory]
+    [MemberData(nameof(Packs))]
+    public void Serialize_WhenEntriesAreWrittenInParallel_GivesTheGeneratedSerializersBytes(int count, bool withKeys)
+    {
+        var file = new EvidencePack.PackFile
+        {
+            Format = "vouch-audit-pack-1",
+            Entries = [.. Enumerable.Range(0, count).Select(i => (EvidencePack.PackEntry?)new EvidencePack.PackEntry { Key = $"k{i}+<", Value = i % 3 == 0 ? null : Full() })],
+            RegistryKeys = withKeys ? [new EvidencePack.KeysRecord { Registry = "https://r.example/", CheckedAt = At, Keys = [new EvidencePack.ServedKey { KeyId = "SHA256:x+y", KeyType = "ecdsa-sha2-nistp256", Scheme = "ecdsa-sha2-nistp256", Key = "AAAA", Expires = null }] }] : null,
+        };
+
+        var expected = JsonSerializer.SerializeToUtf8Bytes(file, AuditCacheJson.Default.PackFile);
+
+        Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(EvidencePack.Serialize(file)));
+    }
 }
