@@ -75,6 +75,10 @@ internal static class AuditService
 
     public static async Task<AuditReport> RunAsync(AuditRequest request, ServiceSettings settings, IProgress<AuditProgress>? progress, CancellationToken ct)
     {
+        // The lockfile's evidence pack is read while the lockfile is parsed and trust material, policy
+        // and configuration load: it is found by the lockfile's path alone, and the pipeline uses it
+        // only if that is the path of the lockfile it audits.
+        var preload = LockfileReader.Find(request.Path) is { } found ? EvidencePack.Preload(EvidenceDirectory(settings), found) : null;
         var lockfileStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var lockfile = LockfileInput.Read(request.Path);
         Lockfile? baseLockfile = null;
@@ -90,8 +94,6 @@ internal static class AuditService
 
         request.Profile?.Add(AuditStage.Lockfile, lockfileStarted);
 
-        // The lockfile's evidence pack is read while trust material, policy and configuration load.
-        var preload = EvidencePack.Preload(EvidenceDirectory(settings), lockfile.Path);
         var (services, pipeline, registries) = await BuildAsync(request with { PackPreload = preload }, settings, lockfile, ct).ConfigureAwait(false);
         using (services)
         {
