@@ -160,6 +160,7 @@ internal static class ServeCommand
                     UpstreamHandler = RegistryClient.CreateDefaultHandler(),
                     Sigstore = trust.CreateSigstoreVerifier(),
                     TrustedKeys = trust.Keys,
+                    TrustServedKeys = !trust.KeysPinned,
                     Log = stderr,
                     RouteTrust = routeTrust,
                 }, ct).ConfigureAwait(false);
