@@ -253,7 +253,8 @@ public sealed class AuditPipeline
     /// <see cref="AuditOptions.MaxAge"/>: a warm audit makes no request at all. It is the stricter
     /// answer for the signing rule (a registry that stopped signing only keeps unsigned versions
     /// failing until the next check); a key the registry withdrew stays trusted until then, as a
-    /// cached key list does for npm. "No keys" and failures are never kept: asked on every run.
+    /// cached key list does for npm. "No keys" and failures are never kept: asked on every run. With
+    /// <see cref="AuditOptions.TrustServedRegistryKeys"/> false (keys pinned) none of this happens.
     /// </summary>
     private async Task<(RegistryKeys Keys, bool Signs)> DefaultRegistryKeysAsync(EvidencePack? pack, CancellationToken ct)
     {
