@@ -118,6 +118,13 @@ public sealed record AuditOptions
     public RegistryKeys? TrustedRegistryKeys { get; init; }
 
     /// <summary>
+    /// Whether the keys the default registry serves may extend <see cref="TrustedRegistryKeys"/> (as
+    /// <see cref="PackageVerifier.TrustsServedKeys"/>); false when the operator pinned the keys with a
+    /// file: the pinned set is then the whole trust, never read from or kept in the pack.
+    /// </summary>
+    public bool TrustServedRegistryKeys { get; init; } = true;
+
+    /// <summary>
     /// The lockfile's pack, already being read (<see cref="EvidencePack.Preload"/>); used when it is the
     /// pack of the lockfile audited under <see cref="EvidenceCacheDirectory"/>, ignored otherwise.
     /// </summary>

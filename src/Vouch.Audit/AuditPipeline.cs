@@ -253,7 +253,8 @@ public sealed class AuditPipeline
     /// <see cref="AuditOptions.MaxAge"/>: a warm audit makes no request at all. It is the stricter
     /// answer for the signing rule (a registry that stopped signing only keeps unsigned versions
     /// failing until the next check); a key the registry withdrew stays trusted until then, as a
-    /// cached key list does for npm. "No keys" and failures are never kept: asked on every run.
+    /// cached key list does for npm. "No keys" and failures are never kept: asked on every run. With
+    /// <see cref="AuditOptions.TrustServedRegistryKeys"/> false (keys pinned) none of this happens.
     /// </summary>
     private async Task<(RegistryKeys Keys, bool Signs)> DefaultRegistryKeysAsync(EvidencePack? pack, CancellationToken ct)
     {
@@ -271,16 +272,24 @@ public sealed class AuditPipeline
             return (trusted, true);
         }
 
+        if (!_options.TrustServedRegistryKeys)
+        {
+            // Pinned keys are the whole trust: the registry's own list is neither asked for nor read from
+            // (or written to) the pack, so it cannot add a signer. The pin itself says signatures are
+            // expected: a version without one fails, as for the public registry.
+            return (trusted, trusted.Keys.Any(k => k.Usage == RegistryKeys.SignaturesUsage));
+        }
+
         var now = _options.Time.GetUtcNow();
         if (pack?.ServedKeysFor(registry) is { } kept && kept.CheckedAt <= now && (_options.MaxAge == TimeSpan.MaxValue || now - kept.CheckedAt < _options.MaxAge)
-            && Extend(trusted, kept.Keys) is { } extended)
+            && trusted.WithServedKeys(kept.Keys) is { } extended)
         {
             pack.KeepServedKeys(registry, kept);
             return (extended, true);
         }
 
         var served = await _client.GetRegistryKeysAsync(null, ct).ConfigureAwait(false);
-        var result = served.IsOk && served.Value!.Keys.Count > 0 ? Extend(trusted, served.Value.Keys) : null;
+        var result = served.IsOk && served.Value!.Keys.Count > 0 ? trusted.WithServedKeys(served.Value.Keys) : null;
         if (result is not null)
         {
             pack?.PutServedKeys(registry, now, served.Value!.Keys);
@@ -297,28 +306,6 @@ public sealed class AuditPipeline
         // Unknown (offline, failing): fail closed when there are keys to expect signatures from.
         _ => trusted.Keys.Any(k => k.Usage == RegistryKeys.SignaturesUsage),
     };
-
-    /// <summary>
-    /// The trusted keys plus those the registry serves that are not among them (as the verifier's
-    /// <see cref="PackageVerifier.KeysAsync"/>: for signatures and attestations, valid until the served
-    /// expiry); null when a served key does not parse.
-    /// </summary>
-    private static RegistryKeys? Extend(RegistryKeys trusted, IReadOnlyList<Vouch.Npm.RegistryKey> served)
-    {
-        try
-        {
-            var extra = served
-                .Where(k => trusted.Keys.All(t => t.KeyId != k.KeyId))
-                .SelectMany(k => new[] { RegistryKeys.SignaturesUsage, RegistryKeys.AttestationsUsage }
-                    .Select(u => new Vouch.Provenance.RegistryKey(k.KeyId, u, Vouch.Sigstore.Crypto.PublicKey.FromSubjectPublicKeyInfo(k.PublicKeySpki), null, k.Expires)))
-                .ToList();
-            return extra.Count == 0 ? trusted : RegistryKeys.Combine(trusted, extra, $"{trusted.Source} and the registry's keys");
-        }
-        catch (Exception e) when (e is Vouch.Sigstore.SigstoreFormatException or System.Security.Cryptography.CryptographicException or ArgumentException)
-        {
-            return null;
-        }
-    }
 
     private async Task<List<AuditEntry>> AuditNameAsync(List<LockfilePackage> versions, RunContext context, CancellationToken ct)
     {

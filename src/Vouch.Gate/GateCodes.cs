@@ -97,6 +97,12 @@ public static class GateCodes
     /// <summary>Issue 19: a dashboard session's state-changing request without a valid anti-forgery token.</summary>
     public const string Csrf = "VOUCH_GATE_CSRF";
 
+    /// <summary>
+    /// A webhook receiver's cursor file (<c>&lt;data-dir&gt;/webhooks/*.cursor</c>) cannot be read, does not
+    /// hold an audit id, or points past the audit log: that receiver is paused (logged), the others go on.
+    /// </summary>
+    public const string WebhookCursorInvalid = "VOUCH_GATE_WEBHOOK_CURSOR_INVALID";
+
     /// <summary>An unexpected error inside the gate (logged; never carries details to the client).</summary>
     public const string Internal = "VOUCH_GATE_INTERNAL";
 }

@@ -30,6 +30,13 @@ public sealed record GateDependencies
 
     public required RegistryKeys TrustedKeys { get; init; }
 
+    /// <summary>
+    /// Whether an upstream other than registry.npmjs.org may add the keys it serves at /-/npm/v1/keys
+    /// to <see cref="TrustedKeys"/>; false when the operator pinned them (<c>--registry-keys FILE</c>),
+    /// so a hostile upstream or a proxy of npmjs cannot add a signer of its own.
+    /// </summary>
+    public bool TrustServedKeys { get; init; } = true;
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>The policy engine; default: the policy file (or the built-in default policy) through <see cref="PolicyReleaseDecider"/>.</summary>
@@ -246,7 +253,7 @@ public sealed class GateHost : IAsyncDisposable
             var inner = route.AuthToken is { } token ? new UpstreamAuthHandler(token, deps.UpstreamHandler) : deps.UpstreamHandler;
             var laneHandler = OutboundPolicyHandler.Wrap(lanePolicy, inner);
             var laneOptions = options with { Upstream = route.Url, Routes = [], DataDirectory = Path.Combine(options.DataDirectory, "upstreams", route.Name) };
-            var laneDeps = deps.RouteTrust.TryGetValue(route.Name, out var trust) ? deps with { Sigstore = trust.Sigstore, TrustedKeys = trust.Keys } : deps;
+            var laneDeps = deps.RouteTrust.TryGetValue(route.Name, out var trust) ? deps with { Sigstore = trust.Sigstore, TrustedKeys = trust.Keys, TrustServedKeys = trust.TrustServedKeys } : deps;
             var r = route;
             lanes.Add(new UpstreamLane(route, Compose(laneOptions, laneDeps, store, decider, lanePolicy, laneHandler, url, laneShared with { Upstream = route.Name }, r.Matches, UpstreamLanes.None)));
         }
@@ -272,7 +279,7 @@ public sealed class GateHost : IAsyncDisposable
         s.AddSingleton(sp => new UpstreamClient(handler, options.Upstream, options.UpstreamTimeout, sp.GetRequiredService<CircuitBreaker>(), sp.GetRequiredService<UpstreamMetrics>()));
         s.AddSingleton(_ => new RegistryClient(handler, NpmConfig.ForRegistry(options.Upstream), cacheDirectory: null, deps.Time,
             new RegistryClientOptions { MaxRetries = 1, AttemptTimeout = options.UpstreamTimeout, MaxTarballBytes = options.MaxTarballBytes, MaxPackumentBytes = options.MaxPackumentBytes, UserAgent = "vouch-gate" }));
-        s.AddSingleton(sp => new PackageVerifier(sp.GetRequiredService<RegistryClient>(), deps.Sigstore, deps.TrustedKeys));
+        s.AddSingleton(sp => new PackageVerifier(sp.GetRequiredService<RegistryClient>(), deps.Sigstore, deps.TrustedKeys, deps.TrustServedKeys));
         s.AddSingleton<PackumentCache>();
         s.AddSingleton<PackumentDiskStore>();
         // Shared by every upstream; disposed by the container of the default one (a factory registration is disposed, an instance is not).

@@ -14,15 +14,28 @@ public sealed class PackageVerifier
     private readonly NpmAttestationVerifier _attestations;
     private readonly RegistryKeys _trustedKeys;
 
-    public PackageVerifier(RegistryClient client, SigstoreVerifier sigstore, RegistryKeys trustedKeys)
+    /// <param name="client">The registry client (its default registry is the one whose keys are extended).</param>
+    /// <param name="sigstore">The Sigstore verifier.</param>
+    /// <param name="trustedKeys">The trusted registry keys (TUF, the embedded copy, or a pinned file).</param>
+    /// <param name="trustServedKeys">
+    /// Whether a registry other than registry.npmjs.org may add the keys it serves at
+    /// <c>/-/npm/v1/keys</c> to <paramref name="trustedKeys"/> (a private registry trusted as npm trusts
+    /// it). False when the operator pinned the keys (<c>--registry-keys FILE</c>): then the pinned set is
+    /// the whole trust, so a hostile registry, proxy or mirror cannot add a signer of its own.
+    /// </param>
+    public PackageVerifier(RegistryClient client, SigstoreVerifier sigstore, RegistryKeys trustedKeys, bool trustServedKeys = true)
     {
         _client = client;
         _trustedKeys = trustedKeys;
+        TrustsServedKeys = trustServedKeys;
         _attestations = new NpmAttestationVerifier(sigstore, trustedKeys);
         Sigstore = sigstore;
     }
 
     public SigstoreVerifier Sigstore { get; }
+
+    /// <summary>Whether <see cref="KeysAsync"/> adds the keys a non-public registry serves (false: the keys were pinned).</summary>
+    public bool TrustsServedKeys { get; }
 
     public async Task<PackageReport> VerifyAsync(PackageSpec spec, CancellationToken cancellationToken = default)
     {
@@ -195,14 +208,15 @@ public sealed class PackageVerifier
 
     /// <summary>
     /// The keys to check signatures with: the trusted set (TUF or embedded, with validity windows),
-    /// plus, for registries other than the public npm registry, the keys that registry serves (private
-    /// registries, the sandbox: the user chose to trust that registry, as npm does). For
-    /// registry.npmjs.org the trusted set is authoritative: a key served over the wire that TUF does
-    /// not vouch for is ignored, so a man in the middle or a poisoned mirror cannot add signers.
+    /// plus, for registries other than the public npm registry and only when the keys were not pinned
+    /// (<see cref="TrustsServedKeys"/>), the keys that registry serves (private registries, the
+    /// sandbox: the user chose to trust that registry, as npm does). For registry.npmjs.org, and for
+    /// any registry once keys are pinned, the trusted set is authoritative: a key served over the wire
+    /// is ignored, so a man in the middle, a poisoned mirror or a hostile registry cannot add signers.
     /// </summary>
     public async Task<RegistryKeys> KeysAsync(CancellationToken cancellationToken)
     {
-        if (IsPublicRegistry(_client.Config.Registry))
+        if (!TrustsServedKeys || IsPublicRegistry(_client.Config.Registry))
         {
             return _trustedKeys;
         }
@@ -213,12 +227,7 @@ public sealed class PackageVerifier
             return _trustedKeys;
         }
 
-        var extra = served.Value.Keys
-            .Where(k => _trustedKeys.Keys.All(t => t.KeyId != k.KeyId))
-            .SelectMany(k => new[] { RegistryKeys.SignaturesUsage, RegistryKeys.AttestationsUsage }
-                .Select(u => new Provenance.RegistryKey(k.KeyId, u, Vouch.Sigstore.Crypto.PublicKey.FromSubjectPublicKeyInfo(k.PublicKeySpki), null, k.Expires)))
-            .ToList();
-        return extra.Count == 0 ? _trustedKeys : RegistryKeys.Combine(_trustedKeys, extra, $"{_trustedKeys.Source} and the registry's keys");
+        return _trustedKeys.WithServedKeys(served.Value.Keys) ?? _trustedKeys;
     }
 
     public static bool IsPublicRegistry(Uri registry) =>

@@ -51,6 +51,29 @@ public sealed class RegistryKeys
     /// <summary>A key set made of <paramref name="trusted"/> and further keys (from another source).</summary>
     public static RegistryKeys Combine(RegistryKeys trusted, IEnumerable<RegistryKey> more, string source) => new([.. trusted.Keys, .. more], source);
 
+    /// <summary>
+    /// This set plus the keys a registry serves at <c>/-/npm/v1/keys</c> that are not among them, for
+    /// signatures and attestations, valid until the served expiry; null when a served key does not
+    /// parse. The one place served keys join a trusted set: <see cref="PackageVerifier.KeysAsync"/> and
+    /// the audit pipeline both call it, and neither calls it when the keys were pinned by a file.
+    /// </summary>
+    public RegistryKeys? WithServedKeys(IReadOnlyList<Vouch.Npm.RegistryKey> served)
+    {
+        try
+        {
+            var extra = served
+                .Where(k => Keys.All(t => t.KeyId != k.KeyId))
+                .SelectMany(k => new[] { SignaturesUsage, AttestationsUsage }
+                    .Select(u => new RegistryKey(k.KeyId, u, PublicKey.FromSubjectPublicKeyInfo(k.PublicKeySpki), null, k.Expires)))
+                .ToList();
+            return extra.Count == 0 ? this : Combine(this, extra, $"{Source} and the registry's keys");
+        }
+        catch (Exception e) when (e is SigstoreFormatException or CryptographicException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
     public KeyLookup Find(string keyId, string usage, DateTimeOffset? at)
     {
         var candidates = Keys.Where(k => k.KeyId == keyId && k.Usage == usage).ToList();

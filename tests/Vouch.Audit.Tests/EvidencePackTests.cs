@@ -354,6 +354,52 @@ public sealed class EvidencePackTests : IAsyncLifetime
         Assert.Equal(AuditStatus.Failed, forged.Entries.Single(e => e.Package.Name == "plain").Status);
     }
 
+    /// <summary>Keys pinned by a file (key A, which signs nothing here): the registry's own key B must not join them.</summary>
+    private static Vouch.Provenance.RegistryKeys PinnedKeyA()
+    {
+        using var a = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var json = $$"""{"keys":[{"expires":null,"keyid":"SHA256:pinned-key-a","keytype":"ecdsa-sha2-nistp256","scheme":"ecdsa-sha2-nistp256","key":"{{Convert.ToBase64String(a.ExportSubjectPublicKeyInfo())}}"}]}""";
+        return Vouch.Provenance.RegistryKeys.Parse(Encoding.UTF8.GetBytes(json), "pinned.json");
+    }
+
+    [Fact]
+    public async Task Run_WhenKeysArePinned_TheServedKeyNeverVerifiesColdOrWarmAndIsNotKept()
+    {
+        var (bad, good) = Pair();
+        var lockfile = Lock("app", bad, good);
+        var clock = new Clock(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
+        var pinned = PinnedKeyA();
+        AuditOptions Unpinned() => Options(time: clock) with { TrustedRegistryKeys = pinned };
+        AuditOptions Pinned() => Unpinned() with { TrustServedRegistryKeys = false };
+        int KeptKeyLists() => Split(PackPath()).Payload["registryKeys"]?.AsArray().Count ?? 0;
+
+        // Cold, pinned: the version signed only by the registry's own key B is not registry-signed, and B is not kept.
+        var cold = new CountingHandler();
+        var first = await AuditCounted(lockfile, Pinned(), cold);
+        Assert.DoesNotContain("/-/npm/v1/keys", cold.Paths);
+        var plain = first.Entries.Single(e => e.Package.Name == "plain");
+        Assert.Equal(AuditStatus.Failed, plain.Status);
+        Assert.Contains(Vouch.Provenance.ProvenanceCodes.SignatureKeyUnknown, Codes(plain));
+        Assert.Equal(0, KeptKeyLists());
+
+        // Control, not pinned: B is served, trusted (as npm trusts a private registry), and kept in the pack.
+        clock.Now += TimeSpan.FromMinutes(1);
+        var open = await AuditCounted(lockfile, Unpinned(), new CountingHandler());
+        Assert.Equal(AuditStatus.Passed, open.Entries.Single(e => e.Package.Name == "plain").Status);
+        Assert.Equal(1, KeptKeyLists());
+
+        // Warm, pinned, over the pack that now carries B: B is neither read from it nor kept in it.
+        clock.Now += TimeSpan.FromMinutes(1);
+        var warm = new CountingHandler();
+        var second = await AuditCounted(lockfile, Pinned(), warm);
+        Assert.DoesNotContain("/-/npm/v1/keys", warm.Paths);
+        var warmPlain = second.Entries.Single(e => e.Package.Name == "plain");
+        Assert.Equal(AuditStatus.Failed, warmPlain.Status);
+        Assert.Contains(Vouch.Provenance.ProvenanceCodes.SignatureKeyUnknown, Codes(warmPlain));
+        Assert.Contains(AuditCodes.SignatureMissing, Codes(second.Entries.Single(e => e.Package.Name == "unsigned")));
+        Assert.Equal(0, KeptKeyLists());
+    }
+
     [Fact]
     public void Validate_WhenTheStructureIsWrong_RefusesTheWholePack()
     {

@@ -116,6 +116,50 @@ public sealed class ServeCommandTests : IAsyncLifetime
         Assert.StartsWith("vouch: ", err, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("VOUCH_TEST_DB_ENV_UNSET_5C1", null, "is not set")]
+    [InlineData("VOUCH_TEST_DB_ENV_SQLITE_5C1", "/tmp/secret-password-hunter2.db", "does not hold a PostgreSQL connection string")]
+    [InlineData("VOUCH_TEST_DB_ENV_BAD_5C1", "Host=db;Password=hunter2;NoSuchKeyword=hunter2", "does not parse")]
+    [InlineData("VOUCH_TEST_DB_ENV_URI_5C1", "postgres://u:hunter2@[not-a-host/db", "does not parse")]
+    public async Task Serve_WhenDbEnvIsUnusable_Exits2WithOneLineNeverShowingTheValue(string name, string? value, string expected)
+    {
+        Environment.SetEnvironmentVariable(name, value);
+        try
+        {
+            var (exit, output, err) = await RunAsync("serve", "--db-env", name, "--data-dir", Path.Combine(_dir.FullName, "data"));
+
+            Assert.Equal(2, exit);
+            Assert.Single(err.Trim().Split('\n'));
+            Assert.StartsWith("vouch: --db-env: ", err, StringComparison.Ordinal);
+            Assert.Contains(expected, err, StringComparison.Ordinal);
+            Assert.Contains(name, err, StringComparison.Ordinal);
+            Assert.DoesNotContain("hunter2", output + err, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_WhenDbAndDbEnvAreBothGiven_Exits2()
+    {
+        var (exit, _, err) = await RunAsync("serve", "--db", Path.Combine(_dir.FullName, "g.db"), "--db-env", "VOUCH_TEST_DB_ENV_BOTH_5C1", "--data-dir", Path.Combine(_dir.FullName, "data"));
+
+        Assert.Equal(2, exit);
+        Assert.Equal("vouch: --db-env: give either --db or --db-env, not both", err.Trim());
+    }
+
+    [Theory]
+    [InlineData("Host=db.internal;Username=gate;Password=hunter2;Database=vouch")]
+    [InlineData("postgres://gate:hunter2@db.internal:5433/vouch")]
+    public void DatabaseArgument_WhenDbEnvHoldsAConnectionString_ReturnsIt(string value)
+    {
+        Assert.Equal(value, Vouch.Cli.Commands.ServeCommand.DatabaseArgument(null, "PG", n => n == "PG" ? value : null));
+        Assert.Equal("x.db", Vouch.Cli.Commands.ServeCommand.DatabaseArgument("x.db", null, _ => value));
+        Assert.Null(Vouch.Cli.Commands.ServeCommand.DatabaseArgument(null, null, _ => value));
+    }
+
     [Fact]
     public async Task Approve_WhenGateUnreachable_Exits3()
     {

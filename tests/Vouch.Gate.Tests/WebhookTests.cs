@@ -93,6 +93,115 @@ public class WebhookTests
         Assert.False(Verify(Secret, withheld.Signature["sha256=".Length..], withheld.Body));
     }
 
+    [Theory]
+    [InlineData("99999999999999999999999")]
+    [InlineData("")]
+    [InlineData("-1")]
+    [InlineData("12abc")]
+    public void ReadCursor_WhenTheFileDoesNotHoldAnAuditId_ReportsAProblemAndNeverThrows(string text)
+    {
+        var file = Path.Combine(Path.GetTempPath(), "vouch-cursor-" + Guid.NewGuid().ToString("n"));
+        File.WriteAllText(file, text);
+        try
+        {
+            var (_, problem) = WebhookDispatcher.ReadCursor(file);
+            Assert.NotNull(problem);
+            File.WriteAllText(file, "41\n");
+            Assert.Equal((41L, (string?)null), WebhookDispatcher.ReadCursor(file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        Assert.Contains("cannot be read", WebhookDispatcher.ReadCursor(file).Problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("99999999999999999999999")]
+    [InlineData("999999")]
+    public async Task Webhooks_WhenOneCursorIsMalformed_ThatReceiverIsPausedWithACodeOthersGoOnAndNothingIsLostOrSentTwice(string cursor)
+    {
+        var good = new ConcurrentQueue<Delivery>();
+        var bad = new ConcurrentQueue<Delivery>();
+        async Task Receive(HttpContext ctx, ConcurrentQueue<Delivery> into)
+        {
+            using var ms = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(ms);
+            into.Enqueue(new Delivery(ctx.Request.Headers["X-Vouch-Event-Id"].ToString(), ctx.Request.Headers["X-Vouch-Event"].ToString(), ctx.Request.Headers["X-Vouch-Signature"].ToString(), ms.ToArray()));
+            ctx.Response.StatusCode = 204;
+        }
+
+        var (goodHost, goodUrl) = await LoopbackHost.StartAsync(ctx => Receive(ctx, good));
+        await using var _ = goodHost;
+        var (badHost, badUrl) = await LoopbackHost.StartAsync(ctx => Receive(ctx, bad));
+        await using var __ = badHost;
+        var badTarget = new Uri(badUrl, "hooks/vouch");
+        var log = new SynchronizedLog();
+        string? cursorFile = null;
+
+        await using var gate = await GateFixture.StartAsync(
+            u => u.AddVersion("sigstore", "1.0.1", "2023-03-01T00:00:00.000Z"),
+            o =>
+            {
+                // The bad receiver's cursor is in place before the gate starts (as a damaged or hand-edited file).
+                cursorFile = Path.Combine(o.DataDirectory, "webhooks", WebhookDispatcher.CursorFileName(badTarget));
+                Directory.CreateDirectory(Path.GetDirectoryName(cursorFile)!);
+                File.WriteAllText(cursorFile, cursor);
+                return o with { Webhooks = [new WebhookTarget(badTarget, Secret), new WebhookTarget(new Uri(goodUrl, "hooks/vouch"), Secret)], WebhookPollInterval = TimeSpan.FromMilliseconds(50), WebhookRetryMin = TimeSpan.FromMilliseconds(50) };
+            },
+            dependencies: GateFixture.Dependencies() with { Log = log });
+
+        (await gate.SendAsync(HttpMethod.Get, "sigstore")).Dispose();
+        await Until(() => good.Any(d => d.Event == "version.withheld"));
+        await Task.Delay(300);
+
+        // The other receiver got its event; this one got nothing, and the problem was reported once, with its code.
+        Assert.Contains(good, d => d.Event == "version.withheld");
+        Assert.Empty(bad);
+        var reports = log.Lines().Where(l => l.Contains(GateCodes.WebhookCursorInvalid, StringComparison.Ordinal)).ToList();
+        Assert.Single(reports);
+        Assert.Contains(badTarget.AbsoluteUri, reports[0], StringComparison.Ordinal);
+
+        // Fixed by the operator (the receiver had received nothing): the paused loop resumes by itself,
+        // and every event is delivered once, the same ones the other receiver got.
+        File.WriteAllText(cursorFile!, "0");
+        await Until(() => bad.Count >= good.Count);
+        await Task.Delay(300);
+        Assert.Equal(good.Select(d => d.EventId).Order(StringComparer.Ordinal), bad.Select(d => d.EventId).Order(StringComparer.Ordinal));
+        Assert.Equal(bad.Count, bad.Select(d => d.EventId).Distinct().Count());
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline && !condition())
+        {
+            await Task.Delay(50);
+        }
+    }
+
+    private sealed class SynchronizedLog : StringWriter
+    {
+        private readonly object _gate = new();
+
+        public override void WriteLine(string? value)
+        {
+            lock (_gate)
+            {
+                base.WriteLine(value);
+            }
+        }
+
+        public IReadOnlyList<string> Lines()
+        {
+            lock (_gate)
+            {
+                return ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            }
+        }
+    }
+
     [Fact]
     public void Validate_WhenSecretShortOrPlainHttpElsewhere_ListsBoth()
     {

@@ -34,11 +34,24 @@ public class PackageVerifierKeysTests
         Assert.True(keys.Keys.Count > RegistryKeys.Embedded.Keys.Count);
     }
 
-    private static PackageVerifier Verifier(HttpMessageHandler handler, string registry)
+    [Fact]
+    public async Task KeysAsync_WhenKeysArePinned_IgnoresTheServedKeyAndDoesNotAsk()
+    {
+        var handler = new KeysHandler();
+        var verifier = Verifier(handler, "https://npm.example.internal/", trustServedKeys: false);
+
+        var keys = await verifier.KeysAsync(CancellationToken.None);
+
+        Assert.Same(RegistryKeys.Embedded, keys);
+        Assert.Equal(0, handler.Requests);
+        Assert.False(verifier.TrustsServedKeys);
+    }
+
+    private static PackageVerifier Verifier(HttpMessageHandler handler, string registry, bool trustServedKeys = true)
     {
         var config = NpmConfig.Load(new NpmConfigOptions { WorkingDirectory = Path.GetTempPath(), HomeDirectory = Path.GetTempPath(), RegistryOverride = new Uri(registry) });
         var client = new RegistryClient(handler, config, null, TimeProvider.System);
-        return new PackageVerifier(client, new SigstoreVerifier(TrustedRoot.PublicGood), RegistryKeys.Embedded);
+        return new PackageVerifier(client, new SigstoreVerifier(TrustedRoot.PublicGood), RegistryKeys.Embedded, trustServedKeys);
     }
 
     private sealed class KeysHandler : HttpMessageHandler

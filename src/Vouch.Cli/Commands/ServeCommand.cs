@@ -22,6 +22,7 @@ internal static class ServeCommand
         var policy = new Option<string?>("--policy") { Description = "Policy file; its digest versions every cached decision." };
         var listen = new Option<string>("--listen") { Description = "host:port to listen on (port 0: any free port).", DefaultValueFactory = _ => "127.0.0.1:4873" };
         var db = new Option<string?>("--db") { Description = "SQLite file path (default: <data-dir>/gate.db) or PostgreSQL connection string (Host=...;... or postgres://...)." };
+        var dbEnv = new Option<string?>("--db-env") { Description = "Read the PostgreSQL connection string from this environment variable instead of --db (keeps the password out of the process list)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where verified tarballs and upstream packuments are cached (default: <cache>/gate)." };
         var tokens = new Option<string?>("--tokens") { Description = "Tokens file: one 'role name secret' a line (roles: reader, approver, admin, publisher)." };
         var publicUrl = new Option<string?>("--public-url") { Description = "URL clients reach the gate at (default: the listen address)." };
@@ -39,7 +40,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the gate: an npm-compatible proxy that withholds versions failing policy, with approvals, audit log, verification API and dashboard.")
         {
-            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, approvalRequiresReview, advisoryDb, publishTo, publishCredential, vsaKey, vsaVerifier, watchSecretEnv,
+            upstream, upstreamsFile, webhooks, accessLog, policy, listen, db, dbEnv, dataDir, tokens, publicUrl, shared.TrustedRoot, shared.RegistryKeys, maxAge, cacheMb, selfApproval, approvalRequiresReview, advisoryDb, publishTo, publishCredential, vsaKey, vsaVerifier, watchSecretEnv,
         };
 
         // Issue 19: OpenID Connect sign-in for the dashboard.
@@ -111,6 +112,8 @@ internal static class ServeCommand
                 throw new UsageException("--publish-credential-file: only with --publish-to");
             }
 
+            var database = DatabaseArgument(parse.GetValue(db), parse.GetValue(dbEnv), Environment.GetEnvironmentVariable) ?? Path.Combine(data, "gate.db");
+
             string? watchSecret = null;
             if (parse.GetValue(watchSecretEnv) is { } watchEnv)
             {
@@ -130,7 +133,7 @@ internal static class ServeCommand
                 Routes = routes,
                 Listen = parse.GetValue(listen)!,
                 PublicUrl = publicUri,
-                Database = parse.GetValue(db) ?? Path.Combine(data, "gate.db"),
+                Database = database,
                 DataDirectory = data,
                 PolicyPath = parse.GetValue(policy),
                 Tokens = tokenList,
@@ -160,6 +163,7 @@ internal static class ServeCommand
                     UpstreamHandler = RegistryClient.CreateDefaultHandler(),
                     Sigstore = trust.CreateSigstoreVerifier(),
                     TrustedKeys = trust.Keys,
+                    TrustServedKeys = !trust.KeysPinned,
                     Log = stderr,
                     RouteTrust = routeTrust,
                 }, ct).ConfigureAwait(false);
@@ -213,6 +217,53 @@ internal static class ServeCommand
     }
 
     /// <summary>The gate's advisory database option (`serve` and `run`).</summary>
+    /// <summary>
+    /// The database from `--db`, or from the environment variable `--db-env` names (a connection string on
+    /// the command line is visible to every local user through `ps`); null: neither (the default SQLite
+    /// file). The variable must hold a PostgreSQL connection string that parses; errors name the variable,
+    /// never its value.
+    /// </summary>
+    internal static string? DatabaseArgument(string? db, string? dbEnv, Func<string, string?> environment)
+    {
+        if (dbEnv is null)
+        {
+            return db;
+        }
+
+        if (db is not null)
+        {
+            throw new UsageException("--db-env: give either --db or --db-env, not both");
+        }
+
+        if (dbEnv.Length == 0 || dbEnv.Contains('=', StringComparison.Ordinal))
+        {
+            throw new UsageException("--db-env: expected the name of an environment variable");
+        }
+
+        var value = environment(dbEnv);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new UsageException($"--db-env: the environment variable {dbEnv} is not set");
+        }
+
+        if (!GateOptions.IsPostgres(value))
+        {
+            throw new UsageException($"--db-env: the environment variable {dbEnv} does not hold a PostgreSQL connection string (Host=...;... or postgres://...)");
+        }
+
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(Vouch.Gate.Storage.GateStore.ToNpgsqlConnectionString(value));
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or UriFormatException or InvalidOperationException)
+        {
+            // The exception's message may quote the value (and so the password): only its kind is named.
+            throw new UsageException($"--db-env: the connection string in {dbEnv} does not parse ({e.GetType().Name})");
+        }
+
+        return value;
+    }
+
     internal static Option<string?> AdvisoryDbOption() => new("--advisory-db")
     {
         Description = "Advisory database the gate checks every version against, opened read-only: malware always withheld, vulnerable versions per the policy's advisories rule (default: <cache dir>/advisories/osv-npm.db when it exists).",

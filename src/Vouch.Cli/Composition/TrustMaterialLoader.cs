@@ -12,6 +12,12 @@ internal sealed record TrustMaterial(SigstoreTrustedRoot Root, string RootSource
     /// <summary>The TUF cache consulted (null when none was: material given on the command line only).</summary>
     public string? TufDirectory { get; init; }
 
+    /// <summary>
+    /// The registry keys came from a file the operator gave (`--registry-keys`): they are then the whole
+    /// trust, and keys a registry serves at /-/npm/v1/keys never extend them.
+    /// </summary>
+    public bool KeysPinned { get; init; }
+
     /// <summary>The line reports print: which trusted root and which registry keys were used.</summary>
     public string Description => $"trusted root: {RootSource}; registry keys: {Keys.Source}";
 
@@ -40,7 +46,7 @@ internal static class TrustMaterialLoader
         var (status, directory) = trustedRootFile is not null && registryKeysFile is not null ? (null, null) : Status(cacheDirectory);
         var (root, rootSource) = trustedRootFile is null ? TrustedRoot(status) : (FromFile(trustedRootFile), trustedRootFile);
         var keys = registryKeysFile is null ? NpmKeys(status) : KeysFromFile(registryKeysFile);
-        return new TrustMaterial(root, rootSource, keys) { TufDirectory = directory };
+        return new TrustMaterial(root, rootSource, keys) { TufDirectory = directory, KeysPinned = registryKeysFile is not null };
     }
     /// <summary>The public registry's keys as commands trust them without <c>--registry-keys</c>: the TUF-cached copy, else the embedded one.</summary>
     public static RegistryKeys PublicNpmKeys(string? cacheDirectory) => NpmKeys(Status(cacheDirectory).Status);

@@ -23,7 +23,7 @@ internal sealed class VouchServices : IDisposable
         Registry = registry;
         Trust = trust;
         Time = time;
-        Verifier = new PackageVerifier(registry, trust.CreateSigstoreVerifier(), trust.Keys);
+        Verifier = new PackageVerifier(registry, trust.CreateSigstoreVerifier(), trust.Keys, trustServedKeys: !trust.KeysPinned);
     }
 
     public ServiceSettings Settings { get; }

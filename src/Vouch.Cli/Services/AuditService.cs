@@ -147,6 +147,7 @@ internal static class AuditService
                 ScopedRegistryKeys = ScopedKeys(request.RegistryKeysFor, config),
                 PublicRegistryKeys = PublicKeysForScopes(settings, services),
                 TrustedRegistryKeys = services.Trust.Keys,
+                TrustServedRegistryKeys = !services.Trust.KeysPinned,
             };
             var pipeline = new AuditPipeline(services.Registry, services.Verifier, options);
             return (services, pipeline, registries);

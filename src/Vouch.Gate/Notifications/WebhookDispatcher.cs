@@ -62,6 +62,9 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
     public const string EventHeader = "X-Vouch-Event";
 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
+
+    // A long is at most 19 digits; a little room for a newline or an editor's whitespace.
+    private const int MaxCursorBytes = 64;
     private readonly GateStore _store;
     private readonly IReadOnlyList<WebhookTarget> _targets;
     private readonly HttpClient _http;
@@ -125,16 +128,84 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
         }
     }
 
-    private string CursorFile(WebhookTarget t) => Path.Combine(_directory, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(t.Url.AbsoluteUri)))[..16] + ".cursor");
+    private string CursorFile(WebhookTarget t) => Path.Combine(_directory, CursorFileName(t.Url));
+
+    /// <summary>The cursor file's name for a receiver (under <c>&lt;data-dir&gt;/webhooks/</c>).</summary>
+    internal static string CursorFileName(Uri url) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(url.AbsoluteUri)))[..16] + ".cursor";
+
+    /// <summary>
+    /// The cursor: the id of the last audit row handed over, a non-negative decimal integer no larger
+    /// than the newest row's id. Anything else (unreadable, empty, not a number, too large for a long,
+    /// ahead of the log) is a problem, never a guess: restarting from 0 would send the whole history
+    /// again, from the newest row would drop what lies between.
+    /// </summary>
+    internal static (long Cursor, string? Problem) ReadCursor(string cursorFile)
+    {
+        string text;
+        try
+        {
+            using var stream = new FileStream(cursorFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (stream.Length > MaxCursorBytes)
+            {
+                return (0, $"is longer than {MaxCursorBytes} bytes");
+            }
+
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            text = reader.ReadToEnd().Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (0, $"cannot be read ({e.GetType().Name})");
+        }
+
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var cursor)
+            ? (cursor, null)
+            : (0, "does not hold an audit id (a non-negative integer of at most 19 digits)");
+    }
 
     private async Task RunAsync(WebhookTarget target, string cursorFile, CancellationToken ct)
     {
+        string? reported = null;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                var cursor = long.Parse(await File.ReadAllTextAsync(cursorFile, ct).ConfigureAwait(false), CultureInfo.InvariantCulture);
-                var rows = await _store.AuditAfterAsync(cursor, 100, ct).ConfigureAwait(false);
+                var (cursor, problem) = ReadCursor(cursorFile);
+                var kind = problem;
+                IReadOnlyList<AuditEntry> rows = problem is null ? await _store.AuditAfterAsync(cursor, 100, ct).ConfigureAwait(false) : [];
+                if (problem is null && rows.Count == 0 && cursor > 0)
+                {
+                    // Nothing after the cursor: only then is it worth asking whether it points past the log
+                    // (every future event up to that id would be skipped without a word).
+                    var newest = (await _store.AuditLogAsync(1, ct).ConfigureAwait(false)).LastOrDefault()?.Id ?? 0;
+                    if (cursor > newest)
+                    {
+                        kind = "ahead";
+                        problem = $"is ahead of the audit log (it holds {cursor.ToString(CultureInfo.InvariantCulture)}, the newest row is {newest.ToString(CultureInfo.InvariantCulture)})";
+                    }
+                }
+
+                if (problem is not null)
+                {
+                    // Refused, not guessed: this receiver waits (others go on) until the file is fixed.
+                    // Reported once per kind of problem, so a poll loop does not flood the log.
+                    if (kind != reported)
+                    {
+                        reported = kind;
+                        _metrics?.Webhook("cursor-invalid");
+                        _log?.WriteLine($"vouch gate: {GateCodes.WebhookCursorInvalid}: webhooks to {target.Url}: the cursor file {cursorFile} {problem}; nothing is sent to this receiver until it holds the id of the last audit row it received (or it is deleted and the gate restarted: the receiver then starts from the newest row)");
+                    }
+
+                    await Task.Delay(_poll, ct).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (reported is not null)
+                {
+                    reported = null;
+                    _log?.WriteLine($"vouch gate: webhooks to {target.Url}: the cursor file is usable again; delivering after audit id {cursor.ToString(CultureInfo.InvariantCulture)}");
+                }
+
                 foreach (var row in rows)
                 {
                     if (EventType(row.Action) is { } type)
@@ -154,7 +225,7 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is IOException or FormatException or System.Data.Common.DbException or InvalidOperationException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Data.Common.DbException or InvalidOperationException)
             {
                 // The database or the cursor file failed: the cursor did not move, so the next round tries again.
                 _log?.WriteLine($"vouch gate: webhooks to {target.Url}: {e.Message}");

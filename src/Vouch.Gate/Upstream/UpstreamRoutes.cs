@@ -218,8 +218,11 @@ public sealed record UpstreamRoute
     }
 }
 
-/// <summary>An upstream's own trust material (a private registry's signing keys, a private Sigstore instance).</summary>
-public sealed record UpstreamTrust(SigstoreVerifier Sigstore, RegistryKeys Keys);
+/// <summary>
+/// An upstream's own trust material (a private registry's signing keys, a private Sigstore instance).
+/// Its keys come from a file, so by default they are pinned: keys the upstream serves never extend them.
+/// </summary>
+public sealed record UpstreamTrust(SigstoreVerifier Sigstore, RegistryKeys Keys, bool TrustServedKeys = false);
 
 /// <summary>One upstream entry of the <c>--upstreams</c> file, before its files and environment are read.</summary>
 public sealed record UpstreamConfigEntry(string Name, string Url, IReadOnlyList<string> Packages, string? TokenEnv, string? TrustedRoot, string? RegistryKeys);
