@@ -327,15 +327,7 @@ public sealed class KeylessReviewSigner : IReviewSigner, IDisposable
             w.WriteEndObject();
             w.WriteEndArray();
             w.WriteEndObject();
-            w.WriteStartObject("dsseEnvelope");
-            w.WriteString("payload", Convert.ToBase64String(statement));
-            w.WriteString("payloadType", InTotoStatement.PayloadType);
-            w.WriteStartArray("signatures");
-            w.WriteStartObject();
-            w.WriteString("sig", Convert.ToBase64String(signature));
-            w.WriteEndObject();
-            w.WriteEndArray();
-            w.WriteEndObject();
+            ReviewBundleJson.WriteEnvelope(w, statement, signature, keyId: null);
             w.WriteEndObject();
         }
 

@@ -86,16 +86,7 @@ public sealed class LocalKeyReviewSigner : IReviewSigner, IDisposable
             w.WriteStartArray("tlogEntries");
             w.WriteEndArray();
             w.WriteEndObject();
-            w.WriteStartObject("dsseEnvelope");
-            w.WriteString("payload", Convert.ToBase64String(statement));
-            w.WriteString("payloadType", InTotoStatement.PayloadType);
-            w.WriteStartArray("signatures");
-            w.WriteStartObject();
-            w.WriteString("sig", Convert.ToBase64String(signature));
-            w.WriteString("keyid", KeyHint);
-            w.WriteEndObject();
-            w.WriteEndArray();
-            w.WriteEndObject();
+            ReviewBundleJson.WriteEnvelope(w, statement, signature, KeyHint);
             w.WriteEndObject();
         }
 
@@ -262,4 +253,26 @@ public sealed class SignedReviewVerifier
     private static readonly VerificationResult VerificationResult_NoKey = new() { Code = SigstoreCodes.KeyRequired, Message = "no reviewer key" };
 
     private static string HintOf(Reviewer r) => Convert.ToBase64String(SHA256.HashData(r.Key!.SubjectPublicKeyInfo));
+}
+
+/// <summary>The bundle's DSSE envelope as both signers write it: the statement, its payload type, one signature.</summary>
+internal static class ReviewBundleJson
+{
+    public static void WriteEnvelope(Utf8JsonWriter w, byte[] statement, byte[] signature, string? keyId)
+    {
+        w.WriteStartObject("dsseEnvelope");
+        w.WriteString("payload", Convert.ToBase64String(statement));
+        w.WriteString("payloadType", InTotoStatement.PayloadType);
+        w.WriteStartArray("signatures");
+        w.WriteStartObject();
+        w.WriteString("sig", Convert.ToBase64String(signature));
+        if (keyId is not null)
+        {
+            w.WriteString("keyid", keyId);
+        }
+
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
 }
