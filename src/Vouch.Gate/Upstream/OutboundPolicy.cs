@@ -17,7 +17,14 @@ internal sealed class OutboundPolicy(Uri upstream)
     /// <summary>How many requests or redirects were refused (for tests and the health endpoint).</summary>
     public long Refused => Interlocked.Read(ref _refused);
 
-    public bool Allows(Uri? url) =>
+    public bool Allows(Uri? url) => IsUnder(upstream, url);
+
+    /// <summary>
+    /// True when <paramref name="url"/> is served by <paramref name="upstream"/>: same scheme, host and
+    /// port, no user info, under its path with no dot segment, plain or hidden behind an encoded slash.
+    /// The one test for "inside the upstream" (outbound requests, redirects, tarball URLs).
+    /// </summary>
+    public static bool IsUnder(Uri upstream, Uri? url) =>
         url is { IsAbsoluteUri: true }
         && string.Equals(url.Scheme, upstream.Scheme, StringComparison.OrdinalIgnoreCase)
         && string.Equals(url.IdnHost, upstream.IdnHost, StringComparison.OrdinalIgnoreCase)

@@ -71,15 +71,7 @@ internal sealed class UpstreamClient : IDisposable
     }
 
     /// <summary>True when <paramref name="url"/> is served by the configured upstream (same scheme, host, port, under its path).</summary>
-    public bool IsUpstreamUrl(Uri url) =>
-        url.IsAbsoluteUri
-        && string.Equals(url.Scheme, _upstream.Scheme, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(url.IdnHost, _upstream.IdnHost, StringComparison.OrdinalIgnoreCase)
-        && url.Port == _upstream.Port
-        && string.IsNullOrEmpty(url.UserInfo)
-        && url.AbsolutePath.StartsWith(_upstream.AbsolutePath, StringComparison.Ordinal)
-        && !url.AbsolutePath.Contains("/../", StringComparison.Ordinal)
-        && !OutboundPolicy.HidesDotSegment(url.AbsolutePath);
+    public bool IsUpstreamUrl(Uri url) => OutboundPolicy.IsUnder(_upstream, url);
 
     public async Task<UpstreamResponse> GetAsync(Uri url, string accept, long maxBytes, string? etag, CancellationToken ct)
     {
