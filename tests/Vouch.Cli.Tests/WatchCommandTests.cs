@@ -101,7 +101,10 @@ public sealed class WatchCommandTests : IAsyncLifetime
         return (exit, o.ToString(), e.ToString());
     }
 
-    private async Task PublishAsync(string version, JsonObject scripts)
+    private Task PublishAsync(string version, JsonObject scripts) => TokenPublishAsync(_registry.Url, version, scripts);
+
+    /// <summary>A token publish of the lottie-player stand-in (no provenance), as npm sends it; shared with <see cref="WatchGateCommandTests"/>.</summary>
+    internal static async Task TokenPublishAsync(Uri registry, string version, JsonObject scripts)
     {
         var manifest = new JsonObject { ["name"] = Name, ["version"] = version, ["scripts"] = scripts, ["dependencies"] = new JsonObject { ["lottie-web"] = "^5.12.2" } };
         byte[] tgz;
@@ -126,7 +129,7 @@ public sealed class WatchCommandTests : IAsyncLifetime
             ["_attachments"] = new JsonObject { ["p.tgz"] = new JsonObject { ["data"] = Convert.ToBase64String(tgz), ["length"] = tgz.Length } },
         };
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(_registry.Url, "@lottiefiles%2flottie-player")) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(registry, "@lottiefiles%2flottie-player")) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "stolen");
         using var response = await http.SendAsync(request);
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());

@@ -1,7 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -255,34 +251,6 @@ public sealed class WatchGateCommandTests : IAsyncLifetime
     }
 
     /// <summary>A token publish (no provenance, an install script), as npm sends it.</summary>
-    private async Task PublishAsync(string version)
-    {
-        var manifest = new JsonObject { ["name"] = Name, ["version"] = version, ["scripts"] = new JsonObject { ["postinstall"] = "node collect.js" }, ["dependencies"] = new JsonObject { ["lottie-web"] = "^5.12.2" } };
-        byte[] tgz;
-        using (var output = new MemoryStream())
-        {
-            using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-            using (var tar = new TarWriter(gzip, TarEntryFormat.Pax))
-            {
-                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "package/package.json") { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(manifest.ToJsonString())) });
-            }
-
-            tgz = output.ToArray();
-        }
-
-        var sent = (JsonObject)manifest.DeepClone();
-        sent["dist"] = new JsonObject { ["integrity"] = "sha512-" + Convert.ToBase64String(SHA512.HashData(tgz)) };
-        var body = new JsonObject
-        {
-            ["name"] = Name,
-            ["versions"] = new JsonObject { [version] = sent },
-            ["dist-tags"] = new JsonObject { ["latest"] = version },
-            ["_attachments"] = new JsonObject { ["p.tgz"] = new JsonObject { ["data"] = Convert.ToBase64String(tgz), ["length"] = tgz.Length } },
-        };
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(_registry.Url, "@lottiefiles%2flottie-player")) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "stolen");
-        using var response = await http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
+    private Task PublishAsync(string version) =>
+        WatchCommandTests.TokenPublishAsync(_registry.Url, version, new JsonObject { ["postinstall"] = "node collect.js" });
 }
