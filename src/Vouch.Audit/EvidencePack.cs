@@ -87,12 +87,18 @@ public sealed class EvidencePack
     /// </summary>
     public static PackPreload Preload(string directory, string lockfilePath)
     {
-        var (path, sealKey) = Locate(directory, lockfilePath);
-        return new PackPreload(Path.GetFullPath(directory), Path.GetFullPath(lockfilePath), Task.Run(() =>
-        {
-            var seal = CacheSeal.Open(directory);
-            return (seal, Load(path, sealKey, seal));
-        }));
+        // Everything on its own thread from the first step: naming the pack is the process's first
+        // hash (the cryptography library loads then, ~12 ms), and the thread pool is not started yet.
+        return new PackPreload(Path.GetFullPath(directory), Path.GetFullPath(lockfilePath), Task.Factory.StartNew(
+            () =>
+            {
+                var (path, sealKey) = Locate(directory, lockfilePath);
+                var seal = CacheSeal.Open(directory);
+                return (seal, Load(path, sealKey, seal));
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default));
     }
 
     /// <summary>The pack of a preload, once its read is done (the caller's <paramref name="seal"/> is the preload's).</summary>
