@@ -31,6 +31,9 @@ public sealed record JudgementContext
     public string? BaseVersion { get; init; }
 
     public bool IsNewDependency { get; init; }
+
+    /// <summary>Only the verdict and findings are wanted (<see cref="PolicySubject.VerdictOnly"/>).</summary>
+    public bool VerdictOnly { get; init; }
 }
 
 /// <summary>
@@ -87,6 +90,7 @@ public sealed class PackageJudge
             Packument = packument,
             BaseVersion = context.BaseVersion,
             IsNewDependency = context.IsNewDependency,
+            VerdictOnly = context.VerdictOnly,
         });
         return new PackageJudgement(report, JudgementStatus.Judged, outcomes, PolicyVerdict.FromOutcomes(outcomes));
     }

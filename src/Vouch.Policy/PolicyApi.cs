@@ -20,6 +20,13 @@ public sealed record PolicySubject
 
     /// <summary>Granted approvals (the gate's), each for one name@version and one rule.</summary>
     public IReadOnlyList<Approval> Approvals { get; init; } = [];
+
+    /// <summary>
+    /// Only the verdict and the findings will be read (an audit of thousands of packages): a rule that
+    /// passes may leave its <see cref="RuleOutcome.Evidence"/> empty instead of describing what it
+    /// looked at. Verdicts and findings are exactly those of a full explanation.
+    /// </summary>
+    public bool VerdictOnly { get; init; }
 }
 
 /// <summary>

@@ -237,7 +237,7 @@ internal static class AuditService
             return new PolicyOutcome([new AuditFinding(PolicyCodes.VersionUnknown, AuditSeverity.Error, FindingSource.Policy, $"{input.Package.Name}@{input.Package.Version}: no registry document to judge the policy on")], false);
         }
 
-        var verdict = judge.Judge(input.Report, input.Packument, new JudgementContext { BaseVersion = input.BaseVersion, IsNewDependency = input.IsNewDependency }).Verdict!;
+        var verdict = judge.Judge(input.Report, input.Packument, new JudgementContext { BaseVersion = input.BaseVersion, IsNewDependency = input.IsNewDependency, VerdictOnly = true }).Verdict!;
         var findings = verdict.Findings
             .Where(f => f.Severity != PolicySeverity.Off)
             .Select(f => new AuditFinding(f.Code, f.Severity == PolicySeverity.Error ? AuditSeverity.Error : AuditSeverity.Warning, FindingSource.Policy, $"{f.Message} ({f.Evidence})") { Rule = f.Rule, Fix = f.Fix })

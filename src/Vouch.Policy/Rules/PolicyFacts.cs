@@ -55,6 +55,9 @@ internal sealed record PolicyFacts
     /// <summary>The verified report (null when deciding on the packument alone).</summary>
     public PackageReport? Report { get; init; }
 
+    /// <summary>Passing rules need not describe their evidence (<see cref="PolicySubject.VerdictOnly"/>).</summary>
+    public bool VerdictOnly { get; init; }
+
     public string Id => $"{Name}@{VersionText}";
 
     public static PolicyFacts Verified(PolicySubject s)
@@ -84,6 +87,7 @@ internal sealed record PolicyFacts
             IsNewDependency = s.IsNewDependency,
             Approvals = s.Approvals,
             Report = r,
+            VerdictOnly = s.VerdictOnly,
         };
     }
 

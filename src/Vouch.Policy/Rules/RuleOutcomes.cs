@@ -22,6 +22,10 @@ internal static class RuleOutcomes
     internal static RuleOutcome Pass(string rule, PolicySeverity severity, string evidence, string requirement) =>
         new() { Rule = rule, Severity = severity, Verdict = "pass", Evidence = evidence, Requirement = requirement };
 
+    /// <summary>A pass whose evidence is described only when someone will read it (not <see cref="PolicyFacts.VerdictOnly"/>).</summary>
+    internal static RuleOutcome Pass(PolicyFacts f, string rule, PolicySeverity severity, Func<string> evidence, string requirement) =>
+        Pass(rule, severity, f.VerdictOnly ? "" : evidence(), requirement);
+
     internal static RuleOutcome Fail(string rule, PolicySeverity severity, string evidence, string requirement, params PolicyFinding[] findings) =>
         new() { Rule = rule, Severity = severity, Verdict = "fail", Evidence = evidence, Requirement = requirement, Findings = findings };
 

@@ -18,13 +18,18 @@ internal sealed class SignatureCheck : IPolicyRule
             return skip;
         }
 
-        var evidence = f.IsAdvertised
-            ? $"dist.signatures: {(f.SignatureOk ? $"{f.Entry!.Dist.Signatures.Count} advertised (verified before the tarball is served)" : "none")} (packument)"
-            : $"registry signature: {f.SignatureStatus}{(f.SignatureKey is { } k ? $" (key {k})" : "")} (verified)";
-        return f.SignatureOk
-            ? Pass(name, rule!.Severity, evidence, requirement)
-            : Fail(name, rule!.Severity, evidence, requirement, new PolicyFinding(PolicyCodes.SignatureRequired, name, rule.Severity,
-                $"{f.Id} has no valid registry signature", evidence,
-                "install from a registry that signs versions and serves its keys (/-/npm/v1/keys), or add an allow entry for rules: [signature] with a reason and expiry"));
+        if (f.SignatureOk)
+        {
+            return Pass(f, name, rule!.Severity, () => Evidence(f), requirement);
+        }
+
+        var evidence = Evidence(f);
+        return Fail(name, rule!.Severity, evidence, requirement, new PolicyFinding(PolicyCodes.SignatureRequired, name, rule.Severity,
+            $"{f.Id} has no valid registry signature", evidence,
+            "install from a registry that signs versions and serves its keys (/-/npm/v1/keys), or add an allow entry for rules: [signature] with a reason and expiry"));
     }
+
+    private static string Evidence(PolicyFacts f) => f.IsAdvertised
+        ? $"dist.signatures: {(f.SignatureOk ? $"{f.Entry!.Dist.Signatures.Count} advertised (verified before the tarball is served)" : "none")} (packument)"
+        : $"registry signature: {f.SignatureStatus}{(f.SignatureKey is { } k ? $" (key {k})" : "")} (verified)";
 }

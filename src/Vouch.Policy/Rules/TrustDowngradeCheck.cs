@@ -29,42 +29,62 @@ internal sealed class TrustDowngradeCheck : IPolicyRule
             return Pass(name, severity, $"no lower version of line {line} was published before {f.Id}", requirement);
         }
 
-        // The strongest earlier evidence, and the latest version that showed it.
-        var baseline = history.Select(v => (Version: v, Level: AdvertisedLevel(v))).OrderBy(x => x.Level).ThenBy(x => x.Version.Version).Last();
-        var candidateWhere = f.IsAdvertised ? "advertised by the packument" : "verified";
-        var evidence = $"{f.Id}: {EvidenceLevels.Name(f.Level)} ({candidateWhere}); strongest of {history.Count} lower, earlier version(s) on line {line}: {f.Name}@{baseline.Version.Version} with {EvidenceLevels.Name(baseline.Level)} (advertised by the packument: dist.attestations, _npmUser.trustedPublisher, _npmUser.approver)";
-        var findings = new List<PolicyFinding>();
-        if (f.Level < baseline.Level)
+        // The strongest earlier evidence, and the latest version that showed it (history is in version order).
+        var baseline = history[0];
+        var baselineLevel = AdvertisedLevel(baseline);
+        for (var i = 1; i < history.Count; i++)
         {
-            findings.Add(new PolicyFinding(PolicyCodes.TrustDowngrade, name, severity,
-                $"{f.Id} carries weaker evidence ({EvidenceLevels.Name(f.Level)}) than {f.Name}@{baseline.Version.Version} ({EvidenceLevels.Name(baseline.Level)}) before it on release line {line}",
-                evidence,
-                $"stay on {f.Name}@{baseline.Version.Version} (pin it); a genuine release should be republished through the same pipeline (trusted publishing / provenance); once reviewed, an approval or an allow entry for rules: [trust-downgrade] lifts this"));
-        }
-
-        if (rule.CheckSourceRepository)
-        {
-            var withSource = history.Where(v => v.Dist.Attestations is not null && SourceBinding.Normalize(v.Repository?.Url) is not null).ToList();
-            var candidateRepo = f.IsAdvertised
-                ? (f.Entry.Dist.Attestations is not null ? SourceBinding.Normalize(f.Entry.Repository?.Url) : null)
-                : SourceBinding.Normalize(f.Claims?.SourceRepository);
-            if (withSource.Count > 0 && candidateRepo is not null)
+            if (AdvertisedLevel(history[i]) is var level && level >= baselineLevel)
             {
-                var previous = withSource[^1];
-                var previousRepo = SourceBinding.Normalize(previous.Repository!.Url)!;
-                if (previousRepo != candidateRepo)
-                {
-                    var ev = $"{f.Id} built from {candidateRepo} ({(f.IsAdvertised ? "package.json, bound by the registry to its provenance" : "verified provenance")}); {f.Name}@{previous.Version} came from {previousRepo} (package.json of a version with provenance, packument)";
-                    findings.Add(new PolicyFinding(PolicyCodes.TrustDowngradeSource, name, severity,
-                        $"{f.Id} was built from another repository ({candidateRepo}) than {f.Name}@{previous.Version} ({previousRepo}) before it on release line {line}",
-                        ev,
-                        "if the project moved, confirm the move with its maintainers, then add an allow entry for rules: [trust-downgrade] (or pin the new repository with a source rule); otherwise do not install it"));
-                    evidence = $"{evidence}; {ev}";
-                }
+                (baseline, baselineLevel) = (history[i], level);
             }
         }
 
-        return findings.Count == 0 ? Pass(name, severity, evidence, requirement) : Fail(name, severity, evidence, requirement, [.. findings]);
+        var findings = new List<PolicyFinding>();
+        string Evidence() => $"{f.Id}: {EvidenceLevels.Name(f.Level)} ({(f.IsAdvertised ? "advertised by the packument" : "verified")}); strongest of {history.Count} lower, earlier version(s) on line {line}: {f.Name}@{baseline.Version} with {EvidenceLevels.Name(baselineLevel)} (advertised by the packument: dist.attestations, _npmUser.trustedPublisher, _npmUser.approver)";
+        if (f.Level < baselineLevel)
+        {
+            findings.Add(new PolicyFinding(PolicyCodes.TrustDowngrade, name, severity,
+                $"{f.Id} carries weaker evidence ({EvidenceLevels.Name(f.Level)}) than {f.Name}@{baseline.Version} ({EvidenceLevels.Name(baselineLevel)}) before it on release line {line}",
+                Evidence(),
+                $"stay on {f.Name}@{baseline.Version} (pin it); a genuine release should be republished through the same pipeline (trusted publishing / provenance); once reviewed, an approval or an allow entry for rules: [trust-downgrade] lifts this"));
+        }
+
+        string? moved = null;
+        if (rule.CheckSourceRepository)
+        {
+            // The latest earlier version with provenance and a repository it names.
+            PackageVersion? previous = null;
+            string? previousRepo = null;
+            for (var i = history.Count - 1; i >= 0 && previous is null; i--)
+            {
+                if (history[i].Dist.Attestations is not null && SourceBinding.Normalize(history[i].Repository?.Url) is { } repo)
+                {
+                    (previous, previousRepo) = (history[i], repo);
+                }
+            }
+
+            var candidateRepo = previous is null ? null
+                : f.IsAdvertised
+                    ? (f.Entry.Dist.Attestations is not null ? SourceBinding.Normalize(f.Entry.Repository?.Url) : null)
+                    : SourceBinding.Normalize(f.Claims?.SourceRepository);
+            if (previous is not null && candidateRepo is not null && previousRepo != candidateRepo)
+            {
+                moved = $"{f.Id} built from {candidateRepo} ({(f.IsAdvertised ? "package.json, bound by the registry to its provenance" : "verified provenance")}); {f.Name}@{previous.Version} came from {previousRepo} (package.json of a version with provenance, packument)";
+                findings.Add(new PolicyFinding(PolicyCodes.TrustDowngradeSource, name, severity,
+                    $"{f.Id} was built from another repository ({candidateRepo}) than {f.Name}@{previous.Version} ({previousRepo}) before it on release line {line}",
+                    moved,
+                    "if the project moved, confirm the move with its maintainers, then add an allow entry for rules: [trust-downgrade] (or pin the new repository with a source rule); otherwise do not install it"));
+            }
+        }
+
+        if (findings.Count == 0)
+        {
+            return Pass(f, name, severity, Evidence, requirement);
+        }
+
+        var evidence = moved is null ? Evidence() : $"{Evidence()}; {moved}";
+        return Fail(name, severity, evidence, requirement, [.. findings]);
     }
 
     internal static EvidenceLevel AdvertisedLevel(PackageVersion v) =>
