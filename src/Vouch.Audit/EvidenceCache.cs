@@ -20,7 +20,7 @@ namespace Vouch.Audit;
 public sealed class EvidenceCache
 {
     /// <summary>Bump whenever a check in Provenance or the audit changes what a report would say, or the entry's shape changes.</summary>
-    public const string LogicVersion = "audit-evidence-2";
+    public const string LogicVersion = "audit-evidence-3";
 
     private const long MaxEntryBytes = 4 * 1024 * 1024;
 

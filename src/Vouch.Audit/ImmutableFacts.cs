@@ -39,7 +39,7 @@ public sealed record ImmutableFacts
         return new ImmutableFacts
         {
             Version = VersionFacts.Of(packument, version),
-            History = [.. history.Select(v => VersionFacts.Of(packument, v))],
+            History = [.. history.Select(v => VersionFacts.HistoryOf(packument, v))],
             Deprecated = version.Deprecated,
             CheckedAt = now,
         };
@@ -80,7 +80,12 @@ public sealed record ImmutableFacts
     }
 }
 
-/// <summary>The immutable fields of one version entry that the policy rules read.</summary>
+/// <summary>
+/// The immutable fields of one version entry that the policy rules read. Not kept: the registry
+/// signatures and shasum (an audit's policy judges the VERIFIED report's signature, never what
+/// dist.signatures advertises), and, for a version of the history, everything but what trust-downgrade
+/// compares (<see cref="HistoryOf"/>). Less kept is less to read, check and parse on every warm audit.
+/// </summary>
 public sealed record VersionFacts
 {
     // The lifecycle scripts npm runs at install time; the policy reads no other script.
@@ -93,10 +98,6 @@ public sealed record VersionFacts
     public required string Tarball { get; init; }
 
     public string? Integrity { get; init; }
-
-    public string? Shasum { get; init; }
-
-    public IReadOnlyList<DistSignature> Signatures { get; init; } = [];
 
     public string? AttestationsUrl { get; init; }
 
@@ -122,8 +123,6 @@ public sealed record VersionFacts
         Time = packument.Time.TryGetValue(v.Version.Version, out var t) ? t : null,
         Tarball = v.Dist.Tarball.AbsoluteUri,
         Integrity = v.Dist.Integrity,
-        Shasum = v.Dist.Shasum,
-        Signatures = v.Dist.Signatures,
         AttestationsUrl = v.Dist.Attestations?.Url.AbsoluteUri,
         ProvenancePredicateType = v.Dist.Attestations?.ProvenancePredicateType,
         TrustedPublisher = v.NpmUser?.TrustedPublisher?.Id,
@@ -135,11 +134,25 @@ public sealed record VersionFacts
         HasInstallScript = v.HasInstallScript,
     };
 
+    /// <summary>
+    /// A version of the locked one's history as trust-downgrade reads it: its number and publish time,
+    /// whether it advertised provenance, a trusted publisher or an approver, and its repository.
+    /// </summary>
+    public static VersionFacts HistoryOf(Packument packument, PackageVersion v) => new()
+    {
+        Version = v.Version.ToString(),
+        Time = packument.Time.TryGetValue(v.Version.Version, out var t) ? t : null,
+        Tarball = v.Dist.Tarball.AbsoluteUri,
+        AttestationsUrl = v.Dist.Attestations?.Url.AbsoluteUri,
+        TrustedPublisher = v.NpmUser?.TrustedPublisher?.Id,
+        HasApprover = v.NpmUser?.Approver is not null,
+        Repository = v.Repository,
+    };
+
     internal bool IsWellFormed() =>
         SemVersion.TryParse(Version, out _)
         && Uri.TryCreate(Tarball, UriKind.Absolute, out _)
         && (AttestationsUrl is null || Uri.TryCreate(AttestationsUrl, UriKind.Absolute, out _))
-        && Signatures is not null && Signatures.All(s => s is { KeyId: not null, Sig: not null })
         && Scripts is not null && (Repository is null || Repository.Url is not null);
 
     internal PackageVersion ToPackageVersion(string name, string? deprecated) => new()
@@ -150,8 +163,6 @@ public sealed record VersionFacts
         {
             Tarball = new Uri(Tarball),
             Integrity = Integrity,
-            Shasum = Shasum,
-            Signatures = Signatures,
             Attestations = AttestationsUrl is null ? null : new DistAttestations(new Uri(AttestationsUrl), ProvenancePredicateType),
         },
         NpmUser = TrustedPublisher is null && !HasApprover ? null : new NpmUser

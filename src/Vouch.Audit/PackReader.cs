@@ -20,7 +20,7 @@ namespace Vouch.Audit;
 /// </summary>
 internal static class PackReader
 {
-    // The deepest the cache's documents nest (pack, entries, value, facts, history, version, signatures).
+    // The deepest the cache's documents nest (pack, entries, value, facts, history, version, repository).
     private const int MaxDepth = 16;
 
     private delegate void Member(ref Utf8JsonReader reader, string name);
@@ -411,9 +411,8 @@ internal static class PackReader
 
     private static VersionFacts? VersionFacts(ref Utf8JsonReader reader)
     {
-        string? version = null, tarball = null, integrity = null, shasum = null, attestations = null, predicateType = null, publisher = null, approverName = null;
+        string? version = null, tarball = null, integrity = null, attestations = null, predicateType = null, publisher = null, approverName = null;
         DateTimeOffset? time = null;
-        List<DistSignature>? signatures = null;
         var hasApprover = false;
         RepositoryInfo? repository = null;
         Dictionary<string, string>? scripts = null;
@@ -426,8 +425,6 @@ internal static class PackReader
                 case "time": time = Date(ref r); break;
                 case "tarball": tarball = String(ref r); break;
                 case "integrity": integrity = String(ref r); break;
-                case "shasum": shasum = String(ref r); break;
-                case "signatures": signatures = List<DistSignature>(ref r, Signature); break;
                 case "attestationsUrl": attestations = String(ref r); break;
                 case "provenancePredicateType": predicateType = String(ref r); break;
                 case "trustedPublisher": publisher = String(ref r); break;
@@ -446,8 +443,6 @@ internal static class PackReader
                 Time = time,
                 Tarball = tarball ?? throw new FormatException("tarball is missing"),
                 Integrity = integrity,
-                Shasum = shasum,
-                Signatures = signatures ?? [],
                 AttestationsUrl = attestations,
                 ProvenancePredicateType = predicateType,
                 TrustedPublisher = publisher,
@@ -459,22 +454,6 @@ internal static class PackReader
                 HasInstallScript = hasInstallScript,
             }
             : null;
-    }
-
-    private static DistSignature Signature(ref Utf8JsonReader reader)
-    {
-        string? keyId = null, sig = null;
-        return Object(ref reader, (ref Utf8JsonReader r, string name) =>
-        {
-            switch (name)
-            {
-                case "keyId": keyId = String(ref r); break;
-                case "sig": sig = String(ref r); break;
-                default: r.Skip(); break;
-            }
-        })
-            ? new DistSignature(keyId ?? throw new FormatException("keyId is missing"), sig ?? throw new FormatException("sig is missing"))
-            : throw new FormatException("a signature is null");
     }
 
     private static RepositoryInfo? Repository(ref Utf8JsonReader reader)

@@ -22,8 +22,6 @@ public sealed class PackReaderTests
         Time = At,
         Tarball = $"https://registry.example/a/-/a-{version}.tgz",
         Integrity = "sha512-AAAA",
-        Shasum = "abc",
-        Signatures = [new DistSignature("SHA256:k", "MEUC")],
         AttestationsUrl = $"https://registry.example/-/npm/v1/attestations/a@{version}",
         ProvenancePredicateType = "https://slsa.dev/provenance/v1",
         TrustedPublisher = "github",
@@ -137,7 +135,7 @@ public sealed class PackReaderTests
 
         Collect(json);
         Type[] types = [typeof(CachedEvidence), typeof(PackageReport), typeof(IntegrityReport), typeof(SignatureReport), typeof(ProvenanceEvidence), typeof(ProvenanceClaims),
-            typeof(PublishAttestationEvidence), typeof(Problem), typeof(ImmutableFacts), typeof(VersionFacts), typeof(DistSignature), typeof(RepositoryInfo)];
+            typeof(PublishAttestationEvidence), typeof(Problem), typeof(ImmutableFacts), typeof(VersionFacts), typeof(RepositoryInfo)];
         var missing = types
             .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.Name != "EqualityContract").Select(p => (t, Name: JsonNamingPolicy.CamelCase.ConvertName(p.Name))))
             .Where(x => !names.Contains(x.Name))
