@@ -395,4 +395,11 @@ public sealed class PackPreload
     public string LockfilePath { get; }
 
     internal Task<(CacheSeal Seal, EvidencePack.Loaded Loaded)> Reading { get; }
+
+    /// <summary>
+    /// Completes once the read-ahead has ended, however it ended (its failures only make the pack a
+    /// miss). A command that fails before its audit uses the pack (a bad option, a malformed
+    /// lockfile) waits for this, so nothing of it still runs in the cache directory once it returns.
+    /// </summary>
+    public Task SettleAsync() => Reading.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

@@ -430,4 +430,34 @@ public sealed class EvidencePackTests : IAsyncLifetime
         Assert.Null(EvidencePack.Validate(Keys("http://127.0.0.1:4873/", [.. Enumerable.Repeat(Key(), AuditLimits.MaxServedKeys + 1)])));
         Assert.Null(EvidencePack.Validate(new EvidencePack.PackFile { Format = "vouch-audit-pack-1", Entries = [.. Enumerable.Repeat<EvidencePack.PackEntry?>(new EvidencePack.PackEntry { Key = key, Value = entry }, AuditLimits.MaxPackEntries + 1)] }));
     }
+
+    [Fact]
+    public async Task Preload_WhenTheCacheDirectoryCannotBeOpened_SettlesAndTheReadIsAMiss()
+    {
+        // A file where the cache directory should be: the seal key cannot be created.
+        var blocked = Path.Combine(_cache.FullName, "blocked");
+        File.WriteAllText(blocked, "not a directory");
+
+        var preload = EvidencePack.Preload(blocked, LockPath());
+        await preload.SettleAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        // A cache that cannot be written only costs speed: an in-memory seal, no entries.
+        Assert.True(preload.Reading.IsCompletedSuccessfully);
+        var (_, loaded) = await preload.Reading;
+        Assert.Empty(loaded.Entries);
+    }
+
+    [Fact]
+    public async Task Preload_WhenThePackIsSealed_ReadsTheSameEntriesAsOpen()
+    {
+        var (bad, good) = Pair();
+        await Audit(Lock("app", bad, good));
+
+        var preload = EvidencePack.Preload(CacheDir, LockPath());
+        await preload.SettleAsync();
+
+        var (_, loaded) = await preload.Reading;
+        Assert.Equal(2, loaded.Entries.Count);
+        Assert.Equal(PackPath(), EvidencePack.Open(preload, CacheSeal.Open(CacheDir), loaded, null).FilePath);
+    }
 }

@@ -79,29 +79,39 @@ internal static class AuditService
         // and configuration load: it is found by the lockfile's path alone, and the pipeline uses it
         // only if that is the path of the lockfile it audits.
         var preload = LockfileReader.Find(request.Path) is { } found ? EvidencePack.Preload(EvidenceDirectory(settings), found) : null;
-        var lockfileStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-        var lockfile = LockfileInput.Read(request.Path);
-        Lockfile? baseLockfile = null;
-        string? baseLabel = null;
-        if (request.DiffLockfile is { } diffPath)
+        try
         {
-            (baseLockfile, baseLabel) = (LockfileInput.Read(diffPath), diffPath);
-        }
-        else if (request.BaseRef is { } gitRef)
-        {
-            (baseLockfile, baseLabel) = (LockfileInput.Parse(GitFiles.ShowAt(lockfile.Path, gitRef, "--base"), lockfile.Path, gitRef), gitRef);
-        }
+            var lockfileStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            var lockfile = LockfileInput.Read(request.Path);
+            Lockfile? baseLockfile = null;
+            string? baseLabel = null;
+            if (request.DiffLockfile is { } diffPath)
+            {
+                (baseLockfile, baseLabel) = (LockfileInput.Read(diffPath), diffPath);
+            }
+            else if (request.BaseRef is { } gitRef)
+            {
+                (baseLockfile, baseLabel) = (LockfileInput.Parse(GitFiles.ShowAt(lockfile.Path, gitRef, "--base"), lockfile.Path, gitRef), gitRef);
+            }
 
-        request.Profile?.Add(AuditStage.Lockfile, lockfileStarted);
+            request.Profile?.Add(AuditStage.Lockfile, lockfileStarted);
 
-        var (services, pipeline, registries) = await BuildAsync(request with { PackPreload = preload }, settings, lockfile, ct).ConfigureAwait(false);
-        using (services)
+            var (services, pipeline, registries) = await BuildAsync(request with { PackPreload = preload }, settings, lockfile, ct).ConfigureAwait(false);
+            using (services)
+            {
+                var lint = AuditLint.Check(lockfile, registries);
+                var report = baseLockfile is null
+                    ? await pipeline.RunAsync(lockfile, lint, progress, ct).ConfigureAwait(false)
+                    : await pipeline.RunDiffAsync(lockfile, baseLockfile, baseLabel!, lint, progress, ct).ConfigureAwait(false);
+                return report with { TrustSource = services.Trust.Description, Registry = services.Config.Registry.ToString() };
+            }
+        }
+        finally
         {
-            var lint = AuditLint.Check(lockfile, registries);
-            var report = baseLockfile is null
-                ? await pipeline.RunAsync(lockfile, lint, progress, ct).ConfigureAwait(false)
-                : await pipeline.RunDiffAsync(lockfile, baseLockfile, baseLabel!, lint, progress, ct).ConfigureAwait(false);
-            return report with { TrustSource = services.Trust.Description, Registry = services.Config.Registry.ToString() };
+            if (preload is not null)
+            {
+                await preload.SettleAsync().ConfigureAwait(false);
+            }
         }
     }
 
