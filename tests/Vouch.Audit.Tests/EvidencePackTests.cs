@@ -270,6 +270,9 @@ public sealed class EvidencePackTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Trusting no key of its own: the registry's served key is what verifies (a private registry, as npm trusts it).</summary>
+    private AuditOptions KeyedOptions(TimeProvider clock) => Options(time: clock) with { TrustedRegistryKeys = Vouch.Provenance.RegistryKeys.Empty("none") };
+
     /// <summary>An audit through a client whose every request <paramref name="handler"/> counts.</summary>
     private async Task<AuditReport> AuditCounted(Lockfile lockfile, AuditOptions options, CountingHandler handler)
     {
@@ -284,16 +287,14 @@ public sealed class EvidencePackTests : IAsyncLifetime
         var lockfile = Lock("app", bad, good);
         var clock = new Clock(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
 
-        // Trusting no key of its own: the registry's served key is what verifies (a private registry, as npm trusts it).
-        AuditOptions KeyedOptions() => Options(time: clock) with { TrustedRegistryKeys = Vouch.Provenance.RegistryKeys.Empty("none") };
         var cold = new CountingHandler();
-        var first = await AuditCounted(lockfile, KeyedOptions(), cold);
+        var first = await AuditCounted(lockfile, KeyedOptions(clock), cold);
         Assert.Equal(1, cold.Paths.Count(p => p.EndsWith("/-/npm/v1/keys", StringComparison.Ordinal)));
         Assert.Equal(AuditStatus.Passed, first.Entries.Single(e => e.Package.Name == "plain").Status);
 
         clock.Now += TimeSpan.FromMinutes(1);
         var warm = new CountingHandler();
-        var second = await AuditCounted(lockfile, KeyedOptions(), warm);
+        var second = await AuditCounted(lockfile, KeyedOptions(clock), warm);
         Assert.Equal(0, warm.Count);
         Assert.All(second.Entries, e => Assert.True(e.FromCache, e.Id));
 
@@ -304,18 +305,18 @@ public sealed class EvidencePackTests : IAsyncLifetime
         // After the max-age: asked again (once), and the evidence is still read from the pack.
         clock.Now += AuditOptions.DefaultMaxAge;
         var stale = new CountingHandler();
-        await AuditCounted(lockfile, KeyedOptions(), stale);
+        await AuditCounted(lockfile, KeyedOptions(clock), stale);
         Assert.Equal(["/-/npm/v1/keys"], stale.Paths);
 
         // --prefer-online (max-age 0) asks on every run.
         var online = new CountingHandler();
-        await AuditCounted(lockfile, KeyedOptions() with { MaxAge = TimeSpan.Zero }, online);
+        await AuditCounted(lockfile, KeyedOptions(clock) with { MaxAge = TimeSpan.Zero }, online);
         Assert.Equal(["/-/npm/v1/keys"], online.Paths);
 
         // A record from the future (a clock set back, an edited pack resealed) is not trusted either.
         clock.Now -= TimeSpan.FromHours(1);
         var future = new CountingHandler();
-        await AuditCounted(lockfile, KeyedOptions(), future);
+        await AuditCounted(lockfile, KeyedOptions(clock), future);
         Assert.Equal(["/-/npm/v1/keys"], future.Paths);
     }
 
@@ -325,8 +326,7 @@ public sealed class EvidencePackTests : IAsyncLifetime
         var (bad, good) = Pair();
         var lockfile = Lock("app", bad, good);
         var clock = new Clock(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
-        AuditOptions KeyedOptions() => Options(time: clock) with { TrustedRegistryKeys = Vouch.Provenance.RegistryKeys.Empty("none") };
-        await AuditCounted(lockfile, KeyedOptions(), new CountingHandler());
+        await AuditCounted(lockfile, KeyedOptions(clock), new CountingHandler());
         var path = PackPath();
         var (mac, payload) = Split(path);
         Assert.Equal(_registry.BaseUrl.AbsoluteUri, payload["registryKeys"]![0]!["registry"]!.GetValue<string>());
@@ -337,7 +337,7 @@ public sealed class EvidencePackTests : IAsyncLifetime
         File.WriteAllText(path, mac + "\n" + payload.ToJsonString());
 
         var handler = new CountingHandler();
-        var after = await AuditCounted(lockfile, KeyedOptions(), handler);
+        var after = await AuditCounted(lockfile, KeyedOptions(clock), handler);
         Assert.Contains("/-/npm/v1/keys", handler.Paths);
         Assert.All(after.Entries, e => Assert.False(e.FromCache, e.Id));
         Assert.Equal(AuditStatus.Passed, after.Entries.Single(e => e.Package.Name == "plain").Status);
@@ -349,7 +349,7 @@ public sealed class EvidencePackTests : IAsyncLifetime
         payload["registryKeys"]![0]!["keys"]![0]!["key"] = Convert.ToBase64String(attacker.ExportSubjectPublicKeyInfo());
         Reseal(path, "app", payload.ToJsonString());
         var resealed = new CountingHandler();
-        var forged = await AuditCounted(lockfile, KeyedOptions(), resealed);
+        var forged = await AuditCounted(lockfile, KeyedOptions(clock), resealed);
         Assert.DoesNotContain("/-/npm/v1/keys", resealed.Paths);
         Assert.Equal(AuditStatus.Failed, forged.Entries.Single(e => e.Package.Name == "plain").Status);
     }
