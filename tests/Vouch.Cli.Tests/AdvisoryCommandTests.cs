@@ -18,19 +18,11 @@ public sealed class AdvisoryCommandTests : IDisposable
 
     private string Db => Path.Combine(_dir.FullName, "a.db");
 
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public async Task DbQuery_WhenMalwareVersion_ExitsOneWithIdsAliasesAndMalwareFlag()
     {
-        Assert.Equal(0, (await Run("db", "update", "--from", SharedFixtures.Path("osv"), "--db", Db)).Exit);
-        var (exit, output, _) = await Run("db", "query", "debug@4.4.2", "lodash@4.17.21", "--json", "--db", Db);
+        Assert.Equal(0, (await InProcessCli.Run("db", "update", "--from", SharedFixtures.Path("osv"), "--db", Db)).Exit);
+        var (exit, output, _) = await InProcessCli.Run("db", "query", "debug@4.4.2", "lodash@4.17.21", "--json", "--db", Db);
         Assert.Equal(1, exit);
         var json = JsonNode.Parse(output)!;
         var debug = json["results"]![0]!;
@@ -45,14 +37,14 @@ public sealed class AdvisoryCommandTests : IDisposable
     [Fact]
     public async Task DbExport_ThenUpdateWithWrongDigest_ExitsOneAndImportsNothing()
     {
-        await Run("db", "update", "--from", SharedFixtures.Path("osv"), "--db", Db);
+        await InProcessCli.Run("db", "update", "--from", SharedFixtures.Path("osv"), "--db", Db);
         var snap = Path.Combine(_dir.FullName, "snap.zip");
-        Assert.Equal(0, (await Run("db", "export", snap, "--db", Db)).Exit);
+        Assert.Equal(0, (await InProcessCli.Run("db", "export", snap, "--db", Db)).Exit);
         var other = Path.Combine(_dir.FullName, "b.db");
-        var (exit, _, err) = await Run("db", "update", "--from", snap, "--db", other, "--expect-digest", "sha256:" + new string('0', 64));
+        var (exit, _, err) = await InProcessCli.Run("db", "update", "--from", snap, "--db", other, "--expect-digest", "sha256:" + new string('0', 64));
         Assert.Equal(1, exit);
         Assert.Contains("VOUCH_DB_DIGEST_MISMATCH", err, StringComparison.Ordinal);
-        var status = await Run("db", "status", "--db", other, "--json");
+        var status = await InProcessCli.Run("db", "status", "--db", other, "--json");
         Assert.Equal(0, JsonNode.Parse(status.Out)!["snapshot"]!["records"]!.GetValue<int>());
     }
 
@@ -61,7 +53,7 @@ public sealed class AdvisoryCommandTests : IDisposable
     [InlineData("db", "status")]
     public async Task Db_WhenBadInputOrNoDatabase_ExitsTwoWithOneLine(params string[] args)
     {
-        var (exit, _, err) = await Run([.. args, "--db", Path.Combine(_dir.FullName, "missing.db")]);
+        var (exit, _, err) = await InProcessCli.Run([.. args, "--db", Path.Combine(_dir.FullName, "missing.db")]);
         Assert.Equal(2, exit);
         Assert.Single(err.Trim().Split('\n'));
     }
@@ -69,7 +61,7 @@ public sealed class AdvisoryCommandTests : IDisposable
     [Fact]
     public async Task DbUpdate_WhenSourceIsMissing_ExitsTwo()
     {
-        var (exit, _, err) = await Run("db", "update", "--from", Path.Combine(_dir.FullName, "nope.zip"), "--db", Db);
+        var (exit, _, err) = await InProcessCli.Run("db", "update", "--from", Path.Combine(_dir.FullName, "nope.zip"), "--db", Db);
         Assert.Equal(2, exit);
         Assert.Contains("VOUCH_DB_SOURCE_UNREADABLE", err, StringComparison.Ordinal);
     }
@@ -79,18 +71,18 @@ public sealed class AdvisoryCommandTests : IDisposable
     {
         await using var sandbox = await SandboxRegistry.StartAsync(Scenario.Builtin("source-hijack"), new SandboxOptions());
         var args = new[] { "check", "@acme/logger@3.2.0", "--registry", sandbox.Url.ToString(), "--trusted-root", sandbox.TrustedRootPath, "--cache-dir", Path.Combine(_dir.FullName, "cache"), "--project", _dir.FullName, "--db", Db };
-        await Run("db", "update", "--from", SharedFixtures.Path("osv"), "--db", Db);
-        var (exit, output, _) = await Run([.. args, "--json"]);
+        await InProcessCli.Run("db", "update", "--from", SharedFixtures.Path("osv"), "--db", Db);
+        var (exit, output, _) = await InProcessCli.Run([.. args, "--json"]);
         Assert.Equal(1, exit);
         var codes = JsonNode.Parse(output)!["packages"]![0]!["findings"]!.AsArray().Select(f => f!["code"]!.GetValue<string>()).ToList();
         Assert.Contains("VOUCH_CHECK_REPOSITORY_MISMATCH", codes);
         Assert.Contains("VOUCH_CHECK_TRUST_DOWNGRADE", codes);
         Assert.True(JsonNode.Parse(output)!["trustVerified"]!.GetValue<bool>());
 
-        var sarif = await Run([.. args, "--format", "sarif"]);
+        var sarif = await InProcessCli.Run([.. args, "--format", "sarif"]);
         Assert.Equal("2.1.0", JsonNode.Parse(sarif.Out)!["version"]!.GetValue<string>());
 
-        var good = await Run([.. args.Select(a => a == "@acme/logger@3.2.0" ? "@acme/logger@3.1.1" : a)]);
+        var good = await InProcessCli.Run([.. args.Select(a => a == "@acme/logger@3.2.0" ? "@acme/logger@3.1.1" : a)]);
         Assert.Equal(0, good.Exit);
     }
 }

@@ -26,14 +26,6 @@ public sealed class AdvisoryPolicyCommandTests : IAsyncLifetime
         _dir.Delete(recursive: true);
     }
 
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     private async Task Import(params JsonObject[] records)
     {
         var src = Directory.CreateDirectory(Path.Combine(_dir.FullName, "osv"));
@@ -42,7 +34,7 @@ public sealed class AdvisoryPolicyCommandTests : IAsyncLifetime
             File.WriteAllText(Path.Combine(src.FullName, (string)r["id"]! + ".json"), r.ToJsonString());
         }
 
-        var (exit, _, err) = await Run("db", "update", "--from", src.FullName, "--db", Db);
+        var (exit, _, err) = await InProcessCli.Run("db", "update", "--from", src.FullName, "--db", Db);
         Assert.True(exit == 0, err);
     }
 
@@ -62,7 +54,7 @@ public sealed class AdvisoryPolicyCommandTests : IAsyncLifetime
 
     private async Task<(int Exit, JsonNode Report, string Err)> Verify(params string[] extra)
     {
-        var (exit, output, err) = await Run(["verify", "sigstore@1.0.0", "--json", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", Cache, .. extra]);
+        var (exit, output, err) = await InProcessCli.Run(["verify", "sigstore@1.0.0", "--json", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", Cache, .. extra]);
         return (exit, JsonNode.Parse(output)!.AsArray()[0]!, err);
     }
 
@@ -98,11 +90,11 @@ public sealed class AdvisoryPolicyCommandTests : IAsyncLifetime
         };
         File.WriteAllText(Path.Combine(project, "package-lock.json"), lockfile.ToJsonString());
         var args = new[] { "audit", project, "--registry", _registry.BaseUrl.ToString(), "--cache-dir", Cache, "--format", "json" };
-        var (before, _, beforeErr) = await Run(args);
+        var (before, _, beforeErr) = await InProcessCli.Run(args);
         Assert.True(before == 0, beforeErr);
 
         await Import(Record("MAL-2025-0001", "sigstore", "1.0.0"));
-        var (exit, output, err) = await Run(args);
+        var (exit, output, err) = await InProcessCli.Run(args);
         Assert.True(exit == 1, err + output);
         Assert.Contains("VOUCH_ADVISORY_MALWARE", output, StringComparison.Ordinal);
     }

@@ -27,24 +27,16 @@ public sealed class DiligenceScenarioTests : IAsyncLifetime
         _dir.Delete(recursive: true);
     }
 
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     private async Task ImportSnapshot()
     {
-        var (exit, output, err) = await Run("db", "update", "--from", _sandbox.AdvisorySnapshotUrl!.AbsoluteUri, "--db", Db, "--json");
+        var (exit, output, err) = await InProcessCli.Run("db", "update", "--from", _sandbox.AdvisorySnapshotUrl!.AbsoluteUri, "--db", Db, "--json");
         Assert.True(exit == 0, err + output);
     }
 
     private async Task<(int Exit, Dictionary<string, List<string>> Codes)> Check(params string[] specs)
     {
         var project = Directory.CreateDirectory(Path.Combine(_dir.FullName, "project")).FullName;
-        var (exit, output, err) = await Run(["check", .. specs, "--registry", _sandbox.Url.ToString(), "--trusted-root", _sandbox.TrustedRootPath,
+        var (exit, output, err) = await InProcessCli.Run(["check", .. specs, "--registry", _sandbox.Url.ToString(), "--trusted-root", _sandbox.TrustedRootPath,
             "--cache-dir", Cache, "--project", project, "--db", Db, "--json"]);
         Assert.True(exit is 0 or 1, err + output);
         var codes = JsonNode.Parse(output)!["packages"]!.AsArray().ToDictionary(
@@ -92,7 +84,7 @@ public sealed class DiligenceScenarioTests : IAsyncLifetime
         {
         }
 
-        var (importExit, _, importErr) = await Run("db", "update", "--from", empty, "--db", Db);
+        var (importExit, _, importErr) = await InProcessCli.Run("db", "update", "--from", empty, "--db", Db);
         Assert.True(importExit == 0, importErr);
 
         var (_, codes) = await Check("body-parser@1.20.2", "debug@4.4.2");
@@ -122,7 +114,7 @@ public sealed class DiligenceScenarioTests : IAsyncLifetime
         var policy = Path.Combine(project, "vouch.policy.yml");
         File.WriteAllText(policy, "version: 1\nrules:\n  malware: error\n  advisories:\n    severity: error\n    threshold: high\n");
 
-        var (exit, output, err) = await Run("audit", project, "--registry", _sandbox.Url.ToString(), "--trusted-root", _sandbox.TrustedRootPath, "--cache-dir", Cache, "--format", "json", "--policy", policy);
+        var (exit, output, err) = await InProcessCli.Run("audit", project, "--registry", _sandbox.Url.ToString(), "--trusted-root", _sandbox.TrustedRootPath, "--cache-dir", Cache, "--format", "json", "--policy", policy);
 
         Assert.True(exit == 1, err + output);
         Assert.Contains("VOUCH_ADVISORY_MALWARE", output, StringComparison.Ordinal);

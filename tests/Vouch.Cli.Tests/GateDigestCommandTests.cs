@@ -51,7 +51,7 @@ public sealed class GateDigestCommandTests : IAsyncLifetime
         Assert.NotNull(_gate);
 
         // Something for the digest to report: an approval request whose reason tries a Markdown link.
-        var request = await Run("approve", "request", "sigstore@1.0.0", "--rule", "*", "--reason", "needed [click](https://evil.example)", "--gate", _gate.ToString(), "--token", Approver);
+        var request = await InProcessCli.Run("approve", "request", "sigstore@1.0.0", "--rule", "*", "--reason", "needed [click](https://evil.example)", "--gate", _gate.ToString(), "--token", Approver);
         Assert.True(request.Exit == 0, request.Err);
     }
 
@@ -65,18 +65,10 @@ public sealed class GateDigestCommandTests : IAsyncLifetime
         _dir.Delete(recursive: true);
     }
 
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     private Task<(int Exit, string Out, string Err)> Digest(string token, Uri? gate = null, params string[] extra)
     {
         Environment.SetEnvironmentVariable(_variable, token);
-        return Run(["gate", "digest", "--gate", (gate ?? _gate).ToString(), "--token-env", _variable, .. extra]);
+        return InProcessCli.Run(["gate", "digest", "--gate", (gate ?? _gate).ToString(), "--token-env", _variable, .. extra]);
     }
 
     [Fact]

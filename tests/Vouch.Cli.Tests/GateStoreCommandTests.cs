@@ -35,14 +35,6 @@ public sealed class GateStoreCommandTests : IAsyncLifetime
         return path;
     }
 
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     [Theory]
     [InlineData("request", "sigstore@v1.0.0", "--rule", "r")]
     [InlineData("request", "sigstore@1.0.0+build", "--rule", "r")]
@@ -55,7 +47,7 @@ public sealed class GateStoreCommandTests : IAsyncLifetime
     public async Task Approve_WhenInputIsInexactOrAmbiguous_Exits2WithoutCallingTheGate(params string[] args)
     {
         // Port 9 (discard) on loopback: a call that got through would exit 3, not 2.
-        var (exit, _, err) = await RunAsync(["approve", .. args, "--gate", "http://127.0.0.1:9/", "--token", Reader]);
+        var (exit, _, err) = await InProcessCli.Run(["approve", .. args, "--gate", "http://127.0.0.1:9/", "--token", Reader]);
 
         Assert.True(exit == 2, err);
     }
@@ -63,7 +55,7 @@ public sealed class GateStoreCommandTests : IAsyncLifetime
     [Fact]
     public async Task Approve_WhenRuleIsStar_IsSentToTheGate()
     {
-        var (exit, _, err) = await RunAsync("approve", "request", "sigstore@1.0.0", "--rule", "*", "--gate", "http://127.0.0.1:9/", "--token", Reader);
+        var (exit, _, err) = await InProcessCli.Run("approve", "request", "sigstore@1.0.0", "--rule", "*", "--gate", "http://127.0.0.1:9/", "--token", Reader);
 
         Assert.True(exit == 3, err);
     }
@@ -75,8 +67,8 @@ public sealed class GateStoreCommandTests : IAsyncLifetime
         using var http = new HttpClient();
         await http.GetStringAsync(new Uri(url, "-/vouch/v1/verify/sigstore/1.0.0"));
 
-        var approver = await RunAsync("approve", "reverify", "sigstore@1.0.0", "--gate", url.ToString(), "--token", Approver);
-        var admin = await RunAsync("approve", "reverify", "sigstore@1.0.0", "--reason", "new root", "--gate", url.ToString(), "--token", Admin);
+        var approver = await InProcessCli.Run("approve", "reverify", "sigstore@1.0.0", "--gate", url.ToString(), "--token", Approver);
+        var admin = await InProcessCli.Run("approve", "reverify", "sigstore@1.0.0", "--reason", "new root", "--gate", url.ToString(), "--token", Admin);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(url, "-/vouch/v1/audit"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Reader);
         using var response = await http.SendAsync(request);
@@ -149,7 +141,7 @@ public sealed class GateStoreCommandTests : IAsyncLifetime
             var id = Assert.Single(ids.Distinct());
 
             // Acknowledged by A, then A dies at once: B has the grant, with its audit row, within the bound.
-            var grant = await RunAsync("approve", "grant", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--reason", "ok", "--gate", urlA.ToString(), "--token", Approver);
+            var grant = await InProcessCli.Run("approve", "grant", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--reason", "ok", "--gate", urlA.ToString(), "--token", Approver);
             Assert.True(grant.Exit == 0, grant.Err);
             a.Kill();
             await a.WaitForExitAsync();
@@ -158,7 +150,7 @@ public sealed class GateStoreCommandTests : IAsyncLifetime
             string listed;
             do
             {
-                listed = (await RunAsync("approve", "list", "--status", "granted", "--gate", urlB.ToString(), "--token", Reader)).Out;
+                listed = (await InProcessCli.Run("approve", "list", "--status", "granted", "--gate", urlB.ToString(), "--token", Reader)).Out;
             }
             while (!listed.Contains($"#{id} ", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(3));
 

@@ -9,14 +9,6 @@ namespace Vouch.Cli.Tests;
 /// <summary>`vouch maintainer check` and `vouch verify-vsa` through the command line: exit codes, JSON, --fix.</summary>
 public sealed class MaintainerCommandTests
 {
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        using var o = new StringWriter();
-        using var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     /// <summary>The yargs fixture laid out as a repository (workflow under .github/workflows, package.json at the root).</summary>
     private static string Yargs()
     {
@@ -30,7 +22,7 @@ public sealed class MaintainerCommandTests
     [Fact]
     public async Task Check_WhenJson_ListsPublishingJobWithProvenance()
     {
-        var (exit, stdout, _) = await Run("maintainer", "check", Yargs(), "--json");
+        var (exit, stdout, _) = await InProcessCli.Run("maintainer", "check", Yargs(), "--json");
         Assert.Equal(1, exit);
         using var doc = JsonDocument.Parse(stdout);
         var job = Assert.Single(doc.RootElement.GetProperty("jobs").EnumerateArray());
@@ -48,7 +40,7 @@ public sealed class MaintainerCommandTests
         var root = Yargs();
         var path = Path.Combine(root, ".github", "workflows", "release-please.yml");
         var before = File.ReadAllBytes(path);
-        var (exit, stdout, _) = await Run("maintainer", "check", root, "--fix", "--dry-run");
+        var (exit, stdout, _) = await InProcessCli.Run("maintainer", "check", root, "--fix", "--dry-run");
         Assert.Equal(1, exit);
         Assert.Contains("+      - run: npm publish --provenance", stdout, StringComparison.Ordinal);
         Assert.Contains("+      id-token: write", stdout, StringComparison.Ordinal);
@@ -59,7 +51,7 @@ public sealed class MaintainerCommandTests
     public async Task Check_WhenFix_WritesAndRechecks()
     {
         var root = Yargs();
-        var (_, stdout, _) = await Run("maintainer", "check", root, "--fix", "--json");
+        var (_, stdout, _) = await InProcessCli.Run("maintainer", "check", root, "--fix", "--json");
         using var doc = JsonDocument.Parse(stdout);
         Assert.Equal("flag", doc.RootElement.GetProperty("jobs")[0].GetProperty("provenance").GetString());
         Assert.True(doc.RootElement.GetProperty("fixes")[0].GetProperty("written").GetBoolean());
@@ -71,7 +63,7 @@ public sealed class MaintainerCommandTests
     [Fact]
     public async Task Check_WhenDirectoryMissing_ExitsTwo()
     {
-        var (exit, _, stderr) = await Run("maintainer", "check", "/nonexistent/vouch-maintainer");
+        var (exit, _, stderr) = await InProcessCli.Run("maintainer", "check", "/nonexistent/vouch-maintainer");
         Assert.Equal(2, exit);
         Assert.Contains("no such directory", stderr, StringComparison.Ordinal);
     }
@@ -84,7 +76,7 @@ public sealed class MaintainerCommandTests
         File.WriteAllText(Path.Combine(root, ".github", "workflows", "release.yml"),
             "on:\n  push:\n    tags: ['v*']\npermissions: {}\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    environment: npm\n    permissions:\n      contents: read\n      id-token: write\n    steps:\n      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1\n      - uses: actions/setup-node@820762786026740c76f36085b0efc47a31fe5020\n        with:\n          node-version: 24\n      - run: npm publish\n");
         File.WriteAllText(Path.Combine(root, "package.json"), "{\"name\":\"@acme/widget\",\"version\":\"1.0.0\",\"repository\":\"github:acme/widget\"}");
-        var (exit, stdout, _) = await Run("maintainer", "check", root);
+        var (exit, stdout, _) = await InProcessCli.Run("maintainer", "check", root);
         Assert.Equal(0, exit);
         Assert.Contains("provenance: trusted-publishing", stdout, StringComparison.Ordinal);
         Assert.Contains("npm trust github @acme/widget --file release.yml --repository acme/widget --environment npm", stdout, StringComparison.Ordinal);
@@ -114,20 +106,20 @@ public sealed class MaintainerCommandTests
             Level = SlsaBuildLevel.L2,
         }, key));
 
-        var ok = await Run("verify-vsa", vsa, "--key", pub, "--tarball", tarball, "--min-level", "2", "--package", "widget@1.0.0");
+        var ok = await InProcessCli.Run("verify-vsa", vsa, "--key", pub, "--tarball", tarball, "--min-level", "2", "--package", "widget@1.0.0");
         Assert.True(ok.Exit == 0, ok.Err);
         Assert.Contains("SLSA_BUILD_LEVEL_2", ok.Out, StringComparison.Ordinal);
 
-        var tooHigh = await Run("verify-vsa", vsa, "--key", pub, "--tarball", tarball, "--min-level", "3");
+        var tooHigh = await InProcessCli.Run("verify-vsa", vsa, "--key", pub, "--tarball", tarball, "--min-level", "3");
         Assert.Equal(1, tooHigh.Exit);
         Assert.Contains("VOUCH_VSA_LEVEL_INSUFFICIENT", tooHigh.Err, StringComparison.Ordinal);
 
-        var other = await Run("verify-vsa", vsa, "--key", pub, "--sha512", Convert.ToHexStringLower(SHA512.HashData("other"u8)), "--json");
+        var other = await InProcessCli.Run("verify-vsa", vsa, "--key", pub, "--sha512", Convert.ToHexStringLower(SHA512.HashData("other"u8)), "--json");
         Assert.Equal(1, other.Exit);
         Assert.Contains("VOUCH_VSA_SUBJECT_MISMATCH", other.Out, StringComparison.Ordinal);
 
         File.WriteAllText(pub, "not a key");
-        var badKey = await Run("verify-vsa", vsa, "--key", pub, "--tarball", tarball);
+        var badKey = await InProcessCli.Run("verify-vsa", vsa, "--key", pub, "--tarball", tarball);
         Assert.Equal(2, badKey.Exit);
         Assert.Contains("VOUCH_VSA_KEY_INVALID", badKey.Err, StringComparison.Ordinal);
     }

@@ -24,21 +24,13 @@ public sealed class PolicyCommandTests : IAsyncLifetime
         return path;
     }
 
-    private async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     private string[] Registry => ["--registry", _registry.BaseUrl.ToString(), "--cache-dir", Path.Combine(_dir.FullName, "cache")];
 
     [Fact]
     public async Task Check_WhenValid_ListsRulesAndExitsZero()
     {
         var path = Write("p.yml", "version: 1\nrules:\n  provenance:\n    severity: error\n    packages: ['@myorg/*']\nallow:\n  - package: x\n    reason: r\n    expires: 2099-01-01\n");
-        var (exit, output, err) = await Run("policy", "check", path);
+        var (exit, output, err) = await InProcessCli.Run("policy", "check", path);
         Assert.True(exit == 0, err);
         Assert.Contains("provenance       error", output, StringComparison.Ordinal);
         Assert.Contains("allow x: r", output, StringComparison.Ordinal);
@@ -48,7 +40,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
     public async Task Check_WhenMalformed_ExitsTwoWithLineAndColumn()
     {
         var path = Write("bad.yml", "version: 1\nrules:\n  provenance: sometimes\n");
-        var (exit, _, err) = await Run("policy", "check", path);
+        var (exit, _, err) = await InProcessCli.Run("policy", "check", path);
         Assert.Equal(2, exit);
         Assert.Contains($"{path}:3:15: error, warn or off", err, StringComparison.Ordinal);
         Assert.Single(err.Trim().Split('\n'));
@@ -58,7 +50,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
     public async Task Check_WhenAnExceptionExpired_ExitsOne()
     {
         var path = Write("old.yml", "version: 1\nallow:\n  - package: x\n    reason: r\n    expires: 2020-01-01\n");
-        var (exit, output, _) = await Run("policy", "check", path, "--json");
+        var (exit, output, _) = await InProcessCli.Run("policy", "check", path, "--json");
         Assert.Equal(1, exit);
         Assert.True((bool)JsonNode.Parse(output)!["exceptions"]![0]!["expired"]!);
     }
@@ -67,7 +59,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
     public async Task Verify_WhenPolicyRequiresMissingSignature_ExitsOneWithFinding()
     {
         var policy = Write("sig.yml", "version: 1\nrules:\n  signature:\n    severity: error\n    packages: ['@sigstore/*']\n");
-        var (exit, output, err) = await Run(["verify", "--json", "--policy", policy, .. Registry, "@sigstore/protobuf-specs@0.2.1"]);
+        var (exit, output, err) = await InProcessCli.Run(["verify", "--json", "--policy", policy, .. Registry, "@sigstore/protobuf-specs@0.2.1"]);
         Assert.True(exit == 1, err + output);
         var p = JsonNode.Parse(output)![0]!["policy"]!;
         Assert.False((bool)p["allowed"]!);
@@ -84,7 +76,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
     public async Task Verify_WhenPolicyIsSatisfied_ExitsZero()
     {
         var policy = Write("ok.yml", "version: 1\nrules:\n  signature:\n    severity: error\n    packages: ['sigstore']\n  provenance: error\n");
-        var (exit, output, err) = await Run(["verify", "--json", "--policy", policy, .. Registry, "sigstore@1.0.0"]);
+        var (exit, output, err) = await InProcessCli.Run(["verify", "--json", "--policy", policy, .. Registry, "sigstore@1.0.0"]);
         Assert.True(exit == 0, err + output);
         Assert.True((bool)JsonNode.Parse(output)![0]!["policy"]!["allowed"]!);
     }
@@ -100,7 +92,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
             }
         });
         var policy = Write("scripts.yml", "version: 1\nrules:\n  install-scripts: error\n");
-        var (exit, output, _) = await Run(["verify", "--policy", policy, .. Registry, "async@2.5.0"]);
+        var (exit, output, _) = await InProcessCli.Run(["verify", "--policy", policy, .. Registry, "async@2.5.0"]);
         Assert.Equal(1, exit);
         Assert.Contains("VOUCH_POLICY_INSTALL_SCRIPTS", output, StringComparison.Ordinal);
         Assert.Contains("node collect.js", output, StringComparison.Ordinal);
@@ -111,7 +103,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
     public async Task Verify_WhenPolicyMalformed_ExitsTwoBeforeAnyNetwork()
     {
         var policy = Write("bad.yml", "version: 1\nrules: oops\n");
-        var (exit, _, err) = await Run(["verify", "--policy", policy, "--registry", "http://127.0.0.1:9/", "sigstore@1.0.0"]);
+        var (exit, _, err) = await InProcessCli.Run(["verify", "--policy", policy, "--registry", "http://127.0.0.1:9/", "sigstore@1.0.0"]);
         Assert.Equal(2, exit);
         Assert.Contains("bad.yml:2:8", err, StringComparison.Ordinal);
     }
@@ -119,7 +111,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
     [Fact]
     public async Task Verify_WhenPolicyUrlUnpinned_ExitsTwo()
     {
-        var (exit, _, err) = await Run(["verify", "--policy", "https://policies.example/p.yml", .. Registry, "sigstore@1.0.0"]);
+        var (exit, _, err) = await InProcessCli.Run(["verify", "--policy", "https://policies.example/p.yml", .. Registry, "sigstore@1.0.0"]);
         Assert.Equal(2, exit);
         Assert.Contains("#sha256=", err, StringComparison.Ordinal);
     }
@@ -128,7 +120,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
     public async Task Explain_WhenProvenanceRequiredAndAbsent_ShowsEveryRuleAndExitsOne()
     {
         var policy = Write("prov.yml", "version: 1\nrules:\n  provenance: error\n  deprecated: warn\n");
-        var (exit, output, err) = await Run(["policy", "explain", "--policy", policy, .. Registry, "async@2.5.0"]);
+        var (exit, output, err) = await InProcessCli.Run(["policy", "explain", "--policy", policy, .. Registry, "async@2.5.0"]);
         Assert.True(exit == 1, err + output);
         Assert.Contains("REFUSED", output, StringComparison.Ordinal);
         Assert.Contains("- provenance (error): fail", output, StringComparison.Ordinal);
@@ -142,7 +134,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
     public async Task Explain_WhenJson_ReportsRuleOutcomes()
     {
         var policy = Write("prov.yml", "version: 1\nrules:\n  provenance: error\n");
-        var (exit, output, err) = await Run(["policy", "explain", "--json", "--policy", policy, .. Registry, "sigstore@1.0.0"]);
+        var (exit, output, err) = await InProcessCli.Run(["policy", "explain", "--json", "--policy", policy, .. Registry, "sigstore@1.0.0"]);
         Assert.True(exit == 0, err + output);
         var json = JsonNode.Parse(output)!;
         Assert.True((bool)json["allowed"]!);
@@ -165,7 +157,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
             }
             """);
         var target = Path.Combine(_dir.FullName, "vouch.policy.yml");
-        var (exit, output, err) = await Run(["policy", "init", "--lockfile", lockfile, .. Registry]);
+        var (exit, output, err) = await InProcessCli.Run(["policy", "init", "--lockfile", lockfile, .. Registry]);
         Assert.True(exit == 0, err + output);
         var yaml = File.ReadAllText(target);
         Assert.Contains("- 'sigstore'  # 1.0.0", yaml, StringComparison.Ordinal);
@@ -173,11 +165,11 @@ public sealed class PolicyCommandTests : IAsyncLifetime
         Assert.DoesNotContain("- 'async'  #", yaml, StringComparison.Ordinal);
         Assert.Contains("allow:\n      - 'async'", yaml.ReplaceLineEndings("\n"), StringComparison.Ordinal);
 
-        var (checkExit, _, checkErr) = await Run("policy", "check", target);
+        var (checkExit, _, checkErr) = await InProcessCli.Run("policy", "check", target);
         Assert.True(checkExit == 0, checkErr);
 
         // Never overwrites without --force.
-        var (again, _, againErr) = await Run(["policy", "init", "--lockfile", lockfile, .. Registry]);
+        var (again, _, againErr) = await InProcessCli.Run(["policy", "init", "--lockfile", lockfile, .. Registry]);
         Assert.Equal(2, again);
         Assert.Contains("--force", againErr, StringComparison.Ordinal);
     }
@@ -186,7 +178,7 @@ public sealed class PolicyCommandTests : IAsyncLifetime
     public async Task Init_WhenNoLockfile_ExitsTwo()
     {
         var empty = Directory.CreateDirectory(Path.Combine(_dir.FullName, "empty")).FullName;
-        var (exit, _, err) = await Run(["policy", "init", "--lockfile", empty, .. Registry]);
+        var (exit, _, err) = await InProcessCli.Run(["policy", "init", "--lockfile", empty, .. Registry]);
         Assert.Equal(2, exit);
         Assert.Contains("no lockfile", err, StringComparison.Ordinal);
     }

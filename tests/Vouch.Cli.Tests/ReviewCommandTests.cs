@@ -40,14 +40,6 @@ public sealed class ReviewCommandTests : IAsyncLifetime
         _dir.Delete(recursive: true);
     }
 
-    internal static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     /// <summary>A package-lock.json pinning tiny-lib at <paramref name="version"/> with the registry's integrity.</summary>
     private async Task<string> Lockfile(string version)
     {
@@ -73,16 +65,16 @@ public sealed class ReviewCommandTests : IAsyncLifetime
     [Fact]
     public async Task Certify_WhenGivenSharedRegistryOptions_RecordsAuditThatCheckCounts()
     {
-        var (exit, output, err) = await Run(["review", "certify", "tiny-lib@1.0.0", "--criteria", "safe-to-deploy", "--who", "alice", "--store", Store, .. Registry]);
+        var (exit, output, err) = await InProcessCli.Run(["review", "certify", "tiny-lib@1.0.0", "--criteria", "safe-to-deploy", "--who", "alice", "--store", Store, .. Registry]);
         Assert.True(exit == 0, err + output);
         Assert.Contains("recorded audit tiny-lib@1.0.0", output, StringComparison.Ordinal);
 
-        var covered = await Run("review", "check", await Lockfile("1.0.0"), "--store", Store, "--json");
+        var covered = await InProcessCli.Run("review", "check", await Lockfile("1.0.0"), "--store", Store, "--json");
         Assert.True(covered.Exit == 0, covered.Err + covered.Out);
         Assert.Equal("audit", (string?)JsonNode.Parse(covered.Out)!["packages"]![0]!["criteria"]![0]!["by"]);
 
         // The other version has no audit: the check fails and names the gap.
-        var gap = await Run("review", "check", await Lockfile("1.1.0"), "--store", Store);
+        var gap = await InProcessCli.Run("review", "check", await Lockfile("1.1.0"), "--store", Store);
         Assert.Equal(1, gap.Exit);
         Assert.Contains("VOUCH_REVIEW_NOT_COVERED", gap.Out, StringComparison.Ordinal);
     }
@@ -91,7 +83,7 @@ public sealed class ReviewCommandTests : IAsyncLifetime
     public async Task Diff_WhenHtmlRequested_WritesThePageAndListsTheNewInstallScriptFirst()
     {
         var html = Path.Combine(_dir.FullName, "out", "diff.html");
-        var (exit, output, err) = await Run(["review", "diff", "tiny-lib", "1.0.0", "1.1.0", "--json", "--html", html, .. Registry]);
+        var (exit, output, err) = await InProcessCli.Run(["review", "diff", "tiny-lib", "1.0.0", "1.1.0", "--json", "--html", html, .. Registry]);
         Assert.True(exit == 0, err + output);
         Assert.Equal("install-script", (string?)JsonNode.Parse(output)!["findings"]![0]!["kind"]);
         Assert.Contains("postinstall", File.ReadAllText(html), StringComparison.Ordinal);
@@ -100,8 +92,8 @@ public sealed class ReviewCommandTests : IAsyncLifetime
     [Fact]
     public async Task Suggest_WhenOneVersionIsAudited_SuggestsADeltaFromIt()
     {
-        Assert.Equal(0, (await Run(["review", "certify", "tiny-lib@1.0.0", "--criteria", "safe-to-deploy", "--store", Store, .. Registry])).Exit);
-        var (exit, output, err) = await Run(["review", "suggest", await Lockfile("1.1.0"), "--store", Store, "--json", .. Registry]);
+        Assert.Equal(0, (await InProcessCli.Run(["review", "certify", "tiny-lib@1.0.0", "--criteria", "safe-to-deploy", "--store", Store, .. Registry])).Exit);
+        var (exit, output, err) = await InProcessCli.Run(["review", "suggest", await Lockfile("1.1.0"), "--store", Store, "--json", .. Registry]);
         Assert.True(exit == 0, err + output);
         var suggestions = JsonNode.Parse(output)!["suggestions"]!.AsArray();
         Assert.Contains(suggestions, s => (string?)s!["deltaFrom"] == "1.0.0" && (string?)s["version"] == "1.1.0");
@@ -119,7 +111,7 @@ public sealed class ReviewCommandTests : IAsyncLifetime
             "diff" => ["review", "diff", "tiny-lib", "1.0.0", "1.1.0"],
             _ => ["review", "suggest", await Lockfile("1.0.0"), "--store", Store],
         };
-        var (exit, _, err) = await Run([.. args, "--registry", "ftp://example.com/"]);
+        var (exit, _, err) = await InProcessCli.Run([.. args, "--registry", "ftp://example.com/"]);
         Assert.Equal(2, exit);
         Assert.StartsWith("vouch: --registry:", err, StringComparison.Ordinal);
     }
@@ -127,7 +119,7 @@ public sealed class ReviewCommandTests : IAsyncLifetime
     [Fact]
     public async Task Certify_WhenOfflineAndNothingCached_ExitsThree()
     {
-        var (exit, _, err) = await Run(["review", "certify", "tiny-lib@1.0.0", "--criteria", "safe-to-deploy", "--store", Store, .. Registry, "--offline"]);
+        var (exit, _, err) = await InProcessCli.Run(["review", "certify", "tiny-lib@1.0.0", "--criteria", "safe-to-deploy", "--store", Store, .. Registry, "--offline"]);
         Assert.Equal(3, exit);
         Assert.Contains("VOUCH_REVIEW_REGISTRY_FAILED", err, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(Store, "audits.toml")), "nothing is recorded when the tarball could not be fetched");
@@ -141,12 +133,12 @@ public sealed class ReviewCommandTests : IAsyncLifetime
         var pub = Path.Combine(_dir.FullName, "review.pub");
         File.WriteAllText(key, ec.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(pub, ec.ExportSubjectPublicKeyInfoPem());
-        Assert.Equal(0, (await Run("review", "trust", "add", "bob", "--public-key", pub, "--level", "medium", "--store", Store)).Exit);
-        var (exit, output, err) = await Run(["review", "certify", "tiny-lib@1.0.0", "--criteria", "safe-to-deploy", "--sign", "--key", key, "--store", Store, .. Registry]);
+        Assert.Equal(0, (await InProcessCli.Run("review", "trust", "add", "bob", "--public-key", pub, "--level", "medium", "--store", Store)).Exit);
+        var (exit, output, err) = await InProcessCli.Run(["review", "certify", "tiny-lib@1.0.0", "--criteria", "safe-to-deploy", "--sign", "--key", key, "--store", Store, .. Registry]);
         Assert.True(exit == 0, err + output);
         var lockfile = await Lockfile("1.0.0");
 
-        var ok = await Run("review", "check", lockfile, "--store", Store, "--json", "--trusted-root", _sandbox.TrustedRootPath);
+        var ok = await InProcessCli.Run("review", "check", lockfile, "--store", Store, "--json", "--trusted-root", _sandbox.TrustedRootPath);
         Assert.True(ok.Exit == 0, ok.Err + ok.Out);
         Assert.Equal("bob", (string?)JsonNode.Parse(ok.Out)!["signedReviews"]![0]!["reviewer"]);
 
@@ -158,7 +150,7 @@ public sealed class ReviewCommandTests : IAsyncLifetime
         bundle["dsseEnvelope"]!["payload"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(statement.ToJsonString()));
         File.WriteAllText(bundleFile, bundle.ToJsonString());
 
-        var tampered = await Run("review", "check", lockfile, "--store", Store, "--json", "--trusted-root", _sandbox.TrustedRootPath);
+        var tampered = await InProcessCli.Run("review", "check", lockfile, "--store", Store, "--json", "--trusted-root", _sandbox.TrustedRootPath);
         Assert.Equal(1, tampered.Exit);
         Assert.Equal("VOUCH_REVIEW_SIGNATURE_INVALID", (string?)JsonNode.Parse(tampered.Out)!["signedReviewProblems"]![0]!["code"]);
     }
@@ -167,7 +159,7 @@ public sealed class ReviewCommandTests : IAsyncLifetime
     public async Task Check_WhenTrustedRootFileIsMissing_ExitsTwoNamingTheSharedOption()
     {
         Directory.CreateDirectory(Path.Combine(Store, "reviews"));
-        var (exit, _, err) = await Run("review", "check", await Lockfile("1.0.0"), "--store", Store, "--trusted-root", Path.Combine(_dir.FullName, "missing.json"));
+        var (exit, _, err) = await InProcessCli.Run("review", "check", await Lockfile("1.0.0"), "--store", Store, "--trusted-root", Path.Combine(_dir.FullName, "missing.json"));
         Assert.Equal(2, exit);
         Assert.StartsWith("vouch: --trusted-root: cannot read", err, StringComparison.Ordinal);
     }

@@ -54,7 +54,7 @@ public sealed class ReviewKeylessCommandTests : IAsyncLifetime
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(answer);
         });
-        Assert.Equal(0, (await ReviewCommandTests.Run("review", "trust", "add", "alice", "--identity", Alice.BuildSignerUri, "--issuer", GitHubWorkflowIdentity.GitHubActionsIssuer, "--level", "high", "--store", Store)).Exit);
+        Assert.Equal(0, (await InProcessCli.Run("review", "trust", "add", "alice", "--identity", Alice.BuildSignerUri, "--issuer", GitHubWorkflowIdentity.GitHubActionsIssuer, "--level", "high", "--store", Store)).Exit);
     }
 
     public async Task DisposeAsync()
@@ -76,7 +76,7 @@ public sealed class ReviewKeylessCommandTests : IAsyncLifetime
     ];
 
     private Task<(int Exit, string Out, string Err)> Certify(params string[] extra) =>
-        ReviewCommandTests.Run(["review", "certify", "tiny-lib@1.0.0", "--criteria", "safe-to-deploy", "--store", Store,
+        InProcessCli.Run(["review", "certify", "tiny-lib@1.0.0", "--criteria", "safe-to-deploy", "--store", Store,
             "--registry", _sandbox.Url.ToString(), "--cache-dir", Path.Combine(_dir.FullName, "cache"), .. extra]);
 
     private string UseToken(string token)
@@ -119,13 +119,13 @@ public sealed class ReviewKeylessCommandTests : IAsyncLifetime
         Assert.DoesNotContain(token.Split('.')[2], output + err, StringComparison.Ordinal);
         Assert.Equal((1, 1), (_services.FulcioRequests, _services.RekorRequests));
 
-        var check = await ReviewCommandTests.Run("review", "check", await Lockfile(), "--store", Store, "--trusted-root", TrustedRoot, "--json");
+        var check = await InProcessCli.Run("review", "check", await Lockfile(), "--store", Store, "--trusted-root", TrustedRoot, "--json");
         Assert.True(check.Exit == 0, check.Err + check.Out);
         var review = JsonNode.Parse(check.Out)!["signedReviews"]!.AsArray().Single()!;
         Assert.Equal(("alice", Alice.BuildSignerUri), ((string?)review["reviewer"], (string?)review["identity"]));
 
         // Against another Sigstore's root (the registry sandbox's), the same bundle does not verify.
-        var otherRoot = await ReviewCommandTests.Run("review", "check", await Lockfile(), "--store", Store, "--trusted-root", _sandbox.TrustedRootPath, "--json");
+        var otherRoot = await InProcessCli.Run("review", "check", await Lockfile(), "--store", Store, "--trusted-root", _sandbox.TrustedRootPath, "--json");
         Assert.Equal(1, otherRoot.Exit);
         Assert.Equal("VOUCH_REVIEW_SIGNATURE_INVALID", (string?)JsonNode.Parse(otherRoot.Out)!["signedReviewProblems"]![0]!["code"]);
     }
@@ -137,7 +137,7 @@ public sealed class ReviewKeylessCommandTests : IAsyncLifetime
         var (exit, output, err) = await Certify(Keyless());
         Assert.True(exit == 0, err + output);
 
-        var check = await ReviewCommandTests.Run("review", "check", await Lockfile(), "--store", Store, "--trusted-root", TrustedRoot, "--json");
+        var check = await InProcessCli.Run("review", "check", await Lockfile(), "--store", Store, "--trusted-root", TrustedRoot, "--json");
         var json = JsonNode.Parse(check.Out)!;
         Assert.Empty(json["signedReviews"]!.AsArray());
         var problem = json["signedReviewProblems"]!.AsArray().Single()!;

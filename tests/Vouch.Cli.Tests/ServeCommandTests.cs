@@ -51,21 +51,13 @@ public sealed class ServeCommandTests : IAsyncLifetime
         throw new InvalidOperationException($"vouch serve did not start (exit {(run.IsCompleted ? run.Result : -1)}): {stdout}");
     }
 
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public async Task VerifyApi_WhenAskedForAVersion_ReturnsTheSameEvidenceAsVouchVerify()
     {
         var (url, stop, run) = await ServeAsync();
         using var http = new HttpClient();
         var fromGate = JsonNode.Parse(await http.GetStringAsync(new Uri(url, "-/vouch/v1/verify/sigstore/1.0.0")))!;
-        var verify = await RunAsync("verify", "--json", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", Path.Combine(_dir.FullName, "cache"), "sigstore@1.0.0");
+        var verify = await InProcessCli.Run("verify", "--json", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", Path.Combine(_dir.FullName, "cache"), "sigstore@1.0.0");
         var fromCli = JsonNode.Parse(verify.Out)!.AsArray()[0]!.AsObject();
 
         // `policy` and `slsa` are the CLI's judgements under its policy (its decision, its SLSA mapping),
@@ -84,13 +76,13 @@ public sealed class ServeCommandTests : IAsyncLifetime
     public async Task Approve_WhenRequestedAndGrantedThroughCli_ListsTheGrant()
     {
         var (url, stop, run) = await ServeAsync();
-        var request = await RunAsync("approve", "request", "sigstore@1.0.0", "--rule", "verified-evidence", "--reason", "test", "--gate", url.ToString(), "--token", Reader, "--json");
+        var request = await InProcessCli.Run("approve", "request", "sigstore@1.0.0", "--rule", "verified-evidence", "--reason", "test", "--gate", url.ToString(), "--token", Reader, "--json");
         Assert.True(request.Exit == 0, request.Err);
         var id = (long)JsonNode.Parse(request.Out)!["id"]!;
 
-        var denied = await RunAsync("approve", "grant", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--gate", url.ToString(), "--token", Reader);
-        var granted = await RunAsync("approve", "grant", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--expires", "7d", "--reason", "ok", "--gate", url.ToString(), "--token", Approver);
-        var list = await RunAsync("approve", "list", "--status", "granted", "--gate", url.ToString(), "--token", Reader);
+        var denied = await InProcessCli.Run("approve", "grant", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--gate", url.ToString(), "--token", Reader);
+        var granted = await InProcessCli.Run("approve", "grant", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--expires", "7d", "--reason", "ok", "--gate", url.ToString(), "--token", Approver);
+        var list = await InProcessCli.Run("approve", "list", "--status", "granted", "--gate", url.ToString(), "--token", Reader);
         await stop.CancelAsync();
         await run;
 
@@ -109,7 +101,7 @@ public sealed class ServeCommandTests : IAsyncLifetime
     [InlineData("--policy", "/nonexistent/policy.yml")]
     public async Task Serve_WhenOptionInvalid_Exits2WithOneLine(string option, string value)
     {
-        var (exit, _, err) = await RunAsync("serve", option, value, "--data-dir", Path.Combine(_dir.FullName, "data"));
+        var (exit, _, err) = await InProcessCli.Run("serve", option, value, "--data-dir", Path.Combine(_dir.FullName, "data"));
 
         Assert.Equal(2, exit);
         Assert.Single(err.Trim().Split('\n'));
@@ -126,7 +118,7 @@ public sealed class ServeCommandTests : IAsyncLifetime
         Environment.SetEnvironmentVariable(name, value);
         try
         {
-            var (exit, output, err) = await RunAsync("serve", "--db-env", name, "--data-dir", Path.Combine(_dir.FullName, "data"));
+            var (exit, output, err) = await InProcessCli.Run("serve", "--db-env", name, "--data-dir", Path.Combine(_dir.FullName, "data"));
 
             Assert.Equal(2, exit);
             Assert.Single(err.Trim().Split('\n'));
@@ -144,7 +136,7 @@ public sealed class ServeCommandTests : IAsyncLifetime
     [Fact]
     public async Task Serve_WhenDbAndDbEnvAreBothGiven_Exits2()
     {
-        var (exit, _, err) = await RunAsync("serve", "--db", Path.Combine(_dir.FullName, "g.db"), "--db-env", "VOUCH_TEST_DB_ENV_BOTH_5C1", "--data-dir", Path.Combine(_dir.FullName, "data"));
+        var (exit, _, err) = await InProcessCli.Run("serve", "--db", Path.Combine(_dir.FullName, "g.db"), "--db-env", "VOUCH_TEST_DB_ENV_BOTH_5C1", "--data-dir", Path.Combine(_dir.FullName, "data"));
 
         Assert.Equal(2, exit);
         Assert.Equal("vouch: --db-env: give either --db or --db-env, not both", err.Trim());
@@ -163,7 +155,7 @@ public sealed class ServeCommandTests : IAsyncLifetime
     [Fact]
     public async Task Approve_WhenGateUnreachable_Exits3()
     {
-        var (exit, _, err) = await RunAsync("approve", "list", "--gate", "http://127.0.0.1:9/", "--token", Reader);
+        var (exit, _, err) = await InProcessCli.Run("approve", "list", "--gate", "http://127.0.0.1:9/", "--token", Reader);
 
         Assert.Equal(3, exit);
         Assert.Contains("could not be reached", err, StringComparison.Ordinal);
@@ -172,7 +164,7 @@ public sealed class ServeCommandTests : IAsyncLifetime
     [Fact]
     public async Task Approve_WhenSpecHasNoExactVersion_Exits2()
     {
-        var (exit, _, err) = await RunAsync("approve", "request", "sigstore@^1", "--rule", "r", "--gate", "http://127.0.0.1:9/", "--token", Reader);
+        var (exit, _, err) = await InProcessCli.Run("approve", "request", "sigstore@^1", "--rule", "r", "--gate", "http://127.0.0.1:9/", "--token", Reader);
 
         Assert.Equal(2, exit);
         Assert.Contains("exact version", err, StringComparison.Ordinal);
@@ -201,9 +193,9 @@ public sealed class ServeCommandTests : IAsyncLifetime
         }
 
         var (first, url) = await StartAsync();
-        var request = await RunAsync("approve", "request", "sigstore@1.0.0", "--rule", "verified-evidence", "--gate", url.ToString(), "--token", Reader, "--json");
+        var request = await InProcessCli.Run("approve", "request", "sigstore@1.0.0", "--rule", "verified-evidence", "--gate", url.ToString(), "--token", Reader, "--json");
         var id = ((long)JsonNode.Parse(request.Out)!["id"]!).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var grant = await RunAsync("approve", "grant", id, "--gate", url.ToString(), "--token", Approver);
+        var grant = await InProcessCli.Run("approve", "grant", id, "--gate", url.ToString(), "--token", Approver);
         Assert.True(grant.Exit == 0, grant.Err);
         first.Kill();
         await first.WaitForExitAsync();
@@ -211,7 +203,7 @@ public sealed class ServeCommandTests : IAsyncLifetime
         var (second, url2) = await StartAsync();
         try
         {
-            var list = await RunAsync("approve", "list", "--status", "granted", "--gate", url2.ToString(), "--token", Reader);
+            var list = await InProcessCli.Run("approve", "list", "--status", "granted", "--gate", url2.ToString(), "--token", Reader);
             Assert.Contains($"#{id} sigstore@1.0.0 rule verified-evidence: granted", list.Out, StringComparison.Ordinal);
         }
         finally
@@ -225,18 +217,18 @@ public sealed class ServeCommandTests : IAsyncLifetime
     public async Task Serve_WhenPublishToWithoutCredentialOrPublisher_ExitsTwoNamingIt()
     {
         var data = Path.Combine(_dir.FullName, "data-publish");
-        var (exit, _, err) = await RunAsync("serve", "--upstream", _registry.BaseUrl.ToString(), "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", TokensFile(), "--publish-to", "http://127.0.0.1:9/");
+        var (exit, _, err) = await InProcessCli.Run("serve", "--upstream", _registry.BaseUrl.ToString(), "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", TokensFile(), "--publish-to", "http://127.0.0.1:9/");
         Assert.Equal(2, exit);
         Assert.Contains("credential", err, StringComparison.Ordinal);
 
         var credential = Path.Combine(_dir.FullName, "publish-credential");
         await File.WriteAllTextAsync(credential, "registry-token-0123456789\n");
-        (exit, _, err) = await RunAsync("serve", "--upstream", _registry.BaseUrl.ToString(), "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", TokensFile(), "--publish-to", "http://127.0.0.1:9/", "--publish-credential-file", credential);
+        (exit, _, err) = await InProcessCli.Run("serve", "--upstream", _registry.BaseUrl.ToString(), "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", TokensFile(), "--publish-to", "http://127.0.0.1:9/", "--publish-credential-file", credential);
         Assert.Equal(2, exit);
         Assert.Contains("publisher role", err, StringComparison.Ordinal);
         Assert.DoesNotContain("registry-token-0123456789", err, StringComparison.Ordinal);
 
-        (exit, _, err) = await RunAsync("serve", "--upstream", _registry.BaseUrl.ToString(), "--listen", "127.0.0.1:0", "--data-dir", data, "--publish-credential-file", credential);
+        (exit, _, err) = await InProcessCli.Run("serve", "--upstream", _registry.BaseUrl.ToString(), "--listen", "127.0.0.1:0", "--data-dir", data, "--publish-credential-file", credential);
         Assert.Equal(2, exit);
         Assert.Contains("only with --publish-to", err, StringComparison.Ordinal);
     }

@@ -28,14 +28,6 @@ public sealed class SriCommandTests : IAsyncLifetime
         return path;
     }
 
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     private string[] RegistryArgs => ["--registry", _registry.BaseUrl.ToString(), "--cache-dir", Path.Combine(_dir.FullName, "cache")];
 
     private static string IndexJsIntegrity() =>
@@ -45,7 +37,7 @@ public sealed class SriCommandTests : IAsyncLifetime
     public async Task Scan_WhenUnpinnedCdnScript_ExitsOneWithJsonFindings()
     {
         var page = Write("index.html", Unpinned);
-        var (exit, stdout, _) = await Run("sri", "scan", "--json", page);
+        var (exit, stdout, _) = await InProcessCli.Run("sri", "scan", "--json", page);
         Assert.Equal(1, exit);
         var findings = JsonNode.Parse(stdout)!["findings"]!.AsArray();
         var unpinned = findings.Single(f => (string?)f!["code"] == SriCodes.UnpinnedCdnUrl)!;
@@ -58,10 +50,10 @@ public sealed class SriCommandTests : IAsyncLifetime
     public async Task Scan_WhenClean_ExitsZero_AndSarifIsValidShape()
     {
         var page = Write("ok.html", "<script src=\"/app.js\"></script>");
-        Assert.Equal(0, (await Run("sri", "scan", page)).Exit);
+        Assert.Equal(0, (await InProcessCli.Run("sri", "scan", page)).Exit);
 
         Write("bad.html", Unpinned);
-        var (exit, stdout, _) = await Run("sri", "scan", "--format", "sarif", _dir.FullName);
+        var (exit, stdout, _) = await InProcessCli.Run("sri", "scan", "--format", "sarif", _dir.FullName);
         Assert.Equal(1, exit);
         var sarif = JsonNode.Parse(stdout)!;
         Assert.Equal("2.1.0", (string?)sarif["version"]);
@@ -77,7 +69,7 @@ public sealed class SriCommandTests : IAsyncLifetime
     [InlineData("sri", "hash", "npm:sigstore@1.0.0")]
     public async Task Sri_WhenBadInput_ExitsTwoWithOneLine(params string[] args)
     {
-        var (exit, _, stderr) = await Run(args);
+        var (exit, _, stderr) = await InProcessCli.Run(args);
         Assert.Equal(2, exit);
         Assert.Single(stderr.TrimEnd().Split('\n'));
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
@@ -87,7 +79,7 @@ public sealed class SriCommandTests : IAsyncLifetime
     public async Task Hash_WhenFile_PrintsSriString()
     {
         var file = Write("a.js", "alert('Hello, world.');");
-        var (exit, stdout, _) = await Run("sri", "hash", file);
+        var (exit, stdout, _) = await InProcessCli.Run("sri", "hash", file);
         Assert.Equal(0, exit);
         Assert.Equal("sha384-H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO", stdout.Trim());
     }
@@ -95,7 +87,7 @@ public sealed class SriCommandTests : IAsyncLifetime
     [Fact]
     public async Task Hash_WhenNpmFile_PrintsIntegrityOfTheVerifiedTarballFile()
     {
-        var (exit, stdout, stderr) = await Run(["sri", "hash", "npm:sigstore@1.0.0/dist/index.js", .. RegistryArgs]);
+        var (exit, stdout, stderr) = await InProcessCli.Run(["sri", "hash", "npm:sigstore@1.0.0/dist/index.js", .. RegistryArgs]);
         Assert.True(exit == 0, stderr);
         Assert.Equal(IndexJsIntegrity(), stdout.Trim());
     }
@@ -104,15 +96,15 @@ public sealed class SriCommandTests : IAsyncLifetime
     public async Task Fix_WhenUnpinnedUrlOfPackageWithProvenance_PinsAndAddsIntegrity_DryRunWritesNothing()
     {
         var page = Write("index.html", Unpinned);
-        var (exit, stdout, stderr) = await Run(["sri", "fix", "--dry-run", page, .. RegistryArgs]);
+        var (exit, stdout, stderr) = await InProcessCli.Run(["sri", "fix", "--dry-run", page, .. RegistryArgs]);
         Assert.True(exit == 0, stderr + stdout);
         Assert.Contains("+<script src=\"https://cdn.jsdelivr.net/npm/sigstore@1.0.0/dist/index.js\"", stdout, StringComparison.Ordinal);
         Assert.Equal(Unpinned, File.ReadAllText(page));
 
-        (exit, _, stderr) = await Run(["sri", "fix", page, .. RegistryArgs]);
+        (exit, _, stderr) = await InProcessCli.Run(["sri", "fix", page, .. RegistryArgs]);
         Assert.True(exit == 0, stderr);
         Assert.Equal(Unpinned.Replace("sigstore@latest", "sigstore@1.0.0", StringComparison.Ordinal).Replace(" defer>", $" defer integrity=\"{IndexJsIntegrity()}\" crossorigin=\"anonymous\">", StringComparison.Ordinal), File.ReadAllText(page));
-        Assert.Equal(0, (await Run("sri", "scan", page)).Exit);
+        Assert.Equal(0, (await InProcessCli.Run("sri", "scan", page)).Exit);
     }
 
     [Fact]
@@ -120,7 +112,7 @@ public sealed class SriCommandTests : IAsyncLifetime
     {
         _registry.TarballBytes["sigstore-1.0.0.tgz"][100] ^= 0xFF;
         var page = Write("index.html", Unpinned);
-        var (exit, stdout, _) = await Run(["sri", "fix", "--json", page, .. RegistryArgs]);
+        var (exit, stdout, _) = await InProcessCli.Run(["sri", "fix", "--json", page, .. RegistryArgs]);
         Assert.Equal(1, exit);
         var tag = JsonNode.Parse(stdout)!["files"]![0]!["tags"]![0]!;
         Assert.Equal("refused", (string?)tag["outcome"]);

@@ -9,18 +9,10 @@ public sealed class VerifyBundleCommandTests
 
     private static string Artifact => SharedFixtures.Path("sigstore-conformance", "bundle-verify", "a.txt");
 
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public async Task VerifyBundle_WhenNoIdentityAndNoKey_ExitsTwoWithOneLine()
     {
-        var (exit, _, err) = await Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"), Artifact);
+        var (exit, _, err) = await InProcessCli.Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"), Artifact);
         Assert.Equal(2, exit);
         Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
@@ -28,7 +20,7 @@ public sealed class VerifyBundleCommandTests
     [Fact]
     public async Task VerifyBundle_WhenBundleFileMissing_ExitsTwo()
     {
-        var (exit, _, err) = await Run("sigstore", "verify-bundle", "--bundle", "/nonexistent/bundle.json", "--certificate-identity", "x", "--certificate-oidc-issuer", "y", Artifact);
+        var (exit, _, err) = await InProcessCli.Run("sigstore", "verify-bundle", "--bundle", "/nonexistent/bundle.json", "--certificate-identity", "x", "--certificate-oidc-issuer", "y", Artifact);
         Assert.Equal(2, exit);
         Assert.Contains("does not exist", err, StringComparison.Ordinal);
     }
@@ -36,14 +28,14 @@ public sealed class VerifyBundleCommandTests
     [Fact]
     public async Task VerifyBundle_WhenUnknownOption_ExitsTwo()
     {
-        var (exit, _, _) = await Run("sigstore", "verify-bundle", "--no-such-option");
+        var (exit, _, _) = await InProcessCli.Run("sigstore", "verify-bundle", "--no-such-option");
         Assert.Equal(2, exit);
     }
 
     [Fact]
     public async Task VerifyBundle_WhenIdentityDiffers_FailsWithIdentityCode()
     {
-        var (exit, _, err) = await Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
+        var (exit, _, err) = await InProcessCli.Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
             "--certificate-identity", "https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main",
             "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com", Artifact);
         Assert.Equal(1, exit);
@@ -53,7 +45,7 @@ public sealed class VerifyBundleCommandTests
     [Fact]
     public async Task VerifyBundle_WhenIssuerDiffers_FailsWithIssuerCode()
     {
-        var (exit, _, err) = await Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
+        var (exit, _, err) = await InProcessCli.Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
             "--certificate-identity", "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
             "--certificate-oidc-issuer", "https://accounts.google.com", Artifact);
         Assert.Equal(1, exit);
@@ -63,7 +55,7 @@ public sealed class VerifyBundleCommandTests
     [Fact]
     public async Task VerifyBundle_WhenIdentityRegexpMatches_Succeeds()
     {
-        var (exit, _, err) = await Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
+        var (exit, _, err) = await InProcessCli.Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
             "--certificate-identity-regexp", "https://github\\.com/sigstore-conformance/.*",
             "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com", Artifact);
         Assert.True(exit == 0, err);
@@ -73,7 +65,7 @@ public sealed class VerifyBundleCommandTests
     public async Task VerifyBundle_WhenArtifactGivenAsDigest_Succeeds()
     {
         var digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Artifact))).ToLowerInvariant();
-        var (exit, _, err) = await Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
+        var (exit, _, err) = await InProcessCli.Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
             "--certificate-identity", "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
             "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com", "sha256:" + digest);
         Assert.True(exit == 0, err);
@@ -82,7 +74,7 @@ public sealed class VerifyBundleCommandTests
     [Fact]
     public async Task VerifyBundle_WhenDigestOfAnotherArtifact_FailsWithDigestCode()
     {
-        var (exit, _, err) = await Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
+        var (exit, _, err) = await InProcessCli.Run("sigstore", "verify-bundle", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
             "--certificate-identity", "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
             "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com", "sha256:" + new string('0', 64));
         Assert.Equal(1, exit);
@@ -92,7 +84,7 @@ public sealed class VerifyBundleCommandTests
     [Fact]
     public async Task VerifyBundle_WhenJsonRequested_PrintsMachineReadableResult()
     {
-        var (exit, output, _) = await Run("sigstore", "verify-bundle", "--json", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
+        var (exit, output, _) = await InProcessCli.Run("sigstore", "verify-bundle", "--json", "--bundle", Case("happy-path-v0.3", "bundle.sigstore.json"),
             "--certificate-identity", "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
             "--certificate-oidc-issuer", "https://token.actions.githubusercontent.com", Artifact);
         Assert.Equal(0, exit);

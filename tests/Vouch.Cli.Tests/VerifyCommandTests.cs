@@ -271,14 +271,6 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
 
     private string P(string name) => Path.Combine(_dir.FullName, name);
 
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     private (string Key, string Pub) Keys()
     {
         using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
@@ -295,19 +287,19 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
     public async Task VerifyVsa_WhenVerifyWroteIt_PassesForThatTarballOnly()
     {
         var (key, pub) = Keys();
-        var (exit, _, err) = await Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("s.vsa.json"), "--vsa-key", key);
+        var (exit, _, err) = await InProcessCli.Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("s.vsa.json"), "--vsa-key", key);
         Assert.True(exit == 0, err);
 
-        var ok = await Run("verify-vsa", P("s.vsa.json"), "--key", pub, "--sha512", Integrity("sigstore", "1.0.0"), "--package", "sigstore@1.0.0", "--json");
+        var ok = await InProcessCli.Run("verify-vsa", P("s.vsa.json"), "--key", pub, "--sha512", Integrity("sigstore", "1.0.0"), "--package", "sigstore@1.0.0", "--json");
         Assert.True(ok.Exit == 0, ok.Err + ok.Out);
         var json = JsonNode.Parse(ok.Out)!;
         Assert.True((bool)json["passed"]!);
         Assert.Equal("https://github.com/vouch/vouch#cli", (string?)json["verifier"]);
 
         // The same summary presented for another tarball, or for another package name, does not verify.
-        var other = await Run("verify-vsa", P("s.vsa.json"), "--key", pub, "--sha512", Integrity("tuf-js", "1.0.0"));
+        var other = await InProcessCli.Run("verify-vsa", P("s.vsa.json"), "--key", pub, "--sha512", Integrity("tuf-js", "1.0.0"));
         Assert.Equal(1, other.Exit);
-        var renamed = await Run("verify-vsa", P("s.vsa.json"), "--key", pub, "--sha512", Integrity("sigstore", "1.0.0"), "--package", "sigstore@1.0.1");
+        var renamed = await InProcessCli.Run("verify-vsa", P("s.vsa.json"), "--key", pub, "--sha512", Integrity("sigstore", "1.0.0"), "--package", "sigstore@1.0.1");
         Assert.Equal(1, renamed.Exit);
     }
 
@@ -318,7 +310,7 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
     public async Task Verify_WhenVsaWritten_InputAttestationsAreTheVerifiedBundlesByDigest()
     {
         var (key, _) = Keys();
-        var (exit, _, err) = await Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("i.vsa.json"), "--vsa-key", key);
+        var (exit, _, err) = await InProcessCli.Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("i.vsa.json"), "--vsa-key", key);
         Assert.True(exit == 0, err);
 
         // The SHA-256 of each bundle's bytes in the recorded attestations document the registry serves.
@@ -339,24 +331,24 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
         var sha512 = "sha512-" + Convert.ToBase64String(System.Security.Cryptography.SHA512.HashData(File.ReadAllBytes(Vouch.Tests.SharedFixtures.Path("npm", "tarballs", "sigstore-protobuf-specs-0.2.1.tgz"))));
 
         // Default mapping: a GitHub-hosted runner is L2, so a summary asked to show L3 does not.
-        var (exit, _, err) = await Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("d.vsa.json"), "--vsa-key", key);
+        var (exit, _, err) = await InProcessCli.Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("d.vsa.json"), "--vsa-key", key);
         Assert.True(exit == 0, err);
-        var byDefault = await Run("verify-vsa", P("d.vsa.json"), "--key", pub, "--sha512", sha512, "--min-level", "3", "--json");
+        var byDefault = await InProcessCli.Run("verify-vsa", P("d.vsa.json"), "--key", pub, "--sha512", sha512, "--min-level", "3", "--json");
         Assert.Equal(1, byDefault.Exit);
         Assert.Equal("SLSA_BUILD_LEVEL_2", (string?)JsonNode.Parse(byDefault.Out)!["level"]);
 
         // The policy lists the publishing workflow as an isolated builder: the VSA carries the policy's L3.
         File.WriteAllText(P("mapping.yml"), "version: 1\nrules:\n  slsa:\n    severity: error\n    minimum:\n      - packages: ['@sigstore/*']\n        level: 3\n    isolated-builders: ['https://github.com/sigstore/protobuf-specs/.github/workflows/typescript-publish.yml@']\n");
-        (exit, _, err) = await Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--policy", P("mapping.yml"), "--vsa", P("m.vsa.json"), "--vsa-key", key);
+        (exit, _, err) = await InProcessCli.Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--policy", P("mapping.yml"), "--vsa", P("m.vsa.json"), "--vsa-key", key);
         Assert.True(exit == 0, err);
-        var mapped = await Run("verify-vsa", P("m.vsa.json"), "--key", pub, "--sha512", sha512, "--min-level", "3", "--package", "@sigstore/protobuf-specs@0.2.1", "--json");
+        var mapped = await InProcessCli.Run("verify-vsa", P("m.vsa.json"), "--key", pub, "--sha512", sha512, "--min-level", "3", "--package", "@sigstore/protobuf-specs@0.2.1", "--json");
         Assert.True(mapped.Exit == 0, mapped.Err + mapped.Out);
         Assert.Equal("SLSA_BUILD_LEVEL_3", (string?)JsonNode.Parse(mapped.Out)!["level"]);
 
         // `verify --json` shows the same level: L2 under the default mapping, L3 under the policy's.
-        var plain = await Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--json");
+        var plain = await InProcessCli.Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--json");
         Assert.Equal(2, (int)JsonNode.Parse(plain.Out)![0]!["slsa"]!["level"]!);
-        var withPolicy = await Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--policy", P("mapping.yml"), "--json");
+        var withPolicy = await InProcessCli.Run("verify", "@sigstore/protobuf-specs@0.2.1", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--policy", P("mapping.yml"), "--json");
         Assert.Equal(("SLSA_BUILD_LEVEL_3", 3), ((string?)JsonNode.Parse(withPolicy.Out)![0]!["slsa"]!["name"], (int)JsonNode.Parse(withPolicy.Out)![0]!["slsa"]!["level"]!));
     }
 
@@ -365,7 +357,7 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
     {
         var (key, _) = Keys();
         _registry.TarballBytes["sigstore-1.0.0.tgz"][200] ^= 0x01;
-        var (exit, output, err) = await Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", "-", "--vsa-key", key);
+        var (exit, output, err) = await InProcessCli.Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", "-", "--vsa-key", key);
         Assert.Equal(1, exit);
         // No digest was verified: no VSA rather than one naming an unverified digest.
         Assert.Equal("", output);
@@ -384,7 +376,7 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
         var findings = JsonNode.Parse(o.ToString())!.AsArray()[0]!["policy"]!["findings"]!.AsArray();
         Assert.Contains(findings, f => (string?)f!["code"] == "VOUCH_POLICY_SLSA_LEVEL");
 
-        var check = await Run("verify-vsa", P("f.vsa.json"), "--key", pub, "--sha512", Integrity("sigstore", "1.0.0"), "--json");
+        var check = await InProcessCli.Run("verify-vsa", P("f.vsa.json"), "--key", pub, "--sha512", Integrity("sigstore", "1.0.0"), "--json");
         Assert.Equal(1, check.Exit);
         var json = JsonNode.Parse(check.Out)!;
         Assert.False((bool)json["passed"]!);
@@ -400,7 +392,7 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
     {
         Keys();
         var args = options.Select(o => o is "-" or "--json" || o.StartsWith("--", StringComparison.Ordinal) ? o : P(o)).ToArray();
-        var (exit, _, err) = await Run(["verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), .. args]);
+        var (exit, _, err) = await InProcessCli.Run(["verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), .. args]);
         Assert.Equal(2, exit);
         Assert.StartsWith("vouch: ", err, StringComparison.Ordinal);
     }
@@ -409,7 +401,7 @@ public sealed class VerifyVsaCommandTests : IAsyncLifetime
     public async Task Verify_WhenVsaKeyIsNotAKey_ExitsTwo()
     {
         File.WriteAllText(P("bad.key"), "not a key");
-        var (exit, _, err) = await Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("o.json"), "--vsa-key", P("bad.key"));
+        var (exit, _, err) = await InProcessCli.Run("verify", "sigstore@1.0.0", "--registry", _registry.BaseUrl.ToString(), "--cache-dir", P("cache"), "--vsa", P("o.json"), "--vsa-key", P("bad.key"));
         Assert.Equal(2, exit);
         Assert.Contains("--vsa-key", err, StringComparison.Ordinal);
     }

@@ -93,13 +93,7 @@ public sealed class WatchCommandTests : IAsyncLifetime
         Run(["watch", "--once", "--store", Path.Combine(_dir.FullName, "watch.db"), "--cache-dir", Path.Combine(_dir.FullName, "cache"),
             "--registry", _registry.Url.ToString(), "--trusted-root", _registry.TrustedRootPath, "--registry-keys", _registry.RegistryKeysPath, Name, "lottie-web", .. extra]);
 
-    private static async Task<(int Exit, string Stdout, string Stderr)> Run(string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
+    private static async Task<(int Exit, string Stdout, string Stderr)> Run(string[] args) => await InProcessCli.Run(args);
 
     private Task PublishAsync(string version, JsonObject scripts) => TokenPublishAsync(_registry.Url, version, scripts);
 

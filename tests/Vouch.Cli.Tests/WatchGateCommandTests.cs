@@ -234,13 +234,7 @@ public sealed class WatchGateCommandTests : IAsyncLifetime
             "--registry", _registry.Url.ToString(), "--trusted-root", _registry.TrustedRootPath, "--registry-keys", _registry.RegistryKeysPath, .. extra]);
     }
 
-    private static async Task<(int Exit, string Stdout, string Stderr)> Run(string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await VouchCli.RunAsync(args, o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
+    private static async Task<(int Exit, string Stdout, string Stderr)> Run(string[] args) => await InProcessCli.Run(args);
 
     private static async Task Exec(string connection, string sql)
     {
